@@ -1,0 +1,220 @@
+//! Keys derived from the master key, and the operations that use them.
+//!
+//! - index key: HMAC-SHA256 of a link key gives its store id ([`SecretId`], [`ReceiptId`]).
+//! - content key of one secret: HKDF-SHA256 over the content root, a per-secret random salt, the
+//!   secret key and, when there is one, argon2id(passphrase, salt).
+//! - receipt key of one secret: HKDF-SHA256 over the receipt root and the receipt key; it seals the
+//!   copy of the secret key that the receipt can show to its holder.
+
+use argon2::{Algorithm, Argon2, Params, Version};
+use hkdf::Hkdf;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use super::{CryptoError, MasterKey, envelope, random_bytes};
+use crate::domain::{Passphrase, ReceiptId, ReceiptKey, SecretId, SecretKey};
+
+const SALT_LEN: usize = 16;
+const CONTENT_VERSION: u8 = 1;
+
+/// The keys derived from one master key. Cheap to share behind an `Arc`.
+pub struct Keyring {
+    /// Keys the HMAC that turns link keys into store ids.
+    index_key: Zeroizing<[u8; 32]>,
+    /// Root of every content key.
+    content_root: Zeroizing<[u8; 32]>,
+    /// Root of every receipt key.
+    receipt_root: Zeroizing<[u8; 32]>,
+    /// argon2id cost used for passphrases.
+    argon2_params: Params,
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keyring(<redacted>)")
+    }
+}
+
+fn derive(ikm: &[u8], salt: Option<&[u8]>, info: &[&[u8]]) -> Zeroizing<[u8; 32]> {
+    let mut out = Zeroizing::new([0u8; 32]);
+    // 32 bytes is far below HKDF-SHA256's 8160-byte output limit, so expansion cannot fail.
+    let _ = Hkdf::<Sha256>::new(salt, ikm).expand_multi_info(info, out.as_mut_slice());
+    out
+}
+
+impl Keyring {
+    /// Derives the keyring of `master` with argon2id's recommended default cost.
+    pub fn new(master: &MasterKey) -> Self {
+        Self::with_argon2_params(master, Params::DEFAULT)
+    }
+
+    /// Derives the keyring of `master` with a chosen argon2id cost.
+    pub fn with_argon2_params(master: &MasterKey, argon2_params: Params) -> Self {
+        let root = master.expose();
+        Self {
+            index_key: derive(root, None, &[b"burnbox/index/v1"]),
+            content_root: derive(root, None, &[b"burnbox/content/v1"]),
+            receipt_root: derive(root, None, &[b"burnbox/receipt/v1"]),
+            argon2_params,
+        }
+    }
+
+    fn keyed_hash(&self, domain: &[u8], key: &str) -> [u8; 32] {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.index_key.as_slice())
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        mac.update(domain);
+        mac.update(key.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// The store id of a secret key.
+    pub fn secret_id(&self, key: &SecretKey) -> SecretId {
+        SecretId::from_bytes(self.keyed_hash(b"secret\0", key.expose()))
+    }
+
+    /// The store id of a receipt key.
+    pub fn receipt_id(&self, key: &ReceiptKey) -> ReceiptId {
+        ReceiptId::from_bytes(self.keyed_hash(b"receipt\0", key.expose()))
+    }
+
+    fn content_key(
+        &self,
+        salt: &[u8],
+        key: &SecretKey,
+        passphrase: Option<&Passphrase>,
+    ) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
+        let mut stretched = Zeroizing::new([0u8; 32]);
+        if let Some(passphrase) = passphrase {
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, self.argon2_params.clone())
+                .hash_password_into(passphrase.expose(), salt, stretched.as_mut_slice())
+                .map_err(|e| CryptoError::PassphraseHash(e.to_string()))?;
+        }
+        let passphrase_part: &[u8] = if passphrase.is_some() { stretched.as_slice() } else { b"" };
+        Ok(derive(
+            self.content_root.as_slice(),
+            Some(salt),
+            &[key.expose().as_bytes(), b"\0", passphrase_part],
+        ))
+    }
+
+    /// Encrypts a secret's content. Runs argon2id when there is a passphrase (tens of
+    /// milliseconds: call it off the async threads).
+    ///
+    /// # Errors
+    /// [`CryptoError::Rng`] or [`CryptoError::PassphraseHash`].
+    pub fn seal_content(
+        &self,
+        id: &SecretId,
+        key: &SecretKey,
+        passphrase: Option<&Passphrase>,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        let salt: [u8; SALT_LEN] = random_bytes()?;
+        let content_key = self.content_key(&salt, key, passphrase)?;
+        let sealed = envelope::seal(&content_key, id.as_bytes(), plaintext)?;
+        let mut out = Vec::with_capacity(1 + SALT_LEN + sealed.len());
+        out.push(CONTENT_VERSION);
+        out.extend_from_slice(&salt);
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    /// Decrypts a secret's content sealed by [`Self::seal_content`].
+    ///
+    /// # Errors
+    /// [`CryptoError::Authentication`] when the passphrase (or key) is wrong or the bytes were
+    /// tampered with; [`CryptoError::Malformed`] for bytes of an unknown format.
+    pub fn open_content(
+        &self,
+        id: &SecretId,
+        key: &SecretKey,
+        passphrase: Option<&Passphrase>,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        if sealed.len() < 1 + SALT_LEN || sealed[0] != CONTENT_VERSION {
+            return Err(CryptoError::Malformed);
+        }
+        let (salt, envelope_bytes) = sealed[1..].split_at(SALT_LEN);
+        let content_key = self.content_key(salt, key, passphrase)?;
+        envelope::open(&content_key, id.as_bytes(), envelope_bytes)
+    }
+
+    fn receipt_key_bytes(&self, receipt: &ReceiptKey) -> Zeroizing<[u8; 32]> {
+        derive(self.receipt_root.as_slice(), None, &[receipt.expose().as_bytes()])
+    }
+
+    /// Seals `secret` so that only the holder of `receipt` can read it back from the store.
+    ///
+    /// # Errors
+    /// [`CryptoError::Rng`].
+    pub fn seal_secret_key(&self, receipt: &ReceiptKey, secret: &SecretKey) -> Result<Vec<u8>, CryptoError> {
+        let receipt_id = self.receipt_id(receipt);
+        envelope::seal(&self.receipt_key_bytes(receipt), receipt_id.as_bytes(), secret.expose().as_bytes())
+    }
+
+    /// Reads back the secret key sealed by [`Self::seal_secret_key`].
+    ///
+    /// # Errors
+    /// [`CryptoError::Authentication`] or [`CryptoError::Malformed`] for bytes that are not such a
+    /// seal under this receipt key.
+    pub fn open_secret_key(&self, receipt: &ReceiptKey, sealed: &[u8]) -> Result<SecretKey, CryptoError> {
+        let receipt_id = self.receipt_id(receipt);
+        let bytes = envelope::open(&self.receipt_key_bytes(receipt), receipt_id.as_bytes(), sealed)?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| CryptoError::Malformed)?;
+        SecretKey::parse(text).map_err(|_| CryptoError::Malformed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keyring() -> Keyring {
+        // Small argon2 cost: these tests check the wiring, not the cost.
+        let params = Params::new(64, 1, 1, Some(32)).expect("valid params");
+        Keyring::with_argon2_params(&MasterKey::from_bytes([3; 32]), params)
+    }
+
+    #[test]
+    fn ids_are_keyed_and_distinct_per_kind() {
+        let ring = keyring();
+        let other = Keyring::new(&MasterKey::from_bytes([4; 32]));
+        let key = SecretKey::parse("abc123").expect("key");
+        let receipt = ReceiptKey::parse("abc123").expect("key");
+        assert_eq!(ring.secret_id(&key), ring.secret_id(&key));
+        assert_ne!(ring.secret_id(&key).as_bytes(), ring.receipt_id(&receipt).as_bytes());
+        assert_ne!(ring.secret_id(&key), other.secret_id(&key));
+    }
+
+    #[test]
+    fn content_needs_the_link_key_and_the_passphrase() {
+        let ring = keyring();
+        let key = SecretKey::parse("linkkey1").expect("key");
+        let id = ring.secret_id(&key);
+        let pass = Passphrase::parse("correct horse".into()).expect("passphrase");
+        let sealed = ring.seal_content(&id, &key, Some(&pass), b"the plaintext").expect("sealed");
+        let opened = ring.open_content(&id, &key, Some(&pass), &sealed).expect("opened");
+        assert_eq!(opened.as_slice(), b"the plaintext");
+
+        let wrong_pass = Passphrase::parse("wrong".into()).expect("passphrase");
+        assert!(matches!(ring.open_content(&id, &key, Some(&wrong_pass), &sealed), Err(CryptoError::Authentication)));
+        assert!(matches!(ring.open_content(&id, &key, None, &sealed), Err(CryptoError::Authentication)));
+        let wrong_key = SecretKey::parse("linkkey2").expect("key");
+        assert!(matches!(ring.open_content(&id, &wrong_key, Some(&pass), &sealed), Err(CryptoError::Authentication)));
+        assert!(!sealed.windows(13).any(|w| w == b"the plaintext"));
+    }
+
+    #[test]
+    fn receipt_seals_the_secret_key() {
+        let ring = keyring();
+        let receipt = ReceiptKey::parse("receipt1").expect("key");
+        let secret = SecretKey::parse("secret1").expect("key");
+        let sealed = ring.seal_secret_key(&receipt, &secret).expect("sealed");
+        assert_eq!(ring.open_secret_key(&receipt, &sealed).expect("opened"), secret);
+        let other = ReceiptKey::parse("receipt2").expect("key");
+        assert!(ring.open_secret_key(&other, &sealed).is_err());
+        assert!(!sealed.windows(7).any(|w| w == b"secret1"));
+    }
+}

@@ -1,0 +1,115 @@
+//! The 32-byte master key: from `BURNBOX_MASTER_KEY` (base64), or a key file in the data directory
+//! that is generated with mode 0600 on first start.
+
+use std::fmt;
+use std::io::Write;
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use zeroize::Zeroizing;
+
+use super::{CryptoError, random_bytes};
+
+/// Name of the generated key file inside the data directory.
+pub const KEY_FILE_NAME: &str = "master.key";
+
+/// The root of every key burnbox derives; wiped from memory when dropped and never printed.
+pub struct MasterKey(Zeroizing<[u8; 32]>);
+
+impl MasterKey {
+    /// Wraps 32 key bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
+    /// Decodes a base64 key as given in `BURNBOX_MASTER_KEY`.
+    ///
+    /// # Errors
+    /// [`CryptoError::MasterKey`] when it is not base64 of exactly 32 bytes.
+    pub fn from_base64(encoded: &str) -> Result<Self, CryptoError> {
+        let bytes = Zeroizing::new(
+            BASE64
+                .decode(encoded.trim())
+                .map_err(|_| CryptoError::MasterKey("not valid base64".into()))?,
+        );
+        let array: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| CryptoError::MasterKey(format!("must decode to 32 bytes, got {}", bytes.len())))?;
+        Ok(Self::from_bytes(array))
+    }
+
+    /// The key from `configured` (base64) when given, else the key file in `data_dir`, created
+    /// with fresh random bytes and mode 0600 when it does not exist yet.
+    ///
+    /// # Errors
+    /// [`CryptoError::MasterKey`] when the configured key or the key file is malformed, or the
+    /// file cannot be read or written.
+    pub fn load_or_create(configured: Option<&str>, data_dir: &Path) -> Result<Self, CryptoError> {
+        if let Some(encoded) = configured {
+            return Self::from_base64(encoded);
+        }
+        let path = data_dir.join(KEY_FILE_NAME);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Self::from_base64(&text)
+                .map_err(|e| CryptoError::MasterKey(format!("{}: {e}", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = Self::from_bytes(random_bytes()?);
+                key.write_new(&path)?;
+                Ok(key)
+            }
+            Err(e) => Err(CryptoError::MasterKey(format!("{}: {e}", path.display()))),
+        }
+    }
+
+    fn write_new(&self, path: &Path) -> Result<(), CryptoError> {
+        let fail = |e: std::io::Error| CryptoError::MasterKey(format!("{}: {e}", path.display()));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(path).map_err(fail)?;
+        let encoded = Zeroizing::new(BASE64.encode(self.0.as_slice()));
+        file.write_all(encoded.as_bytes()).map_err(fail)?;
+        file.write_all(b"\n").map_err(fail)?;
+        file.sync_all().map_err(fail)
+    }
+
+    /// The key bytes, for key derivation only.
+    pub(super) fn expose(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MasterKey(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_once_then_reused_with_mode_0600() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let first = MasterKey::load_or_create(None, dir.path()).expect("generated");
+        let second = MasterKey::load_or_create(None, dir.path()).expect("reloaded");
+        assert_eq!(first.expose(), second.expose());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(KEY_FILE_NAME)).expect("key file").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn configured_key_must_be_32_bytes_of_base64() {
+        assert!(MasterKey::from_base64(&BASE64.encode([1u8; 32])).is_ok());
+        assert!(MasterKey::from_base64(&BASE64.encode([1u8; 16])).is_err());
+        assert!(MasterKey::from_base64("not base64!").is_err());
+    }
+}

@@ -1,0 +1,30 @@
+//! Randomness, always from the OS RNG.
+
+use super::CryptoError;
+use crate::domain::{ReceiptKey, SecretKey};
+
+/// `N` bytes from the OS RNG.
+///
+/// # Errors
+/// [`CryptoError::Rng`] when the OS cannot provide randomness.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).map_err(CryptoError::Rng)?;
+    Ok(buf)
+}
+
+/// A fresh secret key (128 random bits).
+///
+/// # Errors
+/// [`CryptoError::Rng`] when the OS cannot provide randomness.
+pub fn new_secret_key() -> Result<SecretKey, CryptoError> {
+    Ok(SecretKey::from_random_bytes(random_bytes()?))
+}
+
+/// A fresh receipt key (128 random bits).
+///
+/// # Errors
+/// [`CryptoError::Rng`] when the OS cannot provide randomness.
+pub fn new_receipt_key() -> Result<ReceiptKey, CryptoError> {
+    Ok(ReceiptKey::from_random_bytes(random_bytes()?))
+}

@@ -1,0 +1,117 @@
+//! Link keys: the secret key shared with the recipient and the receipt key kept by the sender.
+//!
+//! A key is 128 random bits written as 25 lowercase base-36 characters. Keys are opaque to clients;
+//! parsing only checks the shape (1 to 64 ASCII alphanumerics) so that a malformed key is refused
+//! before any lookup.
+
+use std::fmt;
+
+use zeroize::Zeroizing;
+
+use super::DomainError;
+
+/// The characters keys are written with.
+pub const KEY_ALPHABET: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+
+/// Length of a generated key: 36^25 > 2^128, so 25 characters hold 128 bits.
+const GENERATED_LEN: usize = 25;
+/// Longest key accepted from a client.
+const MAX_LEN: usize = 64;
+
+fn encode_base36(bytes: [u8; 16]) -> String {
+    let mut n = u128::from_be_bytes(bytes);
+    let mut out = [b'0'; GENERATED_LEN];
+    for slot in out.iter_mut().rev() {
+        *slot = KEY_ALPHABET[(n % 36) as usize];
+        n /= 36;
+    }
+    out.iter().map(|&b| char::from(b)).collect()
+}
+
+fn check_shape(raw: &str) -> Result<(), DomainError> {
+    if raw.is_empty() || raw.len() > MAX_LEN || !raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(DomainError::InvalidKey);
+    }
+    Ok(())
+}
+
+macro_rules! link_key {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(Zeroizing<String>);
+
+        impl $name {
+            /// The key for 16 random bytes (the caller draws them from the OS RNG).
+            pub fn from_random_bytes(bytes: [u8; 16]) -> Self {
+                Self(Zeroizing::new(encode_base36(bytes)))
+            }
+
+            /// Parses a key sent by a client.
+            ///
+            /// # Errors
+            /// [`DomainError::InvalidKey`] when it is empty, longer than 64 characters or not
+            /// ASCII alphanumeric.
+            pub fn parse(raw: &str) -> Result<Self, DomainError> {
+                check_shape(raw)?;
+                Ok(Self(Zeroizing::new(raw.to_owned())))
+            }
+
+            /// The key as written in links.
+            pub fn expose(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            /// Never prints the key.
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "(<redacted>)"))
+            }
+        }
+    };
+}
+
+link_key!(
+    /// The key given to the recipient; reading with it counts a view.
+    SecretKey
+);
+link_key!(
+    /// The key kept by the sender (the metadata key); it shows the state and burns the secret.
+    ReceiptKey
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_are_25_lowercase_alphanumerics() {
+        for bytes in [[0u8; 16], [0xff; 16], [0x5a; 16]] {
+            let key = SecretKey::from_random_bytes(bytes);
+            assert_eq!(key.expose().len(), 25);
+            assert!(key.expose().bytes().all(|b| KEY_ALPHABET.contains(&b)));
+            assert_eq!(SecretKey::parse(key.expose()).as_ref(), Ok(&key));
+        }
+    }
+
+    #[test]
+    fn distinct_bytes_give_distinct_keys() {
+        let a = ReceiptKey::from_random_bytes([1; 16]);
+        let b = ReceiptKey::from_random_bytes([2; 16]);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn malformed_keys_are_refused() {
+        for raw in ["", "abc-def", "abc def", "ключ", "a/b", &"a".repeat(65), "abc%00"] {
+            assert_eq!(SecretKey::parse(raw), Err(DomainError::InvalidKey), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let key = SecretKey::parse("supersecretkey123").expect("valid key");
+        assert!(!format!("{key:?}").contains("supersecret"));
+    }
+}

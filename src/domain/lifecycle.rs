@@ -1,0 +1,260 @@
+//! The life of a secret as pure state transitions.
+//!
+//! `Live` → `Received` (its last allowed view was taken) | `Burned` (by the sender) |
+//! `Expired` (its TTL passed). The record — the receipt — outlives the content until `purge_at`
+//! (twice the TTL after creation) so the sender can still see what happened. Every backend applies
+//! [`SecretMeta::apply`] inside one atomic write, so the rules live here once.
+
+use serde::{Deserialize, Serialize};
+
+use super::{ReceiptId, Timestamp, Ttl, ViewLimit};
+
+/// Where a secret is in its life, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Lifecycle {
+    /// Readable: views left and TTL not passed (check [`SecretMeta::lifecycle_at`] for the TTL).
+    Live,
+    /// Its last allowed view was taken.
+    Received,
+    /// The sender burned it.
+    Burned,
+    /// Its TTL passed.
+    Expired,
+}
+
+/// Why a secret can no longer be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gone {
+    /// All allowed views were taken.
+    MaxViewsReached,
+    /// The sender burned it.
+    Burned,
+    /// Its TTL passed.
+    Expired,
+}
+
+/// A change asked of a stored secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// Count one view (the content is then handed out).
+    TakeView,
+    /// The sender destroys the content now.
+    Burn,
+    /// The node's sweeper: expire the content when its TTL passed, drop the record when its
+    /// receipt lifetime passed.
+    Sweep,
+}
+
+/// What applying an [`Operation`] does to the stored record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Store this new metadata; when it is final, delete the content in the same write.
+    Update(SecretMeta),
+    /// Nothing changes; the operation is refused for this reason.
+    Refuse(Gone),
+    /// Nothing to do now.
+    Unchanged,
+    /// Delete the whole record: content, metadata, receipt and index entries.
+    Purge,
+}
+
+/// Everything the store keeps about a secret except its content. Holds no key and no plaintext.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretMeta {
+    /// The receipt that belongs to this secret.
+    pub receipt_id: ReceiptId,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it last changed state or was viewed.
+    pub updated_at: Timestamp,
+    /// The TTL requested at creation.
+    pub ttl: Ttl,
+    /// When the content stops being readable.
+    pub expires_at: Timestamp,
+    /// When the record (the receipt) is deleted.
+    pub purge_at: Timestamp,
+    /// How many views are allowed.
+    pub view_limit: ViewLimit,
+    /// How many views were taken.
+    pub view_count: u32,
+    /// Where it is in its life.
+    pub lifecycle: Lifecycle,
+    /// When its last view was taken, if it was.
+    pub received_at: Option<Timestamp>,
+    /// Whether reading needs a passphrase.
+    pub has_passphrase: bool,
+    /// The Burn the Secret option: the page asks for a click before revealing.
+    pub one_click_retrieval: bool,
+    /// The Burn the Secret option: the recipient may delete it after viewing.
+    pub allow_deletion: bool,
+    /// The secret key, sealed under a key derived from the receipt key (so only the receipt's
+    /// holder can read it back).
+    pub sealed_secret_key: Vec<u8>,
+}
+
+impl SecretMeta {
+    /// The state at `now`: a live secret whose TTL passed is expired even before a sweep.
+    pub fn lifecycle_at(&self, now: Timestamp) -> Lifecycle {
+        match self.lifecycle {
+            Lifecycle::Live if now >= self.expires_at => Lifecycle::Expired,
+            other => other,
+        }
+    }
+
+    /// Why it cannot be read at `now`, or `None` while it can.
+    pub fn gone_at(&self, now: Timestamp) -> Option<Gone> {
+        match self.lifecycle_at(now) {
+            Lifecycle::Live => None,
+            Lifecycle::Received => Some(Gone::MaxViewsReached),
+            Lifecycle::Burned => Some(Gone::Burned),
+            Lifecycle::Expired => Some(Gone::Expired),
+        }
+    }
+
+    /// Views left, `None` when unlimited.
+    pub fn views_remaining(&self) -> Option<u32> {
+        self.view_limit.as_option().map(|max| u32::from(max).saturating_sub(self.view_count))
+    }
+
+    /// The next instant the sweeper must look at this record.
+    pub fn deadline(&self) -> Timestamp {
+        match self.lifecycle {
+            Lifecycle::Live => self.expires_at,
+            _ => self.purge_at,
+        }
+    }
+
+    /// Orders versions of one record: every change takes a view or makes the state final, so a
+    /// larger revision is a newer record.
+    pub fn revision(&self) -> (bool, u32, Timestamp) {
+        (self.is_final(), self.view_count, self.updated_at)
+    }
+
+    /// Whether the content is gone for good in this state (it must be deleted).
+    pub fn is_final(&self) -> bool {
+        self.lifecycle != Lifecycle::Live
+    }
+
+    /// What `op` at `now` does to this record.
+    pub fn apply(&self, op: Operation, now: Timestamp) -> Step {
+        if now >= self.purge_at {
+            return match op {
+                Operation::Sweep => Step::Purge,
+                _ => Step::Refuse(self.gone_at(now).unwrap_or(Gone::Expired)),
+            };
+        }
+        if let Some(gone) = self.gone_at(now) {
+            return match (op, self.lifecycle) {
+                (Operation::Sweep, Lifecycle::Live) => Step::Update(self.with(Lifecycle::Expired, now)),
+                (Operation::Sweep, _) => Step::Unchanged,
+                _ => Step::Refuse(gone),
+            };
+        }
+        match op {
+            Operation::Sweep => Step::Unchanged,
+            Operation::Burn => Step::Update(self.with(Lifecycle::Burned, now)),
+            Operation::TakeView => {
+                let mut next = self.clone();
+                next.view_count = next.view_count.saturating_add(1);
+                next.updated_at = now;
+                if next.views_remaining() == Some(0) {
+                    next.lifecycle = Lifecycle::Received;
+                    next.received_at = Some(now);
+                }
+                Step::Update(next)
+            }
+        }
+    }
+
+    fn with(&self, lifecycle: Lifecycle, now: Timestamp) -> Self {
+        Self { lifecycle, updated_at: now, ..self.clone() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::TtlRange;
+
+    fn meta(views: ViewLimit) -> SecretMeta {
+        let created = Timestamp::from_millis(1_000_000);
+        let ttl = Ttl::parse(Some(1800), TtlRange::BURN_THE_SECRET).expect("valid ttl");
+        SecretMeta {
+            receipt_id: ReceiptId::from_bytes([7; 32]),
+            created_at: created,
+            updated_at: created,
+            ttl,
+            expires_at: created.plus_secs(1800),
+            purge_at: created.plus_secs(3600),
+            view_limit: views,
+            view_count: 0,
+            lifecycle: Lifecycle::Live,
+            received_at: None,
+            has_passphrase: false,
+            one_click_retrieval: true,
+            allow_deletion: true,
+            sealed_secret_key: vec![],
+        }
+    }
+
+    fn update(step: Step) -> SecretMeta {
+        match step {
+            Step::Update(m) => m,
+            other => panic!("expected an update, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn views_count_down_to_received() {
+        let now = Timestamp::from_millis(1_000_500);
+        let mut m = meta(ViewLimit::Limited(3));
+        for expected in [2, 1, 0] {
+            m = update(m.apply(Operation::TakeView, now));
+            assert_eq!(m.views_remaining(), Some(expected));
+        }
+        assert_eq!(m.lifecycle, Lifecycle::Received);
+        assert_eq!(m.received_at, Some(now));
+        assert_eq!(m.apply(Operation::TakeView, now), Step::Refuse(Gone::MaxViewsReached));
+        assert_eq!(m.apply(Operation::Burn, now), Step::Refuse(Gone::MaxViewsReached));
+        assert_eq!(m.deadline(), m.purge_at);
+    }
+
+    #[test]
+    fn unlimited_never_runs_out() {
+        let now = Timestamp::from_millis(1_000_500);
+        let mut m = meta(ViewLimit::Unlimited);
+        for _ in 0..2000 {
+            m = update(m.apply(Operation::TakeView, now));
+        }
+        assert_eq!(m.lifecycle, Lifecycle::Live);
+        assert_eq!(m.views_remaining(), None);
+    }
+
+    #[test]
+    fn expiry_is_checked_on_every_access() {
+        let m = meta(ViewLimit::Limited(1));
+        let after = m.expires_at;
+        assert_eq!(m.lifecycle_at(after), Lifecycle::Expired);
+        assert_eq!(m.apply(Operation::TakeView, after), Step::Refuse(Gone::Expired));
+        assert_eq!(m.apply(Operation::Burn, after), Step::Refuse(Gone::Expired));
+        let swept = update(m.apply(Operation::Sweep, after));
+        assert_eq!(swept.lifecycle, Lifecycle::Expired);
+        assert_eq!(swept.apply(Operation::Sweep, after), Step::Unchanged);
+        assert_eq!(swept.apply(Operation::Sweep, m.purge_at), Step::Purge);
+    }
+
+    #[test]
+    fn burn_is_final() {
+        let now = Timestamp::from_millis(1_000_500);
+        let burned = update(meta(ViewLimit::Limited(5)).apply(Operation::Burn, now));
+        assert_eq!(burned.lifecycle, Lifecycle::Burned);
+        assert!(burned.is_final());
+        assert_eq!(burned.apply(Operation::TakeView, now), Step::Refuse(Gone::Burned));
+    }
+
+    #[test]
+    fn sweep_leaves_live_secrets_alone() {
+        let m = meta(ViewLimit::Limited(1));
+        assert_eq!(m.apply(Operation::Sweep, Timestamp::from_millis(1_000_001)), Step::Unchanged);
+    }
+}

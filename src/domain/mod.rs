@@ -1,0 +1,23 @@
+//! The vocabulary of burnbox: keys, TTLs, view limits, passphrases, secret texts and the life of
+//! a secret. Every wire value becomes one of these types at the API edge, so nothing below the API
+//! handles a raw string.
+//!
+//! This module does no I/O and reads no clock: time comes in as a [`Timestamp`] argument.
+
+mod error;
+mod ids;
+mod keys;
+mod lifecycle;
+mod limits;
+mod passphrase;
+mod text;
+mod timestamp;
+
+pub use error::DomainError;
+pub use ids::{ReceiptId, SecretId};
+pub use keys::{KEY_ALPHABET, ReceiptKey, SecretKey};
+pub use lifecycle::{Gone, Lifecycle, Operation, SecretMeta, Step};
+pub use limits::{Ttl, TtlRange, ViewLimit};
+pub use passphrase::Passphrase;
+pub use text::SecretText;
+pub use timestamp::Timestamp;

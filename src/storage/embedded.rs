@@ -1,0 +1,279 @@
+//! The embedded durable backend: one redb file in the data directory, zero configuration.
+//!
+//! Writes go to one writer thread that drains every queued write into a single transaction and
+//! commits it with `Durability::Immediate` (group commit): a caller is answered only after the
+//! commit that holds its write reached the disk, so an acknowledged write survives `kill -9`,
+//! and concurrent writers share one fsync. Reads run on the blocking pool in read transactions.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use async_trait::async_trait;
+use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition};
+use tokio::sync::oneshot;
+
+use super::codec::{DEADLINE_KEY_LEN, deadline_key, decode_meta, encode_meta, id_of_deadline_key};
+use super::tables::{RecordTables, apply_operation, insert_record};
+use super::{Outcome, SecretStore, StoreError};
+use crate::domain::{Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
+
+const BACKEND: &str = "embedded";
+/// File name of the database inside the data directory.
+pub const DB_FILE_NAME: &str = "burnbox.redb";
+/// Most writes folded into one commit.
+const MAX_BATCH: usize = 512;
+
+type Bytes = &'static [u8];
+const META: TableDefinition<Bytes, Bytes> = TableDefinition::new("meta");
+const CONTENT: TableDefinition<Bytes, Bytes> = TableDefinition::new("content");
+const RECEIPTS: TableDefinition<Bytes, Bytes> = TableDefinition::new("receipts");
+const DEADLINES: TableDefinition<Bytes, ()> = TableDefinition::new("deadlines");
+
+fn fail(err: impl std::fmt::Display) -> StoreError {
+    StoreError::backend(BACKEND, err)
+}
+
+/// A write waiting for the writer thread.
+enum Write {
+    Insert { id: SecretId, meta: SecretMeta, content: Vec<u8> },
+    Apply { id: SecretId, op: Operation, now: Timestamp },
+}
+
+/// The answer to one [`Write`].
+enum Written {
+    Inserted,
+    Applied(Outcome),
+}
+
+struct Job {
+    write: Write,
+    reply: oneshot::Sender<Result<Written, StoreError>>,
+}
+
+/// A [`SecretStore`] in a redb database file.
+pub struct EmbeddedStore {
+    db: Arc<Database>,
+    writer: mpsc::Sender<Job>,
+}
+
+impl EmbeddedStore {
+    /// Opens (or creates) the database in `data_dir` and starts its writer thread.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the file cannot be opened, for instance because another
+    /// process holds it.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        let db = Database::create(data_dir.join(DB_FILE_NAME)).map_err(fail)?;
+        let txn = db.begin_write().map_err(fail)?;
+        {
+            txn.open_table(META).map_err(fail)?;
+            txn.open_table(CONTENT).map_err(fail)?;
+            txn.open_table(RECEIPTS).map_err(fail)?;
+            txn.open_table(DEADLINES).map_err(fail)?;
+        }
+        txn.commit().map_err(fail)?;
+        let db = Arc::new(db);
+        let (writer, jobs) = mpsc::channel();
+        let writer_db = Arc::clone(&db);
+        std::thread::Builder::new()
+            .name("burnbox-store-writer".into())
+            .spawn(move || write_loop(&writer_db, &jobs))
+            .map_err(fail)?;
+        Ok(Self { db, writer })
+    }
+
+    async fn write(&self, write: Write) -> Result<Written, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.writer.send(Job { write, reply }).map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&redb::ReadTransaction) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || f(&db.begin_read().map_err(fail)?))
+            .await
+            .map_err(fail)?
+    }
+}
+
+/// Serves writes until every sender is dropped.
+fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(db, batch);
+    }
+}
+
+/// Applies a batch in one transaction and answers every job after the commit.
+fn commit_batch(db: &Database, batch: Vec<Job>) {
+    let (writes, replies): (Vec<Write>, Vec<_>) = batch.into_iter().map(|j| (j.write, j.reply)).unzip();
+    match run_batch(db, writes) {
+        Ok(results) => {
+            for (reply, result) in replies.into_iter().zip(results) {
+                let _ = reply.send(result);
+            }
+        }
+        Err(err) => {
+            tracing::error!(error = %err, writes = replies.len(), "store commit failed");
+            for reply in replies {
+                let _ = reply.send(Err(fail(&err)));
+            }
+        }
+    }
+}
+
+/// Runs the writes; per-write refusals are results, a backend failure aborts them all.
+fn run_batch(db: &Database, writes: Vec<Write>) -> Result<Vec<Result<Written, StoreError>>, StoreError> {
+    let txn = db.begin_write().map_err(fail)?;
+    let mut results = Vec::with_capacity(writes.len());
+    {
+        let mut tables = RedbTables {
+            meta: txn.open_table(META).map_err(fail)?,
+            content: txn.open_table(CONTENT).map_err(fail)?,
+            receipts: txn.open_table(RECEIPTS).map_err(fail)?,
+            deadlines: txn.open_table(DEADLINES).map_err(fail)?,
+        };
+        for write in writes {
+            let result = match write {
+                Write::Insert { id, meta, content } => {
+                    insert_record(&mut tables, &id, &meta, content).map(|()| Written::Inserted)
+                }
+                Write::Apply { id, op, now } => apply_operation(&mut tables, &id, op, now).map(Written::Applied),
+            };
+            if let Err(err @ (StoreError::Backend { .. } | StoreError::Closed)) = result {
+                return Err(err);
+            }
+            results.push(result);
+        }
+    }
+    txn.commit().map_err(fail)?;
+    Ok(results)
+}
+
+struct RedbTables<'t> {
+    meta: Table<'t, Bytes, Bytes>,
+    content: Table<'t, Bytes, Bytes>,
+    receipts: Table<'t, Bytes, Bytes>,
+    deadlines: Table<'t, Bytes, ()>,
+}
+
+impl RecordTables for RedbTables<'_> {
+    fn meta(&mut self, id: &SecretId) -> Result<Option<SecretMeta>, StoreError> {
+        match self.meta.get(id.as_bytes().as_slice()).map_err(fail)? {
+            Some(bytes) => decode_meta(bytes.value()).map(Some),
+            None => Ok(None),
+        }
+    }
+    fn put_meta(&mut self, id: &SecretId, meta: &SecretMeta) -> Result<(), StoreError> {
+        let encoded = encode_meta(meta)?;
+        self.meta.insert(id.as_bytes().as_slice(), encoded.as_slice()).map_err(fail)?;
+        Ok(())
+    }
+    fn delete_meta(&mut self, id: &SecretId) -> Result<(), StoreError> {
+        self.meta.remove(id.as_bytes().as_slice()).map_err(fail)?;
+        Ok(())
+    }
+    fn put_content(&mut self, id: &SecretId, content: Vec<u8>) -> Result<(), StoreError> {
+        self.content.insert(id.as_bytes().as_slice(), content.as_slice()).map_err(fail)?;
+        Ok(())
+    }
+    fn delete_content(&mut self, id: &SecretId) -> Result<(), StoreError> {
+        self.content.remove(id.as_bytes().as_slice()).map_err(fail)?;
+        Ok(())
+    }
+    fn put_receipt(&mut self, receipt: &ReceiptId, id: &SecretId) -> Result<(), StoreError> {
+        self.receipts.insert(receipt.as_bytes().as_slice(), id.as_bytes().as_slice()).map_err(fail)?;
+        Ok(())
+    }
+    fn delete_receipt(&mut self, receipt: &ReceiptId) -> Result<(), StoreError> {
+        self.receipts.remove(receipt.as_bytes().as_slice()).map_err(fail)?;
+        Ok(())
+    }
+    fn put_deadline(&mut self, deadline: Timestamp, id: &SecretId) -> Result<(), StoreError> {
+        self.deadlines.insert(deadline_key(deadline, id).as_slice(), ()).map_err(fail)?;
+        Ok(())
+    }
+    fn delete_deadline(&mut self, deadline: Timestamp, id: &SecretId) -> Result<(), StoreError> {
+        self.deadlines.remove(deadline_key(deadline, id).as_slice()).map_err(fail)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SecretStore for EmbeddedStore {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    async fn insert(&self, id: SecretId, meta: SecretMeta, content: Vec<u8>) -> Result<(), StoreError> {
+        self.write(Write::Insert { id, meta, content }).await.map(|_| ())
+    }
+
+    async fn load(&self, id: SecretId) -> Result<Option<SecretMeta>, StoreError> {
+        self.read(move |txn| {
+            let table = txn.open_table(META).map_err(fail)?;
+            match table.get(id.as_bytes().as_slice()).map_err(fail)? {
+                Some(bytes) => decode_meta(bytes.value()).map(Some),
+                None => Ok(None),
+            }
+        })
+        .await
+    }
+
+    async fn resolve_receipt(&self, receipt: ReceiptId) -> Result<Option<SecretId>, StoreError> {
+        self.read(move |txn| {
+            let table = txn.open_table(RECEIPTS).map_err(fail)?;
+            match table.get(receipt.as_bytes().as_slice()).map_err(fail)? {
+                Some(bytes) => SecretId::from_slice(bytes.value())
+                    .map(Some)
+                    .ok_or_else(|| StoreError::Corrupt("receipt index value".into())),
+                None => Ok(None),
+            }
+        })
+        .await
+    }
+
+    async fn content(&self, id: SecretId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(move |txn| {
+            let table = txn.open_table(CONTENT).map_err(fail)?;
+            Ok(table.get(id.as_bytes().as_slice()).map_err(fail)?.map(|bytes| bytes.value().to_vec()))
+        })
+        .await
+    }
+
+    async fn apply(&self, id: SecretId, op: Operation, now: Timestamp) -> Result<Outcome, StoreError> {
+        match self.write(Write::Apply { id, op, now }).await? {
+            Written::Applied(outcome) => Ok(outcome),
+            Written::Inserted => Err(fail("writer answered an apply with an insert")),
+        }
+    }
+
+    async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<SecretId>, StoreError> {
+        self.read(move |txn| {
+            let table = txn.open_table(DEADLINES).map_err(fail)?;
+            let mut upper = [0xffu8; DEADLINE_KEY_LEN];
+            upper[..8].copy_from_slice(&now.as_millis().to_be_bytes());
+            let mut ids = Vec::new();
+            for entry in table.range(..=upper.as_slice()).map_err(fail)?.take(limit) {
+                let (key, _) = entry.map_err(fail)?;
+                ids.push(id_of_deadline_key(key.value())?);
+            }
+            Ok(ids)
+        })
+        .await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|txn| txn.open_table(META).map(|_| ()).map_err(fail)).await
+    }
+}

@@ -1,0 +1,30 @@
+//! Storage failures.
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A record with this id already exists.
+    #[error("a record with this id already exists")]
+    Conflict,
+    /// A stored record could not be decoded.
+    #[error("stored record is corrupt: {0}")]
+    Corrupt(String),
+    /// The backend failed (I/O, database, network).
+    #[error("{backend} store: {message}")]
+    Backend {
+        /// Which backend.
+        backend: &'static str,
+        /// What it said.
+        message: String,
+    },
+    /// The store is shutting down.
+    #[error("the store is closed")]
+    Closed,
+}
+
+impl StoreError {
+    /// A backend error from anything displayable.
+    pub fn backend(backend: &'static str, err: impl std::fmt::Display) -> Self {
+        Self::Backend { backend, message: err.to_string() }
+    }
+}

@@ -1,0 +1,81 @@
+//! Durable state: secret metadata, sealed contents, the receipt index and the expiry index.
+//!
+//! [`SecretStore`] is the one interface; [`Engine`] lists the backends and [`open`] builds one,
+//! wrapped in the [`CachedStore`] read cache. Every backend applies the domain's transition rules
+//! ([`crate::domain::SecretMeta::apply`]) inside one atomic write, so "take one view" cannot be
+//! counted twice, and each backend passes the same conformance suite.
+//!
+//! The store sees keyed-hash ids and sealed bytes only: never a link key, never a plaintext.
+
+mod cached;
+mod codec;
+mod embedded;
+mod engine;
+mod error;
+mod memory;
+mod tables;
+
+#[cfg(test)]
+mod conformance;
+
+use async_trait::async_trait;
+
+pub use cached::CachedStore;
+pub use embedded::EmbeddedStore;
+pub use engine::{Engine, EngineKind, open};
+pub use error::StoreError;
+pub use memory::MemoryStore;
+
+use crate::domain::{Gone, Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
+
+/// What an atomic [`SecretStore::apply`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// No record with this id.
+    Missing,
+    /// The record changed to this; final states had their content deleted in the same write.
+    Updated(SecretMeta),
+    /// Refused for this reason; the record is as shown, unchanged.
+    Refused(SecretMeta, Gone),
+    /// Nothing to do; the record is as shown.
+    Unchanged(SecretMeta),
+    /// The whole record was deleted.
+    Purged,
+}
+
+/// The durable store of secrets. Implementations are shared behind `Arc<dyn SecretStore>`.
+#[async_trait]
+pub trait SecretStore: Send + Sync + 'static {
+    /// Short name of the backend, for logs and metrics.
+    fn backend(&self) -> &'static str;
+
+    /// Whether other nodes write to the same store (then only immutable data may be cached).
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    /// Stores a new secret: metadata, sealed content, receipt index and expiry index, durably,
+    /// in one write.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if the id exists; backend errors otherwise.
+    async fn insert(&self, id: SecretId, meta: SecretMeta, content: Vec<u8>) -> Result<(), StoreError>;
+
+    /// The metadata of a secret, if the record exists.
+    async fn load(&self, id: SecretId) -> Result<Option<SecretMeta>, StoreError>;
+
+    /// The secret a receipt belongs to, if the record exists.
+    async fn resolve_receipt(&self, receipt: ReceiptId) -> Result<Option<SecretId>, StoreError>;
+
+    /// The sealed content, while the secret is live.
+    async fn content(&self, id: SecretId) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Applies `op` at `now` atomically and durably (the single authority for "take one view").
+    async fn apply(&self, id: SecretId, op: Operation, now: Timestamp) -> Result<Outcome, StoreError>;
+
+    /// Up to `limit` ids whose deadline (expiry or purge) is at or before `now`.
+    async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<SecretId>, StoreError>;
+
+    /// Checks that the backend answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
