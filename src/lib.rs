@@ -1,5 +1,17 @@
 //! burnbox: a self-hostable one-time secret service.
+//!
+//! # Layout
+//! Layers depend downwards only: [`api`] (HTTP dialects) → [`service`] (the rules) → [`actors`]
+//! (one actor per secret in use) → [`storage`] and [`crypto`] → [`domain`] (types, no I/O).
+//! [`app`] wires them; [`cli`] and [`config`] are the binary's front door. See ARCHITECTURE.md.
+
+pub mod actors;
+pub mod api;
+pub mod app;
+pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod crypto;
 pub mod domain;
+pub mod service;
 pub mod storage;

@@ -81,6 +81,37 @@ link_key!(
     ReceiptKey
 );
 
+/// A key from a URL that may be either kind (the status and burn endpoints take both).
+#[derive(Clone, PartialEq, Eq)]
+pub struct AnyKey(Zeroizing<String>);
+
+impl AnyKey {
+    /// Parses a key sent by a client.
+    ///
+    /// # Errors
+    /// [`DomainError::InvalidKey`] for a malformed key.
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        check_shape(raw)?;
+        Ok(Self(Zeroizing::new(raw.to_owned())))
+    }
+
+    /// The same characters read as a receipt key.
+    pub fn as_receipt(&self) -> ReceiptKey {
+        ReceiptKey(self.0.clone())
+    }
+
+    /// The same characters read as a secret key.
+    pub fn as_secret(&self) -> SecretKey {
+        SecretKey(self.0.clone())
+    }
+}
+
+impl fmt::Debug for AnyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AnyKey(<redacted>)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ mod timestamp;
 
 pub use error::DomainError;
 pub use ids::{ReceiptId, SecretId};
-pub use keys::{KEY_ALPHABET, ReceiptKey, SecretKey};
+pub use keys::{AnyKey, KEY_ALPHABET, ReceiptKey, SecretKey};
 pub use lifecycle::{Gone, Lifecycle, Operation, SecretMeta, Step};
 pub use limits::{Ttl, TtlRange, ViewLimit};
 pub use passphrase::Passphrase;

@@ -1,0 +1,28 @@
+//! Why an operation on a secret did not succeed.
+
+use crate::crypto::CryptoError;
+use crate::domain::Gone;
+use crate::storage::StoreError;
+
+/// Failure of an operation routed through a secret's actor.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    /// No such secret (never existed, or its record was purged).
+    #[error("secret not found")]
+    NotFound,
+    /// The record exists but the content can no longer be read.
+    #[error("secret is gone: {0:?}")]
+    Gone(Gone),
+    /// The passphrase is missing or wrong; no view was counted.
+    #[error("wrong or missing passphrase")]
+    WrongPassphrase,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Decryption failed for a reason other than a wrong passphrase.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// The actor could not be reached or did not answer in time.
+    #[error("secret actor unavailable: {0}")]
+    Unavailable(String),
+}

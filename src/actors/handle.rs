@@ -1,0 +1,105 @@
+//! The handle the service uses: find a secret's actor and ask it something.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dashmap::DashMap;
+use ractor::rpc::CallResult;
+use ractor::{Actor, ActorRef, RpcReplyPort};
+
+use super::SecretError;
+use super::secret::SecretMsg;
+use super::supervisor::{Directory, SecretSupervisor, SupervisorArgs, SupervisorMsg, is_active};
+use crate::crypto::Keyring;
+use crate::domain::SecretId;
+use crate::storage::SecretStore;
+
+/// How long a caller waits for an actor's answer. Generous: passphrase checks queue up.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Attempts when an actor stops (passivates) between lookup and call.
+const ATTEMPTS: usize = 3;
+
+/// Tunables of the actor layer.
+#[derive(Debug, Clone, Copy)]
+pub struct ActorSettings {
+    /// How long an actor stays resident without a request.
+    pub idle_timeout: Duration,
+}
+
+/// The running actor system: a supervisor and the directory of resident actors.
+#[derive(Clone)]
+pub struct Actors {
+    supervisor: ActorRef<SupervisorMsg>,
+    directory: Directory,
+}
+
+impl Actors {
+    /// Starts the supervisor.
+    ///
+    /// # Errors
+    /// [`SecretError::Unavailable`] when the supervisor cannot be spawned.
+    pub async fn start(
+        store: Arc<dyn SecretStore>,
+        keyring: Arc<Keyring>,
+        settings: ActorSettings,
+    ) -> Result<Self, SecretError> {
+        let directory: Directory = Arc::new(DashMap::new());
+        let args = SupervisorArgs {
+            directory: Arc::clone(&directory),
+            store,
+            keyring,
+            idle_timeout: settings.idle_timeout,
+        };
+        let (supervisor, _) = Actor::spawn(None, SecretSupervisor, args)
+            .await
+            .map_err(|e| SecretError::Unavailable(e.to_string()))?;
+        Ok(Self { supervisor, directory })
+    }
+
+    /// The resident actor of `id`, if there is one (for the sweeper).
+    pub fn resident(&self, id: &SecretId) -> Option<ActorRef<SecretMsg>> {
+        self.directory.get(id).map(|a| a.clone()).filter(is_active)
+    }
+
+    /// How many actors are resident now.
+    pub fn resident_count(&self) -> usize {
+        self.directory.len()
+    }
+
+    async fn actor_for(&self, id: SecretId) -> Result<Option<ActorRef<SecretMsg>>, SecretError> {
+        if let Some(actor) = self.resident(&id) {
+            return Ok(Some(actor));
+        }
+        match self.supervisor.call(|reply| SupervisorMsg::Activate(id, reply), Some(CALL_TIMEOUT)).await {
+            Ok(CallResult::Success(result)) => result,
+            Ok(CallResult::Timeout) => Err(SecretError::Unavailable("supervisor timed out".into())),
+            Ok(CallResult::SenderError) | Err(_) => Err(SecretError::Unavailable("supervisor stopped".into())),
+        }
+    }
+
+    /// Asks the actor of `id` the request `build` makes. [`SecretError::NotFound`] when the store
+    /// has no such secret.
+    pub async fn ask<T: Send + 'static>(
+        &self,
+        id: SecretId,
+        build: impl Fn(RpcReplyPort<Result<T, SecretError>>) -> SecretMsg,
+    ) -> Result<T, SecretError> {
+        for _ in 0..ATTEMPTS {
+            let Some(actor) = self.actor_for(id).await? else {
+                return Err(SecretError::NotFound);
+            };
+            match actor.call(&build, Some(CALL_TIMEOUT)).await {
+                Ok(CallResult::Success(result)) => return result,
+                Ok(CallResult::Timeout) => return Err(SecretError::Unavailable("secret actor timed out".into())),
+                // The actor passivated between lookup and call: activate it again.
+                Ok(CallResult::SenderError) | Err(_) => continue,
+            }
+        }
+        Err(SecretError::Unavailable("secret actor kept stopping".into()))
+    }
+
+    /// Stops the supervisor and with it every resident actor.
+    pub fn stop(&self) {
+        self.supervisor.stop(None);
+    }
+}

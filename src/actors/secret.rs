@@ -1,0 +1,231 @@
+//! One live secret's actor: its view counter, its expiry timer, its passivation.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use tokio::task::JoinHandle;
+use zeroize::Zeroizing;
+
+use super::SecretError;
+use crate::clock;
+use crate::crypto::{CryptoError, Keyring};
+use crate::domain::{Gone, Lifecycle, Operation, Passphrase, SecretId, SecretKey, SecretMeta};
+use crate::storage::{Outcome, SecretStore};
+
+/// What a successful reveal hands back.
+pub struct Revealed {
+    /// The decrypted content; wiped when dropped.
+    pub plaintext: Zeroizing<Vec<u8>>,
+    /// The record after this view was counted.
+    pub meta: SecretMeta,
+}
+
+/// Messages a secret's actor serves.
+pub enum SecretMsg {
+    /// The current record, without counting a view.
+    Status(RpcReplyPort<Result<SecretMeta, SecretError>>),
+    /// Decrypt, count one view durably, then hand out the plaintext.
+    Reveal {
+        /// The link key (needed to derive the content key).
+        key: SecretKey,
+        /// The passphrase the caller gave, if any.
+        passphrase: Option<Passphrase>,
+        /// Where the answer goes.
+        reply: RpcReplyPort<Result<Revealed, SecretError>>,
+    },
+    /// Destroy the content now.
+    Burn(RpcReplyPort<Result<SecretMeta, SecretError>>),
+    /// The sweeper found this secret due: expire or purge it.
+    Sweep,
+    /// Timer: check expiry and idleness. Carries the generation of the timer that sent it.
+    Tick(u64),
+}
+
+/// Everything an actor starts from.
+pub struct SecretArgs {
+    /// Which secret.
+    pub id: SecretId,
+    /// Its record as loaded from the store.
+    pub meta: SecretMeta,
+    /// The store it writes through.
+    pub store: Arc<dyn SecretStore>,
+    /// Keys to open the content.
+    pub keyring: Arc<Keyring>,
+    /// How long without a message before the actor passivates.
+    pub idle_timeout: Duration,
+}
+
+/// State of a resident secret.
+pub struct SecretState {
+    /// Which secret.
+    id: SecretId,
+    /// The last record this actor read or wrote: it is the store's single writer on this node.
+    meta: SecretMeta,
+    /// Store and keys.
+    store: Arc<dyn SecretStore>,
+    keyring: Arc<Keyring>,
+    /// Passivation delay.
+    idle_timeout: Duration,
+    /// When the last request arrived.
+    last_used: Instant,
+    /// The pending timer, aborted when the actor stops so it does not keep the actor alive.
+    timer: Option<JoinHandle<Result<(), ractor::MessagingErr<SecretMsg>>>>,
+    /// Generation of the pending timer; ticks of older timers are ignored.
+    generation: u64,
+}
+
+impl SecretState {
+    /// Arms the one timer: at the expiry time or the idle deadline, whichever comes first.
+    fn arm(&mut self, myself: &ActorRef<SecretMsg>) {
+        if let Some(old) = self.timer.take() {
+            old.abort();
+        }
+        self.generation += 1;
+        let generation = self.generation;
+        let until_idle = self.idle_timeout.saturating_sub(self.last_used.elapsed());
+        let until_expiry = Duration::from_millis(clock::now().millis_until(self.meta.expires_at));
+        let delay = if self.meta.lifecycle == Lifecycle::Live { until_idle.min(until_expiry) } else { until_idle };
+        self.timer = Some(myself.send_after(delay, move || SecretMsg::Tick(generation)));
+    }
+
+    /// Applies `op` through the store and keeps the local copy in step. `Ok(None)` when the
+    /// record is gone.
+    async fn apply(&mut self, op: Operation) -> Result<Result<SecretMeta, Gone>, SecretError> {
+        match self.store.apply(self.id, op, clock::now()).await? {
+            Outcome::Updated(meta) | Outcome::Unchanged(meta) => {
+                self.meta = meta.clone();
+                Ok(Ok(meta))
+            }
+            Outcome::Refused(meta, gone) => {
+                self.meta = meta;
+                Ok(Err(gone))
+            }
+            Outcome::Missing | Outcome::Purged => Err(SecretError::NotFound),
+        }
+    }
+
+    async fn reveal(
+        &mut self,
+        key: SecretKey,
+        passphrase: Option<Passphrase>,
+        reply: &RpcReplyPort<Result<Revealed, SecretError>>,
+    ) -> Result<Revealed, SecretError> {
+        if let Some(gone) = self.meta.gone_at(clock::now()) {
+            return Err(SecretError::Gone(gone));
+        }
+        if self.meta.has_passphrase && passphrase.is_none() {
+            return Err(SecretError::WrongPassphrase);
+        }
+        let Some(sealed) = self.store.content(self.id).await? else {
+            // Another node took the last view or burned it: read what happened.
+            self.apply(Operation::Sweep).await?.map_err(SecretError::Gone)?;
+            return Err(SecretError::Gone(self.meta.gone_at(clock::now()).unwrap_or(Gone::Expired)));
+        };
+        let plaintext = self.open(key, passphrase, sealed).await?;
+        if reply.is_closed() {
+            // The caller gave up: counting a view nobody receives would lose it.
+            return Err(SecretError::Unavailable("caller went away".into()));
+        }
+        let meta = self.apply(Operation::TakeView).await?.map_err(SecretError::Gone)?;
+        Ok(Revealed { plaintext, meta })
+    }
+
+    async fn open(
+        &self,
+        key: SecretKey,
+        passphrase: Option<Passphrase>,
+        sealed: Vec<u8>,
+    ) -> Result<Zeroizing<Vec<u8>>, SecretError> {
+        let keyring = Arc::clone(&self.keyring);
+        let id = self.id;
+        let work = move || keyring.open_content(&id, &key, passphrase.as_ref(), &sealed);
+        // argon2id takes tens of milliseconds: keep it off the async workers.
+        let opened = if self.meta.has_passphrase {
+            tokio::task::spawn_blocking(work).await.map_err(|e| SecretError::Unavailable(e.to_string()))?
+        } else {
+            work()
+        };
+        opened.map_err(|e| match e {
+            CryptoError::Authentication => SecretError::WrongPassphrase,
+            other => SecretError::Crypto(other),
+        })
+    }
+}
+
+/// The behaviour of a secret's actor.
+pub struct SecretActor;
+
+impl Actor for SecretActor {
+    type Msg = SecretMsg;
+    type State = SecretState;
+    type Arguments = SecretArgs;
+
+    async fn pre_start(&self, myself: ActorRef<SecretMsg>, args: SecretArgs) -> Result<SecretState, ActorProcessingErr> {
+        let mut state = SecretState {
+            id: args.id,
+            meta: args.meta,
+            store: args.store,
+            keyring: args.keyring,
+            idle_timeout: args.idle_timeout,
+            last_used: Instant::now(),
+            timer: None,
+            generation: 0,
+        };
+        state.arm(&myself);
+        Ok(state)
+    }
+
+    async fn post_stop(&self, _myself: ActorRef<SecretMsg>, state: &mut SecretState) -> Result<(), ActorProcessingErr> {
+        if let Some(timer) = state.timer.take() {
+            timer.abort();
+        }
+        Ok(())
+    }
+
+    async fn handle(&self, myself: ActorRef<SecretMsg>, msg: SecretMsg, state: &mut SecretState) -> Result<(), ActorProcessingErr> {
+        if !matches!(msg, SecretMsg::Tick(_)) {
+            state.last_used = Instant::now();
+        }
+        let mut stop = false;
+        match msg {
+            SecretMsg::Status(reply) => {
+                let now = clock::now();
+                if state.meta.lifecycle == Lifecycle::Live && state.meta.lifecycle_at(now) == Lifecycle::Expired {
+                    // Expiry is checked on every access, not only when the timer fires.
+                    let _ = state.apply(Operation::Sweep).await;
+                }
+                let _ = reply.send(Ok(state.meta.clone()));
+            }
+            SecretMsg::Reveal { key, passphrase, reply } => {
+                let result = state.reveal(key, passphrase, &reply).await;
+                stop = matches!(result, Err(SecretError::NotFound));
+                let _ = reply.send(result);
+            }
+            SecretMsg::Burn(reply) => {
+                let result = state.apply(Operation::Burn).await.and_then(|r| r.map_err(SecretError::Gone));
+                stop = matches!(result, Err(SecretError::NotFound));
+                let _ = reply.send(result);
+            }
+            SecretMsg::Sweep => stop = state.apply(Operation::Sweep).await.is_err(),
+            SecretMsg::Tick(generation) if generation == state.generation => {
+                let live_but_due = state.meta.lifecycle == Lifecycle::Live
+                    && state.meta.lifecycle_at(clock::now()) == Lifecycle::Expired;
+                if live_but_due {
+                    stop = state.apply(Operation::Sweep).await.is_err();
+                }
+                if state.last_used.elapsed() >= state.idle_timeout {
+                    stop = true;
+                } else if !stop {
+                    state.arm(&myself);
+                }
+            }
+            SecretMsg::Tick(_) => {}
+        }
+        // A final secret's actor has nothing left to guard: its receipt is answered from the store.
+        if stop || state.meta.is_final() {
+            myself.stop(None);
+        }
+        Ok(())
+    }
+}

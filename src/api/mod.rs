@@ -1,0 +1,59 @@
+//! HTTP: the two API dialects, the OpenAPI document and Swagger UI, over one [`SecretService`].
+//!
+//! Only this layer knows HTTP status codes, headers and wire field names. Each dialect maps the
+//! service's errors to its own documented error shape in one place.
+
+pub mod body_limit;
+pub mod native;
+pub mod request_id;
+mod timefmt;
+
+use poem::middleware::AddData;
+use poem::{Endpoint, EndpointExt, Route, get, handler, web::Json};
+use poem_openapi::OpenApiService;
+
+use crate::service::SecretService;
+
+/// Title of the OpenAPI document.
+const TITLE: &str = "burnbox";
+
+/// The OpenAPI service for every dialect, without a server URL (the document is the same
+/// wherever burnbox runs).
+pub fn openapi() -> OpenApiService<native::NativeApi, ()> {
+    OpenApiService::new(native::NativeApi, TITLE, env!("CARGO_PKG_VERSION")).description(
+        "One-time secrets: share a password, a key or a note through a link that works a limited \
+         number of times, then is gone for good. Serves the Burn the Secret API (`/api/secrets`).",
+    )
+}
+
+/// The OpenAPI document as JSON, exactly as `/openapi.json` serves it.
+pub fn spec_json() -> String {
+    openapi().spec()
+}
+
+/// The OpenAPI document as YAML, exactly as `/openapi.yaml` serves it.
+pub fn spec_yaml() -> String {
+    openapi().spec_yaml()
+}
+
+#[handler]
+fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Everything burnbox serves over HTTP.
+pub fn routes(service: SecretService, public_url: String, max_body_bytes: usize) -> impl Endpoint {
+    let api = openapi();
+    let docs = api.swagger_ui();
+    let spec_json = api.spec_endpoint();
+    let spec_yaml = api.spec_endpoint_yaml();
+    Route::new()
+        .nest("/", api.with(body_limit::BodyLimit::new(max_body_bytes)))
+        .nest("/docs", docs)
+        .at("/openapi.json", spec_json)
+        .at("/openapi.yaml", spec_yaml)
+        .at("/healthz", get(healthz))
+        .with(AddData::new(service))
+        .with(AddData::new(native::PublicUrl(public_url)))
+        .around(request_id::request_context)
+}

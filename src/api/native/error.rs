@@ -1,0 +1,200 @@
+//! The dialect's errors: codes, statuses, messages and hints as the Burn the Secret documentation
+//! lists them, and the one mapping from service errors to them.
+
+use poem::http::StatusCode;
+use poem::{IntoResponse, Response};
+use poem_openapi::{Enum, Object};
+
+use crate::api::request_id;
+use crate::domain::{DomainError, Gone};
+use crate::service::ServiceError;
+
+/// Machine-readable error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// Key format is invalid (must be alphanumeric).
+    InvalidKey,
+    /// Request body is not valid JSON.
+    InvalidJson,
+    /// No secret content provided in request.
+    MissingSecret,
+    /// Secret exceeds size limit for your tier.
+    ContentTooLarge,
+    /// `ttl` outside the accepted range (burnbox extension).
+    InvalidTtl,
+    /// `maxViews` outside 1–999 (burnbox extension).
+    InvalidMaxViews,
+    /// Another parameter has an invalid value (burnbox extension).
+    InvalidParameter,
+    /// Secret doesn't exist or has been deleted.
+    NotFound,
+    /// Wrong passphrase for protected secret.
+    InvalidPassphrase,
+    /// Secret was manually deleted by sender.
+    SecretBurned,
+    /// Secret has passed its expiration time.
+    SecretExpired,
+    /// Secret has reached maximum view count.
+    MaxViewsReached,
+    /// Too many requests, check Retry-After header.
+    RateLimitExceeded,
+    /// Server error, contact support if persistent.
+    InternalError,
+}
+
+impl ErrorCode {
+    /// The HTTP status, short message and default hint of a code.
+    fn describe(self) -> (StatusCode, &'static str, &'static str) {
+        use ErrorCode::*;
+        match self {
+            InvalidKey => (StatusCode::BAD_REQUEST, "Invalid key", "Keys contain only letters and digits. Check the link you were given."),
+            InvalidJson => (StatusCode::BAD_REQUEST, "Invalid JSON", "Send a JSON object with the header 'Content-Type: application/json'."),
+            MissingSecret => (StatusCode::BAD_REQUEST, "Missing secret", "Include a non-empty 'secret' string in the request body."),
+            ContentTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "Content too large", "The secret exceeds the size limit for your tier."),
+            InvalidTtl => (StatusCode::BAD_REQUEST, "Invalid ttl", "'ttl' is in seconds, from 1800 (30 minutes) to 86313600 (999 days)."),
+            InvalidMaxViews => (StatusCode::BAD_REQUEST, "Invalid maxViews", "'maxViews' is 1 to 999, or null for unlimited views."),
+            InvalidParameter => (StatusCode::BAD_REQUEST, "Invalid parameter", "Check the request parameters against the API documentation."),
+            NotFound => (StatusCode::NOT_FOUND, "Secret not found", "The secret doesn't exist or has been deleted. Check the key."),
+            InvalidPassphrase => (StatusCode::UNAUTHORIZED, "Invalid passphrase", "The secret is password-protected. Include the correct 'passphrase' in your request body."),
+            SecretBurned => (StatusCode::GONE, "Secret burned", "The sender deleted this secret. Ask them to share it again."),
+            SecretExpired => (StatusCode::GONE, "Secret expired", "The secret passed its expiration time. Ask the sender to share it again."),
+            MaxViewsReached => (StatusCode::GONE, "Maximum views reached", "The secret was viewed as many times as the sender allowed. Ask them to share it again."),
+            RateLimitExceeded => (StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded", "Too many requests. Wait for the number of seconds in the Retry-After header."),
+            InternalError => (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error", "Something went wrong on our side. Retry later; contact the operator if it persists."),
+        }
+    }
+}
+
+/// The error body every failed request gets.
+#[derive(Debug, Clone, Object)]
+#[oai(rename_all = "camelCase", example)]
+pub struct ErrorBody {
+    /// Short human-readable message.
+    pub error: String,
+    /// Machine-readable code.
+    pub code: ErrorCode,
+    /// What to do about it.
+    pub hint: String,
+    /// The request id, also in the `X-Request-Id` header.
+    pub request_id: String,
+}
+
+impl poem_openapi::types::Example for ErrorBody {
+    fn example() -> Self {
+        NativeError::new(ErrorCode::InvalidPassphrase).body
+    }
+}
+
+/// An error with its status, ready to become any operation's response.
+#[derive(Debug, Clone)]
+pub struct NativeError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// JSON body.
+    pub body: ErrorBody,
+}
+
+impl NativeError {
+    /// The error for `code` with its default hint.
+    pub fn new(code: ErrorCode) -> Self {
+        let (status, error, hint) = code.describe();
+        Self::with_hint(code, status, error, hint.to_owned())
+    }
+
+    fn with_hint(code: ErrorCode, status: StatusCode, error: &str, hint: String) -> Self {
+        Self { status, body: ErrorBody { error: error.to_owned(), code, hint, request_id: request_id::current() } }
+    }
+
+    /// The error for `code` with a specific hint.
+    pub fn hinted(code: ErrorCode, hint: String) -> Self {
+        let (status, error, _) = code.describe();
+        Self::with_hint(code, status, error, hint)
+    }
+
+    /// A request body over the server's limit.
+    pub fn body_too_large(max_bytes: usize) -> Self {
+        Self::hinted(ErrorCode::ContentTooLarge, format!("Request bodies are limited to {max_bytes} bytes."))
+    }
+
+    /// A request body that could not be read.
+    pub fn unreadable_body(err: &std::io::Error) -> Self {
+        Self::hinted(ErrorCode::InvalidJson, format!("The request body could not be read: {err}."))
+    }
+
+    /// A request the framework could not parse (bad JSON, wrong content type, wrong field type).
+    pub fn from_request_error(err: &poem::Error) -> Self {
+        let reason = err.to_string();
+        Self::hinted(
+            ErrorCode::InvalidJson,
+            format!("Send a JSON object with the header 'Content-Type: application/json' ({reason})."),
+        )
+    }
+
+    /// The status code as a number.
+    pub fn status_u16(&self) -> u16 {
+        self.status.as_u16()
+    }
+}
+
+impl From<ServiceError> for NativeError {
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::Invalid(invalid) => match invalid {
+                DomainError::InvalidKey => Self::new(ErrorCode::InvalidKey),
+                DomainError::MissingSecret => Self::new(ErrorCode::MissingSecret),
+                DomainError::ContentTooLarge { limit, .. } => Self::hinted(
+                    ErrorCode::ContentTooLarge,
+                    format!("Secrets are limited to {limit} bytes for your tier."),
+                ),
+                DomainError::InvalidTtl { min, max } => Self::hinted(
+                    ErrorCode::InvalidTtl,
+                    format!("'ttl' is in seconds, from {min} to {max}."),
+                ),
+                DomainError::InvalidViewLimit { .. } => Self::new(ErrorCode::InvalidMaxViews),
+                other @ DomainError::InvalidPassphrase { .. } => {
+                    Self::hinted(ErrorCode::InvalidParameter, format!("{other}."))
+                }
+            },
+            ServiceError::NotFound => Self::new(ErrorCode::NotFound),
+            ServiceError::Gone(Gone::Burned) => Self::new(ErrorCode::SecretBurned),
+            ServiceError::Gone(Gone::Expired) => Self::new(ErrorCode::SecretExpired),
+            ServiceError::Gone(Gone::MaxViewsReached) => Self::new(ErrorCode::MaxViewsReached),
+            ServiceError::WrongPassphrase => Self::new(ErrorCode::InvalidPassphrase),
+            ServiceError::Internal(message) => {
+                tracing::error!(error = %message, "request failed");
+                Self::new(ErrorCode::InternalError)
+            }
+        }
+    }
+}
+
+impl IntoResponse for NativeError {
+    fn into_response(self) -> Response {
+        let body = poem_openapi::types::ToJSON::to_json(&self.body).unwrap_or_default();
+        poem::web::Json(body).with_status(self.status).into_response()
+    }
+}
+
+/// Implements `From<NativeError>` for an operation's response enum, mapping each status it
+/// declares to its variant (anything else is answered as its 500 variant), and defines the
+/// function poem-openapi calls when it cannot parse the request.
+macro_rules! error_variants {
+    ($response:ident, $bad_request:ident, { $($status:literal => $variant:ident),* $(,)? }) => {
+        impl From<$crate::api::native::NativeError> for $response {
+            fn from(err: $crate::api::native::NativeError) -> Self {
+                match err.status_u16() {
+                    $($status => Self::$variant(poem_openapi::payload::Json(err.body)),)*
+                    _ => Self::InternalError(poem_openapi::payload::Json(
+                        $crate::api::native::NativeError::new($crate::api::native::ErrorCode::InternalError).body,
+                    )),
+                }
+            }
+        }
+
+        fn $bad_request(err: poem::Error) -> $response {
+            $crate::api::native::NativeError::from_request_error(&err).into()
+        }
+    };
+}
+pub(crate) use error_variants;

@@ -1,0 +1,268 @@
+//! The four operations of `/api/secrets`.
+
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{ApiResponse, Tags};
+
+use super::error::error_variants;
+use super::models::{
+    BurnSecretResponse, CreateSecretRequest, CreateSecretResponse, KeyType, SecretMetadata, SecretStateName,
+    SecretStatusResponse, ViewSecretRequest, ViewSecretResponse,
+};
+use super::{ErrorBody, NativeError, PublicUrl};
+use crate::api::request_id;
+use crate::api::timefmt::iso_millis;
+use crate::domain::{AnyKey, Lifecycle, Passphrase, SecretKey, SecretText, Ttl, ViewLimit};
+use crate::service::{KeyKind, NewSecret, SecretService, ServiceError};
+
+#[derive(Tags)]
+enum ApiTags {
+    /// Burn the Secret API: create, inspect, view and burn secrets.
+    Secrets,
+}
+
+/// Answers of `POST /api/secrets`.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "create_bad_request")]
+pub enum CreateResponse {
+    /// The secret was stored; share `secretUrl`, keep `metadataUrl`.
+    #[oai(status = 200)]
+    Ok(Json<CreateSecretResponse>),
+    /// Invalid JSON, missing secret, or a parameter out of range.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// The secret is over the size limit.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    /// Server error.
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+error_variants!(CreateResponse, create_bad_request, { 400 => BadRequest, 413 => PayloadTooLarge });
+
+/// Answers of `GET /api/secrets/{key}`.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "status_bad_request")]
+pub enum StatusResponse {
+    /// The state of the secret.
+    #[oai(status = 200)]
+    Ok(Json<SecretStatusResponse>),
+    /// The key is not alphanumeric.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// No secret answers to this key (never existed, or its receipt expired).
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// Server error.
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+error_variants!(StatusResponse, status_bad_request, { 400 => BadRequest, 404 => NotFound });
+
+/// Answers of `POST /api/secrets/{secretKey}`.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "view_bad_request")]
+pub enum ViewResponse {
+    /// The content; one view was counted.
+    #[oai(status = 200)]
+    Ok(Json<ViewSecretResponse>),
+    /// The key is not alphanumeric, or the body is not valid JSON.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// Missing or wrong passphrase; no view was counted.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// No secret answers to this key.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// The secret was burned, expired or reached its view limit.
+    #[oai(status = 410)]
+    Gone(Json<ErrorBody>),
+    /// Server error.
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+error_variants!(ViewResponse, view_bad_request, { 400 => BadRequest, 401 => Unauthorized, 404 => NotFound, 410 => Gone });
+
+/// Answers of `DELETE /api/secrets/{metadataKey}`.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "burn_bad_request")]
+pub enum BurnResponse {
+    /// The secret was destroyed.
+    #[oai(status = 200)]
+    Ok(Json<BurnSecretResponse>),
+    /// The key is not alphanumeric.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// No secret answers to this key.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// The secret was already burned, expired or viewed its last time.
+    #[oai(status = 410)]
+    Gone(Json<ErrorBody>),
+    /// Server error.
+    #[oai(status = 500)]
+    InternalError(Json<ErrorBody>),
+}
+error_variants!(BurnResponse, burn_bad_request, { 400 => BadRequest, 404 => NotFound, 410 => Gone });
+
+/// The Burn the Secret API.
+pub struct NativeApi;
+
+fn parse_create(service: &SecretService, body: CreateSecretRequest) -> Result<NewSecret, ServiceError> {
+    let limits = service.limits();
+    let text = SecretText::parse(body.secret, limits.max_secret_bytes)?;
+    let ttl = Ttl::parse(body.ttl, limits.ttl)?;
+    let views = match body.max_views {
+        MaybeUndefined::Undefined => ViewLimit::Limited(1),
+        MaybeUndefined::Null => ViewLimit::Unlimited,
+        MaybeUndefined::Value(n) => ViewLimit::parse(Some(n))?,
+    };
+    let passphrase = body.passphrase.filter(|p| !p.is_empty()).map(Passphrase::parse).transpose()?;
+    Ok(NewSecret {
+        text,
+        ttl,
+        views,
+        passphrase,
+        one_click_retrieval: body.one_click_retrieval.unwrap_or(true),
+        allow_deletion: body.allow_deletion.unwrap_or(true),
+    })
+}
+
+#[poem_openapi::OpenApi(tag = "ApiTags::Secrets")]
+impl NativeApi {
+    /// Create a secret
+    ///
+    /// Encrypts the content and returns two keys: `secretKey` for the recipient (inside
+    /// `secretUrl`) and the metadata `key` for the sender. Neither is stored by the server.
+    #[oai(path = "/api/secrets", method = "post", operation_id = "createSecret")]
+    async fn create(
+        &self,
+        service: Data<&SecretService>,
+        public_url: Data<&PublicUrl>,
+        body: Json<CreateSecretRequest>,
+    ) -> CreateResponse {
+        let created = match parse_create(&service, body.0) {
+            Ok(new) => service.create(new).await,
+            Err(err) => Err(err),
+        };
+        let created = match created {
+            Ok(created) => created,
+            Err(err) => return NativeError::from(err).into(),
+        };
+        let base = public_url.0.0.trim_end_matches('/');
+        let meta = &created.meta;
+        CreateResponse::Ok(Json(CreateSecretResponse {
+            success: true,
+            secret_url: format!("{base}/secret/{}", created.secret_key.expose()),
+            metadata_url: format!("{base}/receipt/{}", created.receipt_key.expose()),
+            metadata: SecretMetadata {
+                key: created.receipt_key.expose().to_owned(),
+                secret_key: created.secret_key.expose().to_owned(),
+                ttl: meta.ttl.as_secs(),
+                expires_at: iso_millis(meta.expires_at),
+                created_at: iso_millis(meta.created_at),
+                has_passphrase: meta.has_passphrase,
+                max_views: meta.view_limit.as_option(),
+                view_count: meta.view_count,
+            },
+            request_id: request_id::current(),
+        }))
+    }
+
+    /// Get a secret's status
+    ///
+    /// Works with either key and never counts a view. With the metadata key, also returns the
+    /// secret key while the secret can still be viewed.
+    #[oai(path = "/api/secrets/:key", method = "get", operation_id = "getSecretStatus")]
+    async fn status(&self, service: Data<&SecretService>, key: Path<String>) -> StatusResponse {
+        let status = match AnyKey::parse(&key.0) {
+            Ok(key) => service.status(&key).await,
+            Err(err) => Err(err.into()),
+        };
+        let status = match status {
+            Ok(status) => status,
+            Err(err) => return NativeError::from(err).into(),
+        };
+        let meta = &status.meta;
+        let state = match SecretService::gone_now(meta).map(|_| meta.lifecycle_at(crate::clock::now())) {
+            None => SecretStateName::Live,
+            Some(Lifecycle::Received) => SecretStateName::Received,
+            Some(Lifecycle::Burned) => SecretStateName::Burned,
+            Some(_) => SecretStateName::Expired,
+        };
+        StatusResponse::Ok(Json(SecretStatusResponse {
+            exists: matches!(state, SecretStateName::Live),
+            key_type: match status.kind {
+                KeyKind::Receipt => KeyType::Metadata,
+                KeyKind::Secret => KeyType::Secret,
+            },
+            viewed: meta.view_count > 0,
+            burned: matches!(state, SecretStateName::Burned),
+            expires_at: iso_millis(meta.expires_at),
+            has_passphrase: meta.has_passphrase,
+            secret_key: status.secret_key.map(|k| k.expose().to_owned()),
+            max_views: meta.view_limit.as_option(),
+            view_count: meta.view_count,
+            views_remaining: meta.views_remaining(),
+            state,
+            request_id: request_id::current(),
+        }))
+    }
+
+    /// View a secret
+    ///
+    /// Returns the content and counts one view; the secret is destroyed when its last view is
+    /// taken. Use the secret key. A wrong passphrase costs no view.
+    #[oai(path = "/api/secrets/:secretKey", method = "post", operation_id = "viewSecret")]
+    async fn view(
+        &self,
+        service: Data<&SecretService>,
+        #[oai(name = "secretKey")] secret_key: Path<String>,
+        body: Json<Option<ViewSecretRequest>>,
+    ) -> ViewResponse {
+        let passphrase = body.0.and_then(|b| b.passphrase).filter(|p| !p.is_empty());
+        let revealed = match (SecretKey::parse(&secret_key.0), passphrase.map(Passphrase::parse).transpose()) {
+            (Ok(key), Ok(passphrase)) => service.reveal(&key, passphrase).await,
+            (Err(err), _) => Err(err.into()),
+            // A passphrase that could never be right is simply wrong, and costs no view.
+            (Ok(_), Err(_)) => Err(ServiceError::WrongPassphrase),
+        };
+        match revealed {
+            Ok((text, meta)) => ViewResponse::Ok(Json(ViewSecretResponse {
+                success: true,
+                secret: text.expose().to_owned(),
+                one_click_retrieval: meta.one_click_retrieval,
+                views_remaining: meta.views_remaining(),
+                request_id: request_id::current(),
+            })),
+            Err(err) => NativeError::from(err).into(),
+        }
+    }
+
+    /// Burn a secret
+    ///
+    /// Destroys the secret now. Use the metadata key (or the secret key, when the sender allowed
+    /// the recipient to delete it).
+    #[oai(path = "/api/secrets/:metadataKey", method = "delete", operation_id = "burnSecret")]
+    async fn burn(
+        &self,
+        service: Data<&SecretService>,
+        #[oai(name = "metadataKey")] metadata_key: Path<String>,
+    ) -> BurnResponse {
+        let burned = match AnyKey::parse(&metadata_key.0) {
+            Ok(key) => service.burn(&key).await,
+            Err(err) => Err(err.into()),
+        };
+        match burned {
+            Ok(_) => BurnResponse::Ok(Json(BurnSecretResponse {
+                success: true,
+                message: "Secret burned successfully".into(),
+                request_id: request_id::current(),
+            })),
+            Err(err) => NativeError::from(err).into(),
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! The Burn the Secret dialect (`/api/secrets`): JSON bodies, camelCase fields, errors as
+//! `{error, code, hint, requestId}`.
+
+mod error;
+mod handlers;
+mod models;
+
+pub use error::{ErrorBody, ErrorCode, NativeError};
+pub use handlers::NativeApi;
+
+/// Base URL that `secretUrl` and `metadataUrl` are built on.
+#[derive(Debug, Clone)]
+pub struct PublicUrl(pub String);

@@ -1,0 +1,165 @@
+//! Request and response bodies, field for field as Burn the Secret documents them.
+
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{Enum, Object};
+
+/// Body of `POST /api/secrets`.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase", example)]
+pub struct CreateSecretRequest {
+    /// The content to encrypt. Required, non-empty.
+    pub secret: Option<String>,
+    /// Time to live in seconds: 1800 (30 minutes) to 86313600 (999 days). Default 86400.
+    pub ttl: Option<i64>,
+    /// Views before the secret is destroyed: 1 to 999, or null for unlimited. Default 1.
+    pub max_views: MaybeUndefined<i64>,
+    /// Password the recipient must give to view the secret.
+    pub passphrase: Option<String>,
+    /// Require a click to reveal the content. Default true.
+    pub one_click_retrieval: Option<bool>,
+    /// Allow the recipient to delete the secret after viewing. Default true.
+    pub allow_deletion: Option<bool>,
+}
+
+impl poem_openapi::types::Example for CreateSecretRequest {
+    fn example() -> Self {
+        Self {
+            secret: Some("my-super-secret-password".into()),
+            ttl: Some(86_400),
+            max_views: MaybeUndefined::Value(1),
+            passphrase: Some("optional-password".into()),
+            one_click_retrieval: None,
+            allow_deletion: None,
+        }
+    }
+}
+
+/// A created secret's metadata.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct SecretMetadata {
+    /// The metadata (receipt) key: status and burn. Keep it to yourself.
+    pub key: String,
+    /// The secret key: share it (through `secretUrl`) with the recipient.
+    pub secret_key: String,
+    /// Time to live in seconds.
+    pub ttl: u64,
+    /// When the secret expires.
+    pub expires_at: String,
+    /// When the secret was created.
+    pub created_at: String,
+    /// Whether a passphrase is needed to view it.
+    pub has_passphrase: bool,
+    /// View limit; null when unlimited.
+    pub max_views: Option<u16>,
+    /// Views taken so far.
+    pub view_count: u32,
+}
+
+/// Answer to `POST /api/secrets`.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct CreateSecretResponse {
+    /// Always true.
+    pub success: bool,
+    /// The new secret.
+    pub metadata: SecretMetadata,
+    /// Link for the recipient.
+    pub secret_url: String,
+    /// Link for the sender's receipt.
+    pub metadata_url: String,
+    /// The request id.
+    pub request_id: String,
+}
+
+/// Which key a status request used.
+#[derive(Debug, Clone, Copy, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum KeyType {
+    /// The metadata (receipt) key.
+    Metadata,
+    /// The secret key.
+    Secret,
+}
+
+/// Where a secret is in its life (burnbox extension).
+#[derive(Debug, Clone, Copy, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum SecretStateName {
+    /// Readable.
+    Live,
+    /// All views taken.
+    Received,
+    /// Burned by the sender.
+    Burned,
+    /// TTL passed.
+    Expired,
+}
+
+/// Answer to `GET /api/secrets/{key}`.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct SecretStatusResponse {
+    /// Whether the content can still be viewed.
+    pub exists: bool,
+    /// Which key was used.
+    #[oai(rename = "type")]
+    pub key_type: KeyType,
+    /// Whether it was viewed at least once.
+    pub viewed: bool,
+    /// Whether the sender burned it.
+    pub burned: bool,
+    /// When it expires (or expired).
+    pub expires_at: String,
+    /// Whether a passphrase is needed to view it.
+    pub has_passphrase: bool,
+    /// The secret key: only for the metadata key's holder, while it can be viewed.
+    #[oai(skip_serializing_if_is_none)]
+    pub secret_key: Option<String>,
+    /// View limit; null when unlimited.
+    pub max_views: Option<u16>,
+    /// Views taken so far.
+    pub view_count: u32,
+    /// Views left; null when unlimited.
+    pub views_remaining: Option<u32>,
+    /// Where it is in its life (burnbox extension).
+    pub state: SecretStateName,
+    /// The request id.
+    pub request_id: String,
+}
+
+/// Body of `POST /api/secrets/{secretKey}`; may be omitted when there is no passphrase.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct ViewSecretRequest {
+    /// Required if the secret is password-protected.
+    pub passphrase: Option<String>,
+}
+
+/// Answer to `POST /api/secrets/{secretKey}`.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct ViewSecretResponse {
+    /// Always true.
+    pub success: bool,
+    /// The decrypted content.
+    pub secret: String,
+    /// The sender's reveal-on-click option.
+    pub one_click_retrieval: bool,
+    /// Views left after this one; null when unlimited.
+    pub views_remaining: Option<u32>,
+    /// The request id.
+    pub request_id: String,
+}
+
+/// Answer to `DELETE /api/secrets/{metadataKey}`.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct BurnSecretResponse {
+    /// Always true.
+    pub success: bool,
+    /// `Secret burned successfully`.
+    pub message: String,
+    /// The request id.
+    pub request_id: String,
+}

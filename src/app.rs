@@ -1,0 +1,138 @@
+//! Builds the whole server from [`Settings`] and runs it until a shutdown signal.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::Server;
+use tokio::sync::watch;
+
+use crate::actors::{ActorSettings, Actors, sweeper};
+use crate::api;
+use crate::config::Settings;
+use crate::crypto::{Keyring, MasterKey};
+use crate::service::{Limits, SecretService};
+use crate::storage::{self, Engine, EngineKind, SecretStore};
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// Why the server could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data directory could not be created.
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The master key is malformed or unreadable.
+    #[error(transparent)]
+    MasterKey(#[from] crate::crypto::CryptoError),
+    /// The store could not be opened.
+    #[error("cannot open the store: {0}")]
+    Store(#[from] crate::storage::StoreError),
+    /// The actor system could not start.
+    #[error("cannot start actors: {0}")]
+    Actors(#[from] crate::actors::SecretError),
+    /// The listen address could not be bound, or serving failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A built server, bound to its port, not yet serving.
+pub struct Application {
+    acceptor: TcpAcceptor,
+    local_addr: SocketAddr,
+    public_url: String,
+    service: SecretService,
+    store: Arc<dyn SecretStore>,
+    actors: Actors,
+    settings: Settings,
+}
+
+fn create_data_dir(settings: &Settings) -> Result<(), StartError> {
+    let fail = |source| StartError::DataDir { path: settings.data_dir.display().to_string(), source };
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(&settings.data_dir).map_err(fail)
+}
+
+impl Application {
+    /// Opens the store, derives the keys, starts the actors and binds the listener.
+    ///
+    /// # Errors
+    /// A [`StartError`] naming what could not be set up.
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        create_data_dir(&settings)?;
+        let master = MasterKey::load_or_create(settings.master_key.as_deref(), &settings.data_dir)?;
+        let keyring = Arc::new(Keyring::new(&master));
+        drop(master);
+        let engine = match settings.store {
+            EngineKind::Embedded => Engine::Embedded { data_dir: settings.data_dir.clone() },
+            EngineKind::Memory => Engine::Memory,
+        };
+        let store = storage::open(&engine)?;
+        let actors =
+            Actors::start(Arc::clone(&store), Arc::clone(&keyring), ActorSettings { idle_timeout: settings.actor_idle })
+                .await?;
+        let limits = Limits { ttl: settings.ttl, max_secret_bytes: settings.max_secret_bytes };
+        let service = SecretService::new(Arc::clone(&store), keyring, actors.clone(), limits);
+        let listen_error = |source| StartError::Listen { addr: settings.listen, source };
+        let acceptor = TcpListener::bind(settings.listen).into_acceptor().await.map_err(listen_error)?;
+        let local_addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|addr| addr.as_socket_addr().copied())
+            .unwrap_or(settings.listen);
+        let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{local_addr}"));
+        Ok(Self { acceptor, local_addr, public_url, service, store, actors, settings })
+    }
+
+    /// The address the server is bound to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The port the server is bound to.
+    pub fn port(&self) -> u16 {
+        self.local_addr.port()
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests, stops the sweeper and
+    /// the actors, and closes the store.
+    ///
+    /// # Errors
+    /// [`StartError::Listen`] when serving fails.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
+        let Self { acceptor, local_addr, public_url, service, store, actors, settings } = self;
+        let (stop_sweeper, sweeper_stopped) = watch::channel(false);
+        let sweeper = tokio::spawn(sweeper::run(
+            Arc::clone(&store),
+            actors.clone(),
+            settings.sweep_interval,
+            sweeper_stopped,
+        ));
+        let max_body = settings.max_secret_bytes.saturating_mul(2).saturating_add(64 * 1024);
+        let app = api::routes(service, public_url, max_body);
+        let served = Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(app, shutdown, Some(GRACE))
+            .await;
+        let _ = stop_sweeper.send(true);
+        let _ = sweeper.await;
+        actors.stop();
+        drop(store);
+        served.map_err(|source| StartError::Listen { addr: local_addr, source })
+    }
+}

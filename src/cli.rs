@@ -1,0 +1,105 @@
+//! The `burnbox` command line.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::Application;
+use crate::config::{LogFormat, ServeArgs, Settings};
+
+/// burnbox: one-time secrets, self-hosted.
+#[derive(Debug, Parser)]
+#[command(name = "burnbox", version, about, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Flags of `serve`, also accepted without the word.
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve(ServeArgs),
+    /// Print the OpenAPI document.
+    Openapi {
+        /// YAML instead of JSON.
+        #[arg(long)]
+        yaml: bool,
+    },
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    let settings = match Settings::resolve(args) {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("burnbox: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(settings.log_format);
+    let app = match Application::build(settings).await {
+        Ok(app) => app,
+        Err(err) => {
+            eprintln!("burnbox: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    // Tests and scripts read this line to find the port.
+    println!("burnbox listening on http://{}", app.local_addr());
+    tracing::info!(addr = %app.local_addr(), "serving");
+    match app.run_until_stopped(shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("burnbox: {err}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Parses the command line and runs it.
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Openapi { yaml }) => {
+            print!("{}", if yaml { crate::api::spec_yaml() } else { crate::api::spec_json() });
+            ExitCode::SUCCESS
+        }
+        Some(Command::Serve(args)) => serve(args).await,
+        None => serve(cli.serve).await,
+    }
+}

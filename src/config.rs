@@ -1,0 +1,186 @@
+//! Settings: command-line flags, `BURNBOX_*` environment variables and an optional TOML file, in
+//! that order of precedence over the defaults. The defaults need none of them.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use serde::Deserialize;
+
+use crate::domain::TtlRange;
+use crate::storage::EngineKind;
+
+/// Where burnbox listens unless told otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7143";
+/// Where burnbox keeps its data unless told otherwise.
+pub const DEFAULT_DATA_DIR: &str = "./burnbox-data";
+/// Largest secret text accepted by default: the anonymous tier's 1 MB.
+pub const DEFAULT_MAX_SECRET_BYTES: usize = 1_000_000;
+
+/// A setting that is missing its value or has a bad one; the message names it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(String);
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line per event.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Flags of `burnbox serve`; each also reads a `BURNBOX_*` variable.
+#[derive(Debug, Default, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:7143]
+    #[arg(long, env = "BURNBOX_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Directory for the database and the generated master key [default: ./burnbox-data]
+    #[arg(long, env = "BURNBOX_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Base URL of the links handed out [default: http://<listen>]
+    #[arg(long, env = "BURNBOX_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Secret store backend: embedded or memory [default: embedded]
+    #[arg(long, env = "BURNBOX_STORE", value_name = "NAME")]
+    pub store: Option<String>,
+    /// Largest secret accepted, in bytes [default: 1000000]
+    #[arg(long, env = "BURNBOX_MAX_SECRET_BYTES", value_name = "BYTES")]
+    pub max_secret_bytes: Option<usize>,
+    /// Seconds an idle secret actor stays resident [default: 30]
+    #[arg(long, env = "BURNBOX_ACTOR_IDLE_SECS", value_name = "SECS")]
+    pub actor_idle_secs: Option<u64>,
+    /// Milliseconds between expiry sweeps [default: 1000]
+    #[arg(long, env = "BURNBOX_SWEEP_INTERVAL_MS", value_name = "MS")]
+    pub sweep_interval_ms: Option<u64>,
+    /// Log format [default: human]
+    #[arg(long, env = "BURNBOX_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// TOML file with the same keys (snake_case)
+    #[arg(long, env = "BURNBOX_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Testing only: lowers the shortest TTL accepted, in seconds
+    #[arg(long, env = "BURNBOX_TEST_MIN_TTL", hide = true)]
+    pub test_min_ttl: Option<u64>,
+}
+
+/// The TOML file's keys.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    public_url: Option<String>,
+    store: Option<String>,
+    max_secret_bytes: Option<usize>,
+    actor_idle_secs: Option<u64>,
+    sweep_interval_ms: Option<u64>,
+    log_format: Option<LogFormat>,
+}
+
+/// Everything the server needs, resolved and checked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Listen address (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Base of the links; `None` means `http://<bound address>`.
+    pub public_url: Option<String>,
+    /// Store backend.
+    pub store: EngineKind,
+    /// Largest secret, in bytes.
+    pub max_secret_bytes: usize,
+    /// Passivation delay of secret actors.
+    pub actor_idle: Duration,
+    /// Period of the expiry sweeper.
+    pub sweep_interval: Duration,
+    /// TTL range of the Burn the Secret dialect.
+    pub ttl: TtlRange,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// `BURNBOX_MASTER_KEY`, base64, when set.
+    pub master_key: Option<String>,
+}
+
+impl Settings {
+    /// Defaults for a server on `listen` with its data in `data_dir` (used by tests).
+    pub fn for_data_dir(listen: SocketAddr, data_dir: &Path) -> Self {
+        Self {
+            listen,
+            data_dir: data_dir.to_owned(),
+            public_url: None,
+            store: EngineKind::Embedded,
+            max_secret_bytes: DEFAULT_MAX_SECRET_BYTES,
+            actor_idle: Duration::from_secs(30),
+            sweep_interval: Duration::from_millis(1000),
+            ttl: TtlRange::BURN_THE_SECRET,
+            log_format: LogFormat::Human,
+            master_key: None,
+        }
+    }
+
+    /// Resolves flags and environment over the config file over the defaults.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first bad setting.
+    pub fn resolve(args: ServeArgs) -> Result<Self, ConfigError> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let listen_raw = args.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen = listen_raw
+            .parse::<SocketAddr>()
+            .map_err(|e| ConfigError(format!("invalid listen address '{listen_raw}' (--listen / BURNBOX_LISTEN): {e}")))?;
+        let public_url = args.public_url.or(file.public_url);
+        if let Some(url) = &public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError(format!(
+                "invalid public URL '{url}' (--public-url / BURNBOX_PUBLIC_URL): must start with http:// or https://"
+            )));
+        }
+        let store_raw = args.store.or(file.store).unwrap_or_else(|| "embedded".to_owned());
+        let store = store_raw
+            .parse::<EngineKind>()
+            .map_err(|e| ConfigError(format!("invalid store (--store / BURNBOX_STORE): {e}")))?;
+        let max_secret_bytes = args.max_secret_bytes.or(file.max_secret_bytes).unwrap_or(DEFAULT_MAX_SECRET_BYTES);
+        if max_secret_bytes == 0 {
+            return Err(ConfigError("invalid max secret bytes (--max-secret-bytes): must be at least 1".into()));
+        }
+        let mut ttl = TtlRange::BURN_THE_SECRET;
+        if let Some(min) = args.test_min_ttl {
+            ttl.min = min.max(1);
+        }
+        let sweep_ms = args.sweep_interval_ms.or(file.sweep_interval_ms).unwrap_or(1000);
+        if sweep_ms == 0 {
+            return Err(ConfigError("invalid sweep interval (--sweep-interval-ms): must be at least 1".into()));
+        }
+        Ok(Self {
+            listen,
+            data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            public_url,
+            store,
+            max_secret_bytes,
+            actor_idle: Duration::from_secs(args.actor_idle_secs.or(file.actor_idle_secs).unwrap_or(30)),
+            sweep_interval: Duration::from_millis(sweep_ms),
+            ttl,
+            log_format: args.log_format.or(file.log_format).unwrap_or(LogFormat::Human),
+            master_key: std::env::var("BURNBOX_MASTER_KEY").ok().filter(|k| !k.is_empty()),
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| {
+        let message = e.message().to_owned();
+        ConfigError(format!("invalid config file {}: {message}", path.display()))
+    })
+}
