@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::Server;
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use tokio::sync::watch;
 
 use crate::actors::{ActorSettings, Actors, sweeper};
@@ -61,7 +61,10 @@ pub struct Application {
 }
 
 fn create_data_dir(settings: &Settings) -> Result<(), StartError> {
-    let fail = |source| StartError::DataDir { path: settings.data_dir.display().to_string(), source };
+    let fail = |source| StartError::DataDir {
+        path: settings.data_dir.display().to_string(),
+        source,
+    };
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -80,24 +83,51 @@ impl Application {
         let keyring = Arc::new(Keyring::new(&master));
         drop(master);
         let engine = match settings.store {
-            EngineKind::Embedded => Engine::Embedded { data_dir: settings.data_dir.clone() },
+            EngineKind::Embedded => Engine::Embedded {
+                data_dir: settings.data_dir.clone(),
+            },
             EngineKind::Memory => Engine::Memory,
         };
         let store = storage::open(&engine)?;
-        let actors =
-            Actors::start(Arc::clone(&store), Arc::clone(&keyring), ActorSettings { idle_timeout: settings.actor_idle })
-                .await?;
-        let limits = Limits { ttl: settings.ttl, max_secret_bytes: settings.max_secret_bytes };
+        let actors = Actors::start(
+            Arc::clone(&store),
+            Arc::clone(&keyring),
+            ActorSettings {
+                idle_timeout: settings.actor_idle,
+            },
+        )
+        .await?;
+        let limits = Limits {
+            ttl: settings.ttl,
+            max_secret_bytes: settings.max_secret_bytes,
+        };
         let service = SecretService::new(Arc::clone(&store), keyring, actors.clone(), limits);
-        let listen_error = |source| StartError::Listen { addr: settings.listen, source };
-        let acceptor = TcpListener::bind(settings.listen).into_acceptor().await.map_err(listen_error)?;
+        let listen_error = |source| StartError::Listen {
+            addr: settings.listen,
+            source,
+        };
+        let acceptor = TcpListener::bind(settings.listen)
+            .into_acceptor()
+            .await
+            .map_err(listen_error)?;
         let local_addr = acceptor
             .local_addr()
             .first()
             .and_then(|addr| addr.as_socket_addr().copied())
             .unwrap_or(settings.listen);
-        let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{local_addr}"));
-        Ok(Self { acceptor, local_addr, public_url, service, store, actors, settings })
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{local_addr}"));
+        Ok(Self {
+            acceptor,
+            local_addr,
+            public_url,
+            service,
+            store,
+            actors,
+            settings,
+        })
     }
 
     /// The address the server is bound to.
@@ -115,8 +145,19 @@ impl Application {
     ///
     /// # Errors
     /// [`StartError::Listen`] when serving fails.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
-        let Self { acceptor, local_addr, public_url, service, store, actors, settings } = self;
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        let Self {
+            acceptor,
+            local_addr,
+            public_url,
+            service,
+            store,
+            actors,
+            settings,
+        } = self;
         let (stop_sweeper, sweeper_stopped) = watch::channel(false);
         let sweeper = tokio::spawn(sweeper::run(
             Arc::clone(&store),
@@ -124,7 +165,10 @@ impl Application {
             settings.sweep_interval,
             sweeper_stopped,
         ));
-        let max_body = settings.max_secret_bytes.saturating_mul(2).saturating_add(64 * 1024);
+        let max_body = settings
+            .max_secret_bytes
+            .saturating_mul(2)
+            .saturating_add(64 * 1024);
         let app = api::routes(service, public_url, max_body);
         let served = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(GRACE))
@@ -133,6 +177,9 @@ impl Application {
         let _ = sweeper.await;
         actors.stop();
         drop(store);
-        served.map_err(|source| StartError::Listen { addr: local_addr, source })
+        served.map_err(|source| StartError::Listen {
+            addr: local_addr,
+            source,
+        })
     }
 }

@@ -9,7 +9,12 @@ use crate::config::{LogFormat, ServeArgs, Settings};
 
 /// burnbox: one-time secrets, self-hosted.
 #[derive(Debug, Parser)]
-#[command(name = "burnbox", version, about, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "burnbox",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     /// What to do; `serve` when omitted.
     #[command(subcommand)]
@@ -34,7 +39,9 @@ enum Command {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
@@ -96,7 +103,14 @@ pub async fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Openapi { yaml }) => {
-            print!("{}", if yaml { crate::api::spec_yaml() } else { crate::api::spec_json() });
+            print!(
+                "{}",
+                if yaml {
+                    crate::api::spec_yaml()
+                } else {
+                    crate::api::spec_json()
+                }
+            );
             ExitCode::SUCCESS
         }
         Some(Command::Serve(args)) => serve(args).await,

@@ -133,10 +133,15 @@ impl Settings {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
-        let listen_raw = args.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
-        let listen = listen_raw
-            .parse::<SocketAddr>()
-            .map_err(|e| ConfigError(format!("invalid listen address '{listen_raw}' (--listen / BURNBOX_LISTEN): {e}")))?;
+        let listen_raw = args
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen = listen_raw.parse::<SocketAddr>().map_err(|e| {
+            ConfigError(format!(
+                "invalid listen address '{listen_raw}' (--listen / BURNBOX_LISTEN): {e}"
+            ))
+        })?;
         let public_url = args.public_url.or(file.public_url);
         if let Some(url) = &public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
@@ -145,33 +150,56 @@ impl Settings {
                 "invalid public URL '{url}' (--public-url / BURNBOX_PUBLIC_URL): must start with http:// or https://"
             )));
         }
-        let store_raw = args.store.or(file.store).unwrap_or_else(|| "embedded".to_owned());
+        let store_raw = args
+            .store
+            .or(file.store)
+            .unwrap_or_else(|| "embedded".to_owned());
         let store = store_raw
             .parse::<EngineKind>()
             .map_err(|e| ConfigError(format!("invalid store (--store / BURNBOX_STORE): {e}")))?;
-        let max_secret_bytes = args.max_secret_bytes.or(file.max_secret_bytes).unwrap_or(DEFAULT_MAX_SECRET_BYTES);
+        let max_secret_bytes = args
+            .max_secret_bytes
+            .or(file.max_secret_bytes)
+            .unwrap_or(DEFAULT_MAX_SECRET_BYTES);
         if max_secret_bytes == 0 {
-            return Err(ConfigError("invalid max secret bytes (--max-secret-bytes): must be at least 1".into()));
+            return Err(ConfigError(
+                "invalid max secret bytes (--max-secret-bytes): must be at least 1".into(),
+            ));
         }
         let mut ttl = TtlRange::BURN_THE_SECRET;
         if let Some(min) = args.test_min_ttl {
             ttl.min = min.max(1);
         }
-        let sweep_ms = args.sweep_interval_ms.or(file.sweep_interval_ms).unwrap_or(1000);
+        let sweep_ms = args
+            .sweep_interval_ms
+            .or(file.sweep_interval_ms)
+            .unwrap_or(1000);
         if sweep_ms == 0 {
-            return Err(ConfigError("invalid sweep interval (--sweep-interval-ms): must be at least 1".into()));
+            return Err(ConfigError(
+                "invalid sweep interval (--sweep-interval-ms): must be at least 1".into(),
+            ));
         }
         Ok(Self {
             listen,
-            data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            data_dir: args
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
             public_url,
             store,
             max_secret_bytes,
-            actor_idle: Duration::from_secs(args.actor_idle_secs.or(file.actor_idle_secs).unwrap_or(30)),
+            actor_idle: Duration::from_secs(
+                args.actor_idle_secs.or(file.actor_idle_secs).unwrap_or(30),
+            ),
             sweep_interval: Duration::from_millis(sweep_ms),
             ttl,
-            log_format: args.log_format.or(file.log_format).unwrap_or(LogFormat::Human),
-            master_key: std::env::var("BURNBOX_MASTER_KEY").ok().filter(|k| !k.is_empty()),
+            log_format: args
+                .log_format
+                .or(file.log_format)
+                .unwrap_or(LogFormat::Human),
+            master_key: std::env::var("BURNBOX_MASTER_KEY")
+                .ok()
+                .filter(|k| !k.is_empty()),
         })
     }
 }

@@ -17,7 +17,7 @@ use crate::storage::SecretStore;
 /// How long a caller waits for an actor's answer. Generous: passphrase checks queue up.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// Attempts when an actor stops (passivates) between lookup and call.
-const ATTEMPTS: usize = 3;
+const ATTEMPTS: usize = 5;
 
 /// Tunables of the actor layer.
 #[derive(Debug, Clone, Copy)]
@@ -53,7 +53,10 @@ impl Actors {
         let (supervisor, _) = Actor::spawn(None, SecretSupervisor, args)
             .await
             .map_err(|e| SecretError::Unavailable(e.to_string()))?;
-        Ok(Self { supervisor, directory })
+        Ok(Self {
+            supervisor,
+            directory,
+        })
     }
 
     /// The resident actor of `id`, if there is one (for the sweeper).
@@ -70,10 +73,19 @@ impl Actors {
         if let Some(actor) = self.resident(&id) {
             return Ok(Some(actor));
         }
-        match self.supervisor.call(|reply| SupervisorMsg::Activate(id, reply), Some(CALL_TIMEOUT)).await {
+        match self
+            .supervisor
+            .call(
+                |reply| SupervisorMsg::Activate(id, reply),
+                Some(CALL_TIMEOUT),
+            )
+            .await
+        {
             Ok(CallResult::Success(result)) => result,
             Ok(CallResult::Timeout) => Err(SecretError::Unavailable("supervisor timed out".into())),
-            Ok(CallResult::SenderError) | Err(_) => Err(SecretError::Unavailable("supervisor stopped".into())),
+            Ok(CallResult::SenderError) | Err(_) => {
+                Err(SecretError::Unavailable("supervisor stopped".into()))
+            }
         }
     }
 
@@ -90,12 +102,16 @@ impl Actors {
             };
             match actor.call(&build, Some(CALL_TIMEOUT)).await {
                 Ok(CallResult::Success(result)) => return result,
-                Ok(CallResult::Timeout) => return Err(SecretError::Unavailable("secret actor timed out".into())),
+                Ok(CallResult::Timeout) => {
+                    return Err(SecretError::Unavailable("secret actor timed out".into()));
+                }
                 // The actor passivated between lookup and call: activate it again.
                 Ok(CallResult::SenderError) | Err(_) => continue,
             }
         }
-        Err(SecretError::Unavailable("secret actor kept stopping".into()))
+        Err(SecretError::Unavailable(
+            "secret actor kept stopping".into(),
+        ))
     }
 
     /// Stops the supervisor and with it every resident actor.

@@ -85,7 +85,11 @@ impl SecretState {
         let generation = self.generation;
         let until_idle = self.idle_timeout.saturating_sub(self.last_used.elapsed());
         let until_expiry = Duration::from_millis(clock::now().millis_until(self.meta.expires_at));
-        let delay = if self.meta.lifecycle == Lifecycle::Live { until_idle.min(until_expiry) } else { until_idle };
+        let delay = if self.meta.lifecycle == Lifecycle::Live {
+            until_idle.min(until_expiry)
+        } else {
+            until_idle
+        };
         self.timer = Some(myself.send_after(delay, move || SecretMsg::Tick(generation)));
     }
 
@@ -119,15 +123,24 @@ impl SecretState {
         }
         let Some(sealed) = self.store.content(self.id).await? else {
             // Another node took the last view or burned it: read what happened.
-            self.apply(Operation::Sweep).await?.map_err(SecretError::Gone)?;
-            return Err(SecretError::Gone(self.meta.gone_at(clock::now()).unwrap_or(Gone::Expired)));
+            self.apply(Operation::Sweep)
+                .await?
+                .map_err(SecretError::Gone)?;
+            return Err(SecretError::Gone(
+                self.meta.gone_at(clock::now()).unwrap_or(Gone::Expired),
+            ));
         };
+        // A passphrase sent for a secret that has none is ignored, as the dialects document.
+        let passphrase = passphrase.filter(|_| self.meta.has_passphrase);
         let plaintext = self.open(key, passphrase, sealed).await?;
         if reply.is_closed() {
             // The caller gave up: counting a view nobody receives would lose it.
             return Err(SecretError::Unavailable("caller went away".into()));
         }
-        let meta = self.apply(Operation::TakeView).await?.map_err(SecretError::Gone)?;
+        let meta = self
+            .apply(Operation::TakeView)
+            .await?
+            .map_err(SecretError::Gone)?;
         Ok(Revealed { plaintext, meta })
     }
 
@@ -142,7 +155,9 @@ impl SecretState {
         let work = move || keyring.open_content(&id, &key, passphrase.as_ref(), &sealed);
         // argon2id takes tens of milliseconds: keep it off the async workers.
         let opened = if self.meta.has_passphrase {
-            tokio::task::spawn_blocking(work).await.map_err(|e| SecretError::Unavailable(e.to_string()))?
+            tokio::task::spawn_blocking(work)
+                .await
+                .map_err(|e| SecretError::Unavailable(e.to_string()))?
         } else {
             work()
         };
@@ -161,7 +176,11 @@ impl Actor for SecretActor {
     type State = SecretState;
     type Arguments = SecretArgs;
 
-    async fn pre_start(&self, myself: ActorRef<SecretMsg>, args: SecretArgs) -> Result<SecretState, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        myself: ActorRef<SecretMsg>,
+        args: SecretArgs,
+    ) -> Result<SecretState, ActorProcessingErr> {
         let mut state = SecretState {
             id: args.id,
             meta: args.meta,
@@ -176,14 +195,23 @@ impl Actor for SecretActor {
         Ok(state)
     }
 
-    async fn post_stop(&self, _myself: ActorRef<SecretMsg>, state: &mut SecretState) -> Result<(), ActorProcessingErr> {
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<SecretMsg>,
+        state: &mut SecretState,
+    ) -> Result<(), ActorProcessingErr> {
         if let Some(timer) = state.timer.take() {
             timer.abort();
         }
         Ok(())
     }
 
-    async fn handle(&self, myself: ActorRef<SecretMsg>, msg: SecretMsg, state: &mut SecretState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        myself: ActorRef<SecretMsg>,
+        msg: SecretMsg,
+        state: &mut SecretState,
+    ) -> Result<(), ActorProcessingErr> {
         if !matches!(msg, SecretMsg::Tick(_)) {
             state.last_used = Instant::now();
         }
@@ -191,19 +219,28 @@ impl Actor for SecretActor {
         match msg {
             SecretMsg::Status(reply) => {
                 let now = clock::now();
-                if state.meta.lifecycle == Lifecycle::Live && state.meta.lifecycle_at(now) == Lifecycle::Expired {
+                if state.meta.lifecycle == Lifecycle::Live
+                    && state.meta.lifecycle_at(now) == Lifecycle::Expired
+                {
                     // Expiry is checked on every access, not only when the timer fires.
                     let _ = state.apply(Operation::Sweep).await;
                 }
                 let _ = reply.send(Ok(state.meta.clone()));
             }
-            SecretMsg::Reveal { key, passphrase, reply } => {
+            SecretMsg::Reveal {
+                key,
+                passphrase,
+                reply,
+            } => {
                 let result = state.reveal(key, passphrase, &reply).await;
                 stop = matches!(result, Err(SecretError::NotFound));
                 let _ = reply.send(result);
             }
             SecretMsg::Burn(reply) => {
-                let result = state.apply(Operation::Burn).await.and_then(|r| r.map_err(SecretError::Gone));
+                let result = state
+                    .apply(Operation::Burn)
+                    .await
+                    .and_then(|r| r.map_err(SecretError::Gone));
                 stop = matches!(result, Err(SecretError::NotFound));
                 let _ = reply.send(result);
             }
@@ -222,8 +259,9 @@ impl Actor for SecretActor {
             }
             SecretMsg::Tick(_) => {}
         }
-        // A final secret's actor has nothing left to guard: its receipt is answered from the store.
-        if stop || state.meta.is_final() {
+        // A final secret's actor stays until it is idle: racing requests queued behind the last
+        // view are answered from memory instead of being dropped with the mailbox.
+        if stop {
             myself.stop(None);
         }
         Ok(())

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dashmap::DashMap;
-use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, ActorStatus, RpcReplyPort, SupervisionEvent};
+use ractor::{
+    Actor, ActorId, ActorProcessingErr, ActorRef, ActorStatus, RpcReplyPort, SupervisionEvent,
+};
 
 use super::SecretError;
 use super::secret::{SecretActor, SecretArgs, SecretMsg};
@@ -18,14 +20,20 @@ pub type Directory = Arc<DashMap<SecretId, ActorRef<SecretMsg>>>;
 
 /// Whether an actor can still take messages.
 pub fn is_active(actor: &ActorRef<SecretMsg>) -> bool {
-    matches!(actor.get_status(), ActorStatus::Starting | ActorStatus::Running | ActorStatus::Upgrading)
+    matches!(
+        actor.get_status(),
+        ActorStatus::Starting | ActorStatus::Running | ActorStatus::Upgrading
+    )
 }
 
 /// Messages the supervisor serves.
 pub enum SupervisorMsg {
     /// The resident actor of a secret, activated from the store if needed; `None` when the store
     /// has no such secret.
-    Activate(SecretId, RpcReplyPort<Result<Option<ActorRef<SecretMsg>>, SecretError>>),
+    Activate(
+        SecretId,
+        RpcReplyPort<Result<Option<ActorRef<SecretMsg>>, SecretError>>,
+    ),
 }
 
 /// What the supervisor starts with.
@@ -56,11 +64,23 @@ impl Actor for SecretSupervisor {
     type State = SupervisorState;
     type Arguments = SupervisorArgs;
 
-    async fn pre_start(&self, _myself: ActorRef<SupervisorMsg>, args: SupervisorArgs) -> Result<SupervisorState, ActorProcessingErr> {
-        Ok(SupervisorState { args, children: HashMap::new() })
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<SupervisorMsg>,
+        args: SupervisorArgs,
+    ) -> Result<SupervisorState, ActorProcessingErr> {
+        Ok(SupervisorState {
+            args,
+            children: HashMap::new(),
+        })
     }
 
-    async fn handle(&self, myself: ActorRef<SupervisorMsg>, msg: SupervisorMsg, state: &mut SupervisorState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        myself: ActorRef<SupervisorMsg>,
+        msg: SupervisorMsg,
+        state: &mut SupervisorState,
+    ) -> Result<(), ActorProcessingErr> {
         let SupervisorMsg::Activate(id, reply) = msg;
         let result = activate(&myself, state, id).await;
         let _ = reply.send(result);
@@ -84,7 +104,10 @@ impl Actor for SecretSupervisor {
             _ => return Ok(()),
         };
         if let Some(id) = state.children.remove(&cell.get_id()) {
-            state.args.directory.remove_if(&id, |_, actor| actor.get_id() == cell.get_id());
+            state
+                .args
+                .directory
+                .remove_if(&id, |_, actor| actor.get_id() == cell.get_id());
         }
         Ok(())
     }

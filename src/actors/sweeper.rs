@@ -48,7 +48,9 @@ pub async fn sweep_once(store: &dyn SecretStore, actors: &Actors) -> Result<usiz
         let due = store.due(now, BATCH).await?;
         let batch_len = due.len();
         for id in due {
-            let delegated = actors.resident(&id).is_some_and(|actor| actor.cast(SecretMsg::Sweep).is_ok());
+            let delegated = actors
+                .resident(&id)
+                .is_some_and(|actor| actor.cast(SecretMsg::Sweep).is_ok());
             if !delegated {
                 store.apply(id, Operation::Sweep, now).await?;
             }

@@ -25,7 +25,10 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
     type Output = BodyLimitEndpoint<E>;
 
     fn transform(&self, ep: E) -> Self::Output {
-        BodyLimitEndpoint { inner: ep, max_bytes: self.max_bytes }
+        BodyLimitEndpoint {
+            inner: ep,
+            max_bytes: self.max_bytes,
+        }
     }
 }
 
@@ -53,7 +56,13 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
         }
         let mut body = Vec::new();
         let cap = self.max_bytes as u64 + 1;
-        if let Err(err) = req.take_body().into_async_read().take(cap).read_to_end(&mut body).await {
+        if let Err(err) = req
+            .take_body()
+            .into_async_read()
+            .take(cap)
+            .read_to_end(&mut body)
+            .await
+        {
             return Ok(NativeError::unreadable_body(&err).into_response());
         }
         if body.len() > self.max_bytes {
@@ -62,7 +71,8 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
         if body.is_empty() && !req.headers().contains_key(CONTENT_TYPE) {
             // An empty body is an empty JSON document: `curl -X POST .../api/secrets/KEY` with no
             // passphrase must work as the documentation shows.
-            req.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            req.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
         req.set_body(body);
         self.inner.call(req).await.map(IntoResponse::into_response)

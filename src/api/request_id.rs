@@ -31,19 +31,28 @@ fn base36(mut n: u64) -> String {
 /// A fresh id: time in base 36, then six random base-36 characters.
 pub fn new_request_id() -> String {
     let random: [u8; 6] = crate::crypto::random_bytes().unwrap_or_default();
-    let suffix: String = random.iter().map(|b| char::from(KEY_ALPHABET[usize::from(*b) % 36])).collect();
+    let suffix: String = random
+        .iter()
+        .map(|b| char::from(KEY_ALPHABET[usize::from(*b) % 36]))
+        .collect();
     format!("req_{}_{suffix}", base36(clock::now().as_millis()))
 }
 
 /// The id of the request being served (a fresh one outside a request).
 pub fn current() -> String {
-    REQUEST_ID.try_with(Clone::clone).unwrap_or_else(|_| new_request_id())
+    REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| new_request_id())
 }
 
 /// Middleware: runs `next` with a request id in scope and stamps the response.
 pub async fn request_context<E: Endpoint>(next: E, req: Request) -> Result<Response> {
     let id = new_request_id();
-    let result = REQUEST_ID.scope(id.clone(), async move { next.call(req).await.map(IntoResponse::into_response) }).await;
+    let result = REQUEST_ID
+        .scope(id.clone(), async move {
+            next.call(req).await.map(IntoResponse::into_response)
+        })
+        .await;
     let mut response = match result {
         Ok(response) => response,
         Err(err) => err.into_response(),
@@ -51,6 +60,8 @@ pub async fn request_context<E: Endpoint>(next: E, req: Request) -> Result<Respo
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HEADER, value);
     }
-    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }

@@ -8,7 +8,8 @@ use crate::domain::Timestamp;
 /// `2025-01-27T12:00:00.000Z`, as Burn the Secret writes instants.
 pub fn iso_millis(at: Timestamp) -> String {
     let nanos = i128::from(at.as_millis()) * 1_000_000;
-    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    let format =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     OffsetDateTime::from_unix_timestamp_nanos(nanos)
         .ok()
         .and_then(|t| t.format(&format).ok())
@@ -21,7 +22,13 @@ mod tests {
 
     #[test]
     fn formats_like_the_seed() {
-        assert_eq!(iso_millis(Timestamp::from_millis(1_737_979_200_000)), "2025-01-27T12:00:00.000Z");
-        assert_eq!(iso_millis(Timestamp::from_millis(1_737_979_200_123)), "2025-01-27T12:00:00.123Z");
+        assert_eq!(
+            iso_millis(Timestamp::from_millis(1_737_979_200_000)),
+            "2025-01-27T12:00:00.000Z"
+        );
+        assert_eq!(
+            iso_millis(Timestamp::from_millis(1_737_979_200_123)),
+            "2025-01-27T12:00:00.123Z"
+        );
     }
 }

@@ -20,7 +20,13 @@ pub fn seal(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, Cry
     let nonce_bytes: [u8; NONCE_LEN] = random_bytes()?;
     let nonce = Nonce::from(nonce_bytes);
     let ciphertext = cipher
-        .encrypt(&nonce, Payload { msg: plaintext, aad })
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         .map_err(|_| CryptoError::Malformed)?;
     let mut out = Vec::with_capacity(HEADER_LEN + ciphertext.len());
     out.push(VERSION);
@@ -34,10 +40,18 @@ pub fn open(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u
     if sealed.len() < OVERHEAD || sealed[0] != VERSION {
         return Err(CryptoError::Malformed);
     }
-    let nonce_bytes: [u8; NONCE_LEN] = sealed[1..HEADER_LEN].try_into().map_err(|_| CryptoError::Malformed)?;
+    let nonce_bytes: [u8; NONCE_LEN] = sealed[1..HEADER_LEN]
+        .try_into()
+        .map_err(|_| CryptoError::Malformed)?;
     let cipher = Aes256Gcm::new(&(*key).into());
     cipher
-        .decrypt(&Nonce::from(nonce_bytes), Payload { msg: &sealed[HEADER_LEN..], aad })
+        .decrypt(
+            &Nonce::from(nonce_bytes),
+            Payload {
+                msg: &sealed[HEADER_LEN..],
+                aad,
+            },
+        )
         .map(Zeroizing::new)
         .map_err(|_| CryptoError::Authentication)
 }
@@ -50,14 +64,29 @@ mod tests {
     fn round_trip_and_tamper_detection() {
         let key = [9u8; 32];
         let sealed = seal(&key, b"record", b"hello").expect("sealed");
-        assert_eq!(open(&key, b"record", &sealed).expect("opened").as_slice(), b"hello");
-        assert!(matches!(open(&key, b"other", &sealed), Err(CryptoError::Authentication)));
-        assert!(matches!(open(&[8u8; 32], b"record", &sealed), Err(CryptoError::Authentication)));
+        assert_eq!(
+            open(&key, b"record", &sealed).expect("opened").as_slice(),
+            b"hello"
+        );
+        assert!(matches!(
+            open(&key, b"other", &sealed),
+            Err(CryptoError::Authentication)
+        ));
+        assert!(matches!(
+            open(&[8u8; 32], b"record", &sealed),
+            Err(CryptoError::Authentication)
+        ));
         let mut flipped = sealed.clone();
         let last = flipped.len() - 1;
         flipped[last] ^= 1;
-        assert!(matches!(open(&key, b"record", &flipped), Err(CryptoError::Authentication)));
-        assert!(matches!(open(&key, b"record", &sealed[..10]), Err(CryptoError::Malformed)));
+        assert!(matches!(
+            open(&key, b"record", &flipped),
+            Err(CryptoError::Authentication)
+        ));
+        assert!(matches!(
+            open(&key, b"record", &sealed[..10]),
+            Err(CryptoError::Malformed)
+        ));
     }
 
     #[test]

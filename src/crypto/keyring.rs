@@ -87,11 +87,19 @@ impl Keyring {
     ) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
         let mut stretched = Zeroizing::new([0u8; 32]);
         if let Some(passphrase) = passphrase {
-            Argon2::new(Algorithm::Argon2id, Version::V0x13, self.argon2_params.clone())
-                .hash_password_into(passphrase.expose(), salt, stretched.as_mut_slice())
-                .map_err(|e| CryptoError::PassphraseHash(e.to_string()))?;
+            Argon2::new(
+                Algorithm::Argon2id,
+                Version::V0x13,
+                self.argon2_params.clone(),
+            )
+            .hash_password_into(passphrase.expose(), salt, stretched.as_mut_slice())
+            .map_err(|e| CryptoError::PassphraseHash(e.to_string()))?;
         }
-        let passphrase_part: &[u8] = if passphrase.is_some() { stretched.as_slice() } else { b"" };
+        let passphrase_part: &[u8] = if passphrase.is_some() {
+            stretched.as_slice()
+        } else {
+            b""
+        };
         Ok(derive(
             self.content_root.as_slice(),
             Some(salt),
@@ -142,16 +150,28 @@ impl Keyring {
     }
 
     fn receipt_key_bytes(&self, receipt: &ReceiptKey) -> Zeroizing<[u8; 32]> {
-        derive(self.receipt_root.as_slice(), None, &[receipt.expose().as_bytes()])
+        derive(
+            self.receipt_root.as_slice(),
+            None,
+            &[receipt.expose().as_bytes()],
+        )
     }
 
     /// Seals `secret` so that only the holder of `receipt` can read it back from the store.
     ///
     /// # Errors
     /// [`CryptoError::Rng`].
-    pub fn seal_secret_key(&self, receipt: &ReceiptKey, secret: &SecretKey) -> Result<Vec<u8>, CryptoError> {
+    pub fn seal_secret_key(
+        &self,
+        receipt: &ReceiptKey,
+        secret: &SecretKey,
+    ) -> Result<Vec<u8>, CryptoError> {
         let receipt_id = self.receipt_id(receipt);
-        envelope::seal(&self.receipt_key_bytes(receipt), receipt_id.as_bytes(), secret.expose().as_bytes())
+        envelope::seal(
+            &self.receipt_key_bytes(receipt),
+            receipt_id.as_bytes(),
+            secret.expose().as_bytes(),
+        )
     }
 
     /// Reads back the secret key sealed by [`Self::seal_secret_key`].
@@ -159,9 +179,17 @@ impl Keyring {
     /// # Errors
     /// [`CryptoError::Authentication`] or [`CryptoError::Malformed`] for bytes that are not such a
     /// seal under this receipt key.
-    pub fn open_secret_key(&self, receipt: &ReceiptKey, sealed: &[u8]) -> Result<SecretKey, CryptoError> {
+    pub fn open_secret_key(
+        &self,
+        receipt: &ReceiptKey,
+        sealed: &[u8],
+    ) -> Result<SecretKey, CryptoError> {
         let receipt_id = self.receipt_id(receipt);
-        let bytes = envelope::open(&self.receipt_key_bytes(receipt), receipt_id.as_bytes(), sealed)?;
+        let bytes = envelope::open(
+            &self.receipt_key_bytes(receipt),
+            receipt_id.as_bytes(),
+            sealed,
+        )?;
         let text = std::str::from_utf8(&bytes).map_err(|_| CryptoError::Malformed)?;
         SecretKey::parse(text).map_err(|_| CryptoError::Malformed)
     }
@@ -184,7 +212,10 @@ mod tests {
         let key = SecretKey::parse("abc123").expect("key");
         let receipt = ReceiptKey::parse("abc123").expect("key");
         assert_eq!(ring.secret_id(&key), ring.secret_id(&key));
-        assert_ne!(ring.secret_id(&key).as_bytes(), ring.receipt_id(&receipt).as_bytes());
+        assert_ne!(
+            ring.secret_id(&key).as_bytes(),
+            ring.receipt_id(&receipt).as_bytes()
+        );
         assert_ne!(ring.secret_id(&key), other.secret_id(&key));
     }
 
@@ -194,15 +225,28 @@ mod tests {
         let key = SecretKey::parse("linkkey1").expect("key");
         let id = ring.secret_id(&key);
         let pass = Passphrase::parse("correct horse".into()).expect("passphrase");
-        let sealed = ring.seal_content(&id, &key, Some(&pass), b"the plaintext").expect("sealed");
-        let opened = ring.open_content(&id, &key, Some(&pass), &sealed).expect("opened");
+        let sealed = ring
+            .seal_content(&id, &key, Some(&pass), b"the plaintext")
+            .expect("sealed");
+        let opened = ring
+            .open_content(&id, &key, Some(&pass), &sealed)
+            .expect("opened");
         assert_eq!(opened.as_slice(), b"the plaintext");
 
         let wrong_pass = Passphrase::parse("wrong".into()).expect("passphrase");
-        assert!(matches!(ring.open_content(&id, &key, Some(&wrong_pass), &sealed), Err(CryptoError::Authentication)));
-        assert!(matches!(ring.open_content(&id, &key, None, &sealed), Err(CryptoError::Authentication)));
+        assert!(matches!(
+            ring.open_content(&id, &key, Some(&wrong_pass), &sealed),
+            Err(CryptoError::Authentication)
+        ));
+        assert!(matches!(
+            ring.open_content(&id, &key, None, &sealed),
+            Err(CryptoError::Authentication)
+        ));
         let wrong_key = SecretKey::parse("linkkey2").expect("key");
-        assert!(matches!(ring.open_content(&id, &wrong_key, Some(&pass), &sealed), Err(CryptoError::Authentication)));
+        assert!(matches!(
+            ring.open_content(&id, &wrong_key, Some(&pass), &sealed),
+            Err(CryptoError::Authentication)
+        ));
         assert!(!sealed.windows(13).any(|w| w == b"the plaintext"));
     }
 
@@ -212,7 +256,10 @@ mod tests {
         let receipt = ReceiptKey::parse("receipt1").expect("key");
         let secret = SecretKey::parse("secret1").expect("key");
         let sealed = ring.seal_secret_key(&receipt, &secret).expect("sealed");
-        assert_eq!(ring.open_secret_key(&receipt, &sealed).expect("opened"), secret);
+        assert_eq!(
+            ring.open_secret_key(&receipt, &sealed).expect("opened"),
+            secret
+        );
         let other = ReceiptKey::parse("receipt2").expect("key");
         assert!(ring.open_secret_key(&other, &sealed).is_err());
         assert!(!sealed.windows(7).any(|w| w == b"secret1"));

@@ -33,10 +33,9 @@ impl MasterKey {
                 .decode(encoded.trim())
                 .map_err(|_| CryptoError::MasterKey("not valid base64".into()))?,
         );
-        let array: [u8; 32] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| CryptoError::MasterKey(format!("must decode to 32 bytes, got {}", bytes.len())))?;
+        let array: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+            CryptoError::MasterKey(format!("must decode to 32 bytes, got {}", bytes.len()))
+        })?;
         Ok(Self::from_bytes(array))
     }
 
@@ -101,7 +100,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(KEY_FILE_NAME)).expect("key file").permissions().mode();
+            let mode = std::fs::metadata(dir.path().join(KEY_FILE_NAME))
+                .expect("key file")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

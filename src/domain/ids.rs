@@ -7,7 +7,9 @@ use std::fmt;
 pub struct SecretId([u8; 32]);
 
 /// Identifies a receipt in the store: a keyed hash of its [`ReceiptKey`](super::ReceiptKey).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct ReceiptId([u8; 32]);
 
 macro_rules! hashed_id {
@@ -32,7 +34,11 @@ macro_rules! hashed_id {
         impl fmt::Debug for $name {
             /// Shows a short prefix only: ids are not secret, but logs need no more.
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, concat!(stringify!($name), "({:02x}{:02x}{:02x}{:02x}…)"), self.0[0], self.0[1], self.0[2], self.0[3])
+                write!(
+                    f,
+                    concat!(stringify!($name), "({:02x}{:02x}{:02x}{:02x}…)"),
+                    self.0[0], self.0[1], self.0[2], self.0[3]
+                )
             }
         }
     };

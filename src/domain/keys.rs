@@ -135,8 +135,20 @@ mod tests {
 
     #[test]
     fn malformed_keys_are_refused() {
-        for raw in ["", "abc-def", "abc def", "ключ", "a/b", &"a".repeat(65), "abc%00"] {
-            assert_eq!(SecretKey::parse(raw), Err(DomainError::InvalidKey), "{raw:?}");
+        for raw in [
+            "",
+            "abc-def",
+            "abc def",
+            "ключ",
+            "a/b",
+            &"a".repeat(65),
+            "abc%00",
+        ] {
+            assert_eq!(
+                SecretKey::parse(raw),
+                Err(DomainError::InvalidKey),
+                "{raw:?}"
+            );
         }
     }
 

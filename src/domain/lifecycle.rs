@@ -113,7 +113,9 @@ impl SecretMeta {
 
     /// Views left, `None` when unlimited.
     pub fn views_remaining(&self) -> Option<u32> {
-        self.view_limit.as_option().map(|max| u32::from(max).saturating_sub(self.view_count))
+        self.view_limit
+            .as_option()
+            .map(|max| u32::from(max).saturating_sub(self.view_count))
     }
 
     /// The next instant the sweeper must look at this record.
@@ -145,7 +147,9 @@ impl SecretMeta {
         }
         if let Some(gone) = self.gone_at(now) {
             return match (op, self.lifecycle) {
-                (Operation::Sweep, Lifecycle::Live) => Step::Update(self.with(Lifecycle::Expired, now)),
+                (Operation::Sweep, Lifecycle::Live) => {
+                    Step::Update(self.with(Lifecycle::Expired, now))
+                }
                 (Operation::Sweep, _) => Step::Unchanged,
                 _ => Step::Refuse(gone),
             };
@@ -167,7 +171,11 @@ impl SecretMeta {
     }
 
     fn with(&self, lifecycle: Lifecycle, now: Timestamp) -> Self {
-        Self { lifecycle, updated_at: now, ..self.clone() }
+        Self {
+            lifecycle,
+            updated_at: now,
+            ..self.clone()
+        }
     }
 }
 
@@ -214,8 +222,14 @@ mod tests {
         }
         assert_eq!(m.lifecycle, Lifecycle::Received);
         assert_eq!(m.received_at, Some(now));
-        assert_eq!(m.apply(Operation::TakeView, now), Step::Refuse(Gone::MaxViewsReached));
-        assert_eq!(m.apply(Operation::Burn, now), Step::Refuse(Gone::MaxViewsReached));
+        assert_eq!(
+            m.apply(Operation::TakeView, now),
+            Step::Refuse(Gone::MaxViewsReached)
+        );
+        assert_eq!(
+            m.apply(Operation::Burn, now),
+            Step::Refuse(Gone::MaxViewsReached)
+        );
         assert_eq!(m.deadline(), m.purge_at);
     }
 
@@ -235,7 +249,10 @@ mod tests {
         let m = meta(ViewLimit::Limited(1));
         let after = m.expires_at;
         assert_eq!(m.lifecycle_at(after), Lifecycle::Expired);
-        assert_eq!(m.apply(Operation::TakeView, after), Step::Refuse(Gone::Expired));
+        assert_eq!(
+            m.apply(Operation::TakeView, after),
+            Step::Refuse(Gone::Expired)
+        );
         assert_eq!(m.apply(Operation::Burn, after), Step::Refuse(Gone::Expired));
         let swept = update(m.apply(Operation::Sweep, after));
         assert_eq!(swept.lifecycle, Lifecycle::Expired);
@@ -249,12 +266,18 @@ mod tests {
         let burned = update(meta(ViewLimit::Limited(5)).apply(Operation::Burn, now));
         assert_eq!(burned.lifecycle, Lifecycle::Burned);
         assert!(burned.is_final());
-        assert_eq!(burned.apply(Operation::TakeView, now), Step::Refuse(Gone::Burned));
+        assert_eq!(
+            burned.apply(Operation::TakeView, now),
+            Step::Refuse(Gone::Burned)
+        );
     }
 
     #[test]
     fn sweep_leaves_live_secrets_alone() {
         let m = meta(ViewLimit::Limited(1));
-        assert_eq!(m.apply(Operation::Sweep, Timestamp::from_millis(1_000_001)), Step::Unchanged);
+        assert_eq!(
+            m.apply(Operation::Sweep, Timestamp::from_millis(1_000_001)),
+            Step::Unchanged
+        );
     }
 }

@@ -17,7 +17,11 @@ pub struct TtlRange {
 
 impl TtlRange {
     /// Burn the Secret's range: 30 minutes to 999 days, one day by default.
-    pub const BURN_THE_SECRET: TtlRange = TtlRange { min: 1800, max: 86_313_600, default: 86_400 };
+    pub const BURN_THE_SECRET: TtlRange = TtlRange {
+        min: 1800,
+        max: 86_313_600,
+        default: 86_400,
+    };
 }
 
 /// How long a secret may be read, in seconds.
@@ -35,7 +39,10 @@ impl Ttl {
         };
         match u64::try_from(requested) {
             Ok(secs) if (range.min..=range.max).contains(&secs) => Ok(Self(secs)),
-            _ => Err(DomainError::InvalidTtl { min: range.min, max: range.max }),
+            _ => Err(DomainError::InvalidTtl {
+                min: range.min,
+                max: range.max,
+            }),
         }
     }
 
@@ -96,7 +103,10 @@ mod tests {
     #[test]
     fn ttl_bounds_are_inclusive() {
         assert_eq!(Ttl::parse(Some(1800), RANGE).map(Ttl::as_secs), Ok(1800));
-        assert_eq!(Ttl::parse(Some(86_313_600), RANGE).map(Ttl::as_secs), Ok(86_313_600));
+        assert_eq!(
+            Ttl::parse(Some(86_313_600), RANGE).map(Ttl::as_secs),
+            Ok(86_313_600)
+        );
         assert_eq!(Ttl::parse(None, RANGE).map(Ttl::as_secs), Ok(86_400));
         for bad in [1799, 86_313_601, 0, -5, i64::MAX] {
             assert!(Ttl::parse(Some(bad), RANGE).is_err(), "{bad}");

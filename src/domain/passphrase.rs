@@ -21,7 +21,9 @@ impl Passphrase {
     pub fn parse(raw: String) -> Result<Self, DomainError> {
         let raw = Zeroizing::new(raw);
         if raw.is_empty() || raw.len() > Self::MAX_BYTES {
-            return Err(DomainError::InvalidPassphrase { max: Self::MAX_BYTES });
+            return Err(DomainError::InvalidPassphrase {
+                max: Self::MAX_BYTES,
+            });
         }
         Ok(Self(raw))
     }

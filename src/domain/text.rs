@@ -21,14 +21,19 @@ impl SecretText {
             return Err(DomainError::MissingSecret);
         }
         if raw.len() > max_bytes {
-            return Err(DomainError::ContentTooLarge { size: raw.len(), limit: max_bytes });
+            return Err(DomainError::ContentTooLarge {
+                size: raw.len(),
+                limit: max_bytes,
+            });
         }
         Ok(Self(raw))
     }
 
     /// Wraps decrypted bytes; `None` when they are not UTF-8.
     pub fn from_decrypted(bytes: Zeroizing<Vec<u8>>) -> Option<Self> {
-        std::str::from_utf8(&bytes).ok().map(|s| Self(Zeroizing::new(s.to_owned())))
+        std::str::from_utf8(&bytes)
+            .ok()
+            .map(|s| Self(Zeroizing::new(s.to_owned())))
     }
 
     /// The plaintext.

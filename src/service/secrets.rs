@@ -7,8 +7,8 @@ use crate::actors::{Actors, SecretMsg};
 use crate::clock;
 use crate::crypto::{self, Keyring};
 use crate::domain::{
-    AnyKey, Gone, Lifecycle, Passphrase, ReceiptKey, SecretId, SecretKey, SecretMeta, SecretText, Ttl, TtlRange,
-    ViewLimit,
+    AnyKey, Gone, Lifecycle, Passphrase, ReceiptKey, SecretId, SecretKey, SecretMeta, SecretText,
+    Ttl, TtlRange, ViewLimit,
 };
 use crate::storage::SecretStore;
 
@@ -80,8 +80,18 @@ pub struct SecretService {
 
 impl SecretService {
     /// Builds the service over a running actor system.
-    pub fn new(store: Arc<dyn SecretStore>, keyring: Arc<Keyring>, actors: Actors, limits: Limits) -> Self {
-        Self { store, keyring, actors, limits }
+    pub fn new(
+        store: Arc<dyn SecretStore>,
+        keyring: Arc<Keyring>,
+        actors: Actors,
+        limits: Limits,
+    ) -> Self {
+        Self {
+            store,
+            keyring,
+            actors,
+            limits,
+        }
     }
 
     /// The limits new secrets are checked against.
@@ -104,11 +114,23 @@ impl SecretService {
         let id = self.keyring.secret_id(&secret_key);
         let keyring = Arc::clone(&self.keyring);
         let key_for_seal = secret_key.clone();
-        let NewSecret { text, ttl, views, passphrase, one_click_retrieval, allow_deletion } = new;
+        let NewSecret {
+            text,
+            ttl,
+            views,
+            passphrase,
+            one_click_retrieval,
+            allow_deletion,
+        } = new;
         let has_passphrase = passphrase.is_some();
         // argon2id takes tens of milliseconds: keep it off the async workers.
         let content = tokio::task::spawn_blocking(move || {
-            keyring.seal_content(&id, &key_for_seal, passphrase.as_ref(), text.expose().as_bytes())
+            keyring.seal_content(
+                &id,
+                &key_for_seal,
+                passphrase.as_ref(),
+                text.expose().as_bytes(),
+            )
         })
         .await
         .map_err(|e| ServiceError::Internal(e.to_string()))??;
@@ -130,13 +152,21 @@ impl SecretService {
             sealed_secret_key: self.keyring.seal_secret_key(&receipt_key, &secret_key)?,
         };
         self.store.insert(id, meta.clone(), content).await?;
-        Ok(Created { secret_key, receipt_key, meta })
+        Ok(Created {
+            secret_key,
+            receipt_key,
+            meta,
+        })
     }
 
     /// Finds the record a key opens, receipt keys first.
     async fn resolve(&self, key: &AnyKey) -> Result<(KeyKind, SecretId), ServiceError> {
         let receipt_key = key.as_receipt();
-        if let Some(id) = self.store.resolve_receipt(self.keyring.receipt_id(&receipt_key)).await? {
+        if let Some(id) = self
+            .store
+            .resolve_receipt(self.keyring.receipt_id(&receipt_key))
+            .await?
+        {
             return Ok((KeyKind::Receipt, id));
         }
         Ok((KeyKind::Secret, self.keyring.secret_id(&key.as_secret())))
@@ -150,12 +180,17 @@ impl SecretService {
         let (kind, id) = self.resolve(key).await?;
         let meta = self.actors.ask(id, SecretMsg::Status).await?;
         let secret_key = match kind {
-            KeyKind::Receipt if meta.gone_at(clock::now()).is_none() => {
-                Some(self.keyring.open_secret_key(&key.as_receipt(), &meta.sealed_secret_key)?)
-            }
+            KeyKind::Receipt if meta.gone_at(clock::now()).is_none() => Some(
+                self.keyring
+                    .open_secret_key(&key.as_receipt(), &meta.sealed_secret_key)?,
+            ),
             _ => None,
         };
-        Ok(Status { kind, meta, secret_key })
+        Ok(Status {
+            kind,
+            meta,
+            secret_key,
+        })
     }
 
     /// Reveals a secret: checks the passphrase, counts one view durably, then returns the
@@ -172,7 +207,11 @@ impl SecretService {
         let id = self.keyring.secret_id(key);
         let revealed = self
             .actors
-            .ask(id, |reply| SecretMsg::Reveal { key: key.clone(), passphrase: passphrase.clone(), reply })
+            .ask(id, |reply| SecretMsg::Reveal {
+                key: key.clone(),
+                passphrase: passphrase.clone(),
+                reply,
+            })
             .await?;
         let text = SecretText::from_decrypted(revealed.plaintext)
             .ok_or_else(|| ServiceError::Internal("stored text is not UTF-8".into()))?;
@@ -193,7 +232,10 @@ impl SecretService {
                 return Err(ServiceError::NotFound);
             }
         }
-        self.actors.ask(id, SecretMsg::Burn).await.map_err(Into::into)
+        self.actors
+            .ask(id, SecretMsg::Burn)
+            .await
+            .map_err(Into::into)
     }
 
     /// Why a record can no longer be read at this moment, if it cannot.

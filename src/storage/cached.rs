@@ -29,10 +29,21 @@ pub struct CachedStore {
 impl CachedStore {
     /// Wraps `inner`, keeping up to `capacity` records of each kind.
     pub fn new(inner: Arc<dyn SecretStore>, capacity: u64) -> Self {
-        let metas = (!inner.is_shared())
-            .then(|| Cache::builder().max_capacity(capacity).time_to_live(ENTRY_TTL).build());
-        let receipts = Cache::builder().max_capacity(capacity).time_to_live(ENTRY_TTL).build();
-        Self { inner, metas, receipts }
+        let metas = (!inner.is_shared()).then(|| {
+            Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(ENTRY_TTL)
+                .build()
+        });
+        let receipts = Cache::builder()
+            .max_capacity(capacity)
+            .time_to_live(ENTRY_TTL)
+            .build();
+        Self {
+            inner,
+            metas,
+            receipts,
+        }
     }
 
     /// Caches `meta` unless a newer revision is already cached.
@@ -60,7 +71,12 @@ impl SecretStore for CachedStore {
         self.inner.is_shared()
     }
 
-    async fn insert(&self, id: SecretId, meta: SecretMeta, content: Vec<u8>) -> Result<(), StoreError> {
+    async fn insert(
+        &self,
+        id: SecretId,
+        meta: SecretMeta,
+        content: Vec<u8>,
+    ) -> Result<(), StoreError> {
         self.inner.insert(id, meta.clone(), content).await?;
         self.receipts.insert(meta.receipt_id, id).await;
         self.remember(id, meta).await;
@@ -96,7 +112,12 @@ impl SecretStore for CachedStore {
         self.inner.content(id).await
     }
 
-    async fn apply(&self, id: SecretId, op: Operation, now: Timestamp) -> Result<Outcome, StoreError> {
+    async fn apply(
+        &self,
+        id: SecretId,
+        op: Operation,
+        now: Timestamp,
+    ) -> Result<Outcome, StoreError> {
         let outcome = self.inner.apply(id, op, now).await?;
         match &outcome {
             Outcome::Updated(meta) | Outcome::Refused(meta, _) | Outcome::Unchanged(meta) => {
@@ -121,4 +142,3 @@ impl SecretStore for CachedStore {
         self.inner.ping().await
     }
 }
-

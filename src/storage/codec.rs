@@ -16,7 +16,9 @@ pub fn encode_meta(meta: &SecretMeta) -> Result<Vec<u8>, StoreError> {
 /// Decodes what [`encode_meta`] wrote.
 pub fn decode_meta(bytes: &[u8]) -> Result<SecretMeta, StoreError> {
     match bytes.split_first() {
-        Some((&META_VERSION, rest)) => postcard::from_bytes(rest).map_err(|e| StoreError::Corrupt(e.to_string())),
+        Some((&META_VERSION, rest)) => {
+            postcard::from_bytes(rest).map_err(|e| StoreError::Corrupt(e.to_string()))
+        }
         _ => Err(StoreError::Corrupt("unknown metadata version".into())),
     }
 }

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use super::{CachedStore, EmbeddedStore, MemoryStore, Outcome, SecretStore, StoreError};
 use crate::domain::{
-    Gone, Lifecycle, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, Ttl, TtlRange, ViewLimit,
+    Gone, Lifecycle, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, Ttl, TtlRange,
+    ViewLimit,
 };
 
 const T0: Timestamp = Timestamp::from_millis(1_700_000_000_000);
@@ -35,69 +36,167 @@ fn record(n: u8, views: ViewLimit) -> (SecretId, SecretMeta) {
 
 async fn insert_then_read_back(store: &dyn SecretStore) {
     let (id, meta) = record(1, ViewLimit::Limited(2));
-    store.insert(id, meta.clone(), b"sealed".to_vec()).await.expect("insert");
+    store
+        .insert(id, meta.clone(), b"sealed".to_vec())
+        .await
+        .expect("insert");
     assert_eq!(store.load(id).await.expect("load"), Some(meta.clone()));
-    assert_eq!(store.resolve_receipt(meta.receipt_id).await.expect("resolve"), Some(id));
-    assert_eq!(store.content(id).await.expect("content"), Some(b"sealed".to_vec()));
-    assert!(matches!(store.insert(id, meta, b"again".to_vec()).await, Err(StoreError::Conflict)));
+    assert_eq!(
+        store
+            .resolve_receipt(meta.receipt_id)
+            .await
+            .expect("resolve"),
+        Some(id)
+    );
+    assert_eq!(
+        store.content(id).await.expect("content"),
+        Some(b"sealed".to_vec())
+    );
+    assert!(matches!(
+        store.insert(id, meta, b"again".to_vec()).await,
+        Err(StoreError::Conflict)
+    ));
     let (unknown, unknown_meta) = record(99, ViewLimit::Limited(1));
     assert_eq!(store.load(unknown).await.expect("load"), None);
-    assert_eq!(store.resolve_receipt(unknown_meta.receipt_id).await.expect("resolve"), None);
-    assert_eq!(store.apply(unknown, Operation::TakeView, T0).await.expect("apply"), Outcome::Missing);
+    assert_eq!(
+        store
+            .resolve_receipt(unknown_meta.receipt_id)
+            .await
+            .expect("resolve"),
+        None
+    );
+    assert_eq!(
+        store
+            .apply(unknown, Operation::TakeView, T0)
+            .await
+            .expect("apply"),
+        Outcome::Missing
+    );
 }
 
 async fn last_view_deletes_content(store: &dyn SecretStore) {
     let (id, meta) = record(2, ViewLimit::Limited(2));
-    store.insert(id, meta, b"sealed".to_vec()).await.expect("insert");
+    store
+        .insert(id, meta, b"sealed".to_vec())
+        .await
+        .expect("insert");
     let now = T0.plus_secs(1);
-    let Outcome::Updated(first) = store.apply(id, Operation::TakeView, now).await.expect("view") else {
+    let Outcome::Updated(first) = store
+        .apply(id, Operation::TakeView, now)
+        .await
+        .expect("view")
+    else {
         panic!("first view refused")
     };
     assert_eq!(first.view_count, 1);
     assert!(store.content(id).await.expect("content").is_some());
-    let Outcome::Updated(second) = store.apply(id, Operation::TakeView, now).await.expect("view") else {
+    let Outcome::Updated(second) = store
+        .apply(id, Operation::TakeView, now)
+        .await
+        .expect("view")
+    else {
         panic!("second view refused")
     };
     assert_eq!(second.lifecycle, Lifecycle::Received);
     assert_eq!(store.content(id).await.expect("content"), None);
     assert!(matches!(
-        store.apply(id, Operation::TakeView, now).await.expect("view"),
+        store
+            .apply(id, Operation::TakeView, now)
+            .await
+            .expect("view"),
         Outcome::Refused(_, Gone::MaxViewsReached)
     ));
-    assert_eq!(store.load(id).await.expect("load").map(|m| m.view_count), Some(2));
+    assert_eq!(
+        store.load(id).await.expect("load").map(|m| m.view_count),
+        Some(2)
+    );
 }
 
 async fn burn_deletes_content(store: &dyn SecretStore) {
     let (id, meta) = record(3, ViewLimit::Unlimited);
-    store.insert(id, meta, b"sealed".to_vec()).await.expect("insert");
-    let outcome = store.apply(id, Operation::Burn, T0.plus_secs(5)).await.expect("burn");
+    store
+        .insert(id, meta, b"sealed".to_vec())
+        .await
+        .expect("insert");
+    let outcome = store
+        .apply(id, Operation::Burn, T0.plus_secs(5))
+        .await
+        .expect("burn");
     assert!(matches!(outcome, Outcome::Updated(ref m) if m.lifecycle == Lifecycle::Burned));
     assert_eq!(store.content(id).await.expect("content"), None);
     assert!(matches!(
-        store.apply(id, Operation::TakeView, T0.plus_secs(6)).await.expect("view"),
+        store
+            .apply(id, Operation::TakeView, T0.plus_secs(6))
+            .await
+            .expect("view"),
         Outcome::Refused(_, Gone::Burned)
     ));
 }
 
 async fn sweep_expires_then_purges(store: &dyn SecretStore) {
     let (id, meta) = record(4, ViewLimit::Limited(1));
-    store.insert(id, meta.clone(), b"sealed".to_vec()).await.expect("insert");
+    store
+        .insert(id, meta.clone(), b"sealed".to_vec())
+        .await
+        .expect("insert");
     assert!(!store.due(T0, 10).await.expect("due").contains(&id));
-    assert!(store.due(meta.expires_at, 10).await.expect("due").contains(&id));
-    let outcome = store.apply(id, Operation::Sweep, meta.expires_at).await.expect("sweep");
+    assert!(
+        store
+            .due(meta.expires_at, 10)
+            .await
+            .expect("due")
+            .contains(&id)
+    );
+    let outcome = store
+        .apply(id, Operation::Sweep, meta.expires_at)
+        .await
+        .expect("sweep");
     assert!(matches!(outcome, Outcome::Updated(ref m) if m.lifecycle == Lifecycle::Expired));
     assert_eq!(store.content(id).await.expect("content"), None);
-    assert!(!store.due(meta.expires_at, 10).await.expect("due").contains(&id));
-    assert!(store.due(meta.purge_at, 10).await.expect("due").contains(&id));
-    assert_eq!(store.apply(id, Operation::Sweep, meta.purge_at).await.expect("purge"), Outcome::Purged);
+    assert!(
+        !store
+            .due(meta.expires_at, 10)
+            .await
+            .expect("due")
+            .contains(&id)
+    );
+    assert!(
+        store
+            .due(meta.purge_at, 10)
+            .await
+            .expect("due")
+            .contains(&id)
+    );
+    assert_eq!(
+        store
+            .apply(id, Operation::Sweep, meta.purge_at)
+            .await
+            .expect("purge"),
+        Outcome::Purged
+    );
     assert_eq!(store.load(id).await.expect("load"), None);
-    assert_eq!(store.resolve_receipt(meta.receipt_id).await.expect("resolve"), None);
-    assert!(!store.due(meta.purge_at, 10).await.expect("due").contains(&id));
+    assert_eq!(
+        store
+            .resolve_receipt(meta.receipt_id)
+            .await
+            .expect("resolve"),
+        None
+    );
+    assert!(
+        !store
+            .due(meta.purge_at, 10)
+            .await
+            .expect("due")
+            .contains(&id)
+    );
 }
 
 async fn racing_views_count_once(store: Arc<dyn SecretStore>) {
     let (id, meta) = record(5, ViewLimit::Limited(1));
-    store.insert(id, meta, b"sealed".to_vec()).await.expect("insert");
+    store
+        .insert(id, meta, b"sealed".to_vec())
+        .await
+        .expect("insert");
     let tasks: Vec<_> = (0..200)
         .map(|_| {
             let store = Arc::clone(&store);
@@ -146,8 +245,14 @@ async fn embedded_records_survive_reopening() {
     let (id, meta) = record(6, ViewLimit::Limited(3));
     {
         let store = EmbeddedStore::open(dir.path()).expect("open");
-        store.insert(id, meta, b"sealed".to_vec()).await.expect("insert");
-        store.apply(id, Operation::TakeView, T0.plus_secs(1)).await.expect("view");
+        store
+            .insert(id, meta, b"sealed".to_vec())
+            .await
+            .expect("insert");
+        store
+            .apply(id, Operation::TakeView, T0.plus_secs(1))
+            .await
+            .expect("view");
     }
     // The writer thread releases the file when its channel closes; wait for that.
     let reopened = loop {
@@ -156,6 +261,12 @@ async fn embedded_records_survive_reopening() {
             Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
         }
     };
-    assert_eq!(reopened.load(id).await.expect("load").map(|m| m.view_count), Some(1));
-    assert_eq!(reopened.content(id).await.expect("content"), Some(b"sealed".to_vec()));
+    assert_eq!(
+        reopened.load(id).await.expect("load").map(|m| m.view_count),
+        Some(1)
+    );
+    assert_eq!(
+        reopened.content(id).await.expect("content"),
+        Some(b"sealed".to_vec())
+    );
 }

@@ -36,8 +36,16 @@ fn fail(err: impl std::fmt::Display) -> StoreError {
 
 /// A write waiting for the writer thread.
 enum Write {
-    Insert { id: SecretId, meta: SecretMeta, content: Vec<u8> },
-    Apply { id: SecretId, op: Operation, now: Timestamp },
+    Insert {
+        id: SecretId,
+        meta: SecretMeta,
+        content: Vec<u8>,
+    },
+    Apply {
+        id: SecretId,
+        op: Operation,
+        now: Timestamp,
+    },
 }
 
 /// The answer to one [`Write`].
@@ -85,7 +93,9 @@ impl EmbeddedStore {
 
     async fn write(&self, write: Write) -> Result<Written, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.writer.send(Job { write, reply }).map_err(|_| StoreError::Closed)?;
+        self.writer
+            .send(Job { write, reply })
+            .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -116,7 +126,8 @@ fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>) {
 
 /// Applies a batch in one transaction and answers every job after the commit.
 fn commit_batch(db: &Database, batch: Vec<Job>) {
-    let (writes, replies): (Vec<Write>, Vec<_>) = batch.into_iter().map(|j| (j.write, j.reply)).unzip();
+    let (writes, replies): (Vec<Write>, Vec<_>) =
+        batch.into_iter().map(|j| (j.write, j.reply)).unzip();
     match run_batch(db, writes) {
         Ok(results) => {
             for (reply, result) in replies.into_iter().zip(results) {
@@ -133,7 +144,10 @@ fn commit_batch(db: &Database, batch: Vec<Job>) {
 }
 
 /// Runs the writes; per-write refusals are results, a backend failure aborts them all.
-fn run_batch(db: &Database, writes: Vec<Write>) -> Result<Vec<Result<Written, StoreError>>, StoreError> {
+fn run_batch(
+    db: &Database,
+    writes: Vec<Write>,
+) -> Result<Vec<Result<Written, StoreError>>, StoreError> {
     let txn = db.begin_write().map_err(fail)?;
     let mut results = Vec::with_capacity(writes.len());
     {
@@ -148,7 +162,9 @@ fn run_batch(db: &Database, writes: Vec<Write>) -> Result<Vec<Result<Written, St
                 Write::Insert { id, meta, content } => {
                     insert_record(&mut tables, &id, &meta, content).map(|()| Written::Inserted)
                 }
-                Write::Apply { id, op, now } => apply_operation(&mut tables, &id, op, now).map(Written::Applied),
+                Write::Apply { id, op, now } => {
+                    apply_operation(&mut tables, &id, op, now).map(Written::Applied)
+                }
             };
             if let Err(err @ (StoreError::Backend { .. } | StoreError::Closed)) = result {
                 return Err(err);
@@ -176,7 +192,9 @@ impl RecordTables for RedbTables<'_> {
     }
     fn put_meta(&mut self, id: &SecretId, meta: &SecretMeta) -> Result<(), StoreError> {
         let encoded = encode_meta(meta)?;
-        self.meta.insert(id.as_bytes().as_slice(), encoded.as_slice()).map_err(fail)?;
+        self.meta
+            .insert(id.as_bytes().as_slice(), encoded.as_slice())
+            .map_err(fail)?;
         Ok(())
     }
     fn delete_meta(&mut self, id: &SecretId) -> Result<(), StoreError> {
@@ -184,27 +202,39 @@ impl RecordTables for RedbTables<'_> {
         Ok(())
     }
     fn put_content(&mut self, id: &SecretId, content: Vec<u8>) -> Result<(), StoreError> {
-        self.content.insert(id.as_bytes().as_slice(), content.as_slice()).map_err(fail)?;
+        self.content
+            .insert(id.as_bytes().as_slice(), content.as_slice())
+            .map_err(fail)?;
         Ok(())
     }
     fn delete_content(&mut self, id: &SecretId) -> Result<(), StoreError> {
-        self.content.remove(id.as_bytes().as_slice()).map_err(fail)?;
+        self.content
+            .remove(id.as_bytes().as_slice())
+            .map_err(fail)?;
         Ok(())
     }
     fn put_receipt(&mut self, receipt: &ReceiptId, id: &SecretId) -> Result<(), StoreError> {
-        self.receipts.insert(receipt.as_bytes().as_slice(), id.as_bytes().as_slice()).map_err(fail)?;
+        self.receipts
+            .insert(receipt.as_bytes().as_slice(), id.as_bytes().as_slice())
+            .map_err(fail)?;
         Ok(())
     }
     fn delete_receipt(&mut self, receipt: &ReceiptId) -> Result<(), StoreError> {
-        self.receipts.remove(receipt.as_bytes().as_slice()).map_err(fail)?;
+        self.receipts
+            .remove(receipt.as_bytes().as_slice())
+            .map_err(fail)?;
         Ok(())
     }
     fn put_deadline(&mut self, deadline: Timestamp, id: &SecretId) -> Result<(), StoreError> {
-        self.deadlines.insert(deadline_key(deadline, id).as_slice(), ()).map_err(fail)?;
+        self.deadlines
+            .insert(deadline_key(deadline, id).as_slice(), ())
+            .map_err(fail)?;
         Ok(())
     }
     fn delete_deadline(&mut self, deadline: Timestamp, id: &SecretId) -> Result<(), StoreError> {
-        self.deadlines.remove(deadline_key(deadline, id).as_slice()).map_err(fail)?;
+        self.deadlines
+            .remove(deadline_key(deadline, id).as_slice())
+            .map_err(fail)?;
         Ok(())
     }
 }
@@ -215,8 +245,15 @@ impl SecretStore for EmbeddedStore {
         BACKEND
     }
 
-    async fn insert(&self, id: SecretId, meta: SecretMeta, content: Vec<u8>) -> Result<(), StoreError> {
-        self.write(Write::Insert { id, meta, content }).await.map(|_| ())
+    async fn insert(
+        &self,
+        id: SecretId,
+        meta: SecretMeta,
+        content: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        self.write(Write::Insert { id, meta, content })
+            .await
+            .map(|_| ())
     }
 
     async fn load(&self, id: SecretId) -> Result<Option<SecretMeta>, StoreError> {
@@ -246,12 +283,20 @@ impl SecretStore for EmbeddedStore {
     async fn content(&self, id: SecretId) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(move |txn| {
             let table = txn.open_table(CONTENT).map_err(fail)?;
-            Ok(table.get(id.as_bytes().as_slice()).map_err(fail)?.map(|bytes| bytes.value().to_vec()))
+            Ok(table
+                .get(id.as_bytes().as_slice())
+                .map_err(fail)?
+                .map(|bytes| bytes.value().to_vec()))
         })
         .await
     }
 
-    async fn apply(&self, id: SecretId, op: Operation, now: Timestamp) -> Result<Outcome, StoreError> {
+    async fn apply(
+        &self,
+        id: SecretId,
+        op: Operation,
+        now: Timestamp,
+    ) -> Result<Outcome, StoreError> {
         match self.write(Write::Apply { id, op, now }).await? {
             Written::Applied(outcome) => Ok(outcome),
             Written::Inserted => Err(fail("writer answered an apply with an insert")),
@@ -274,6 +319,7 @@ impl SecretStore for EmbeddedStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.read(|txn| txn.open_table(META).map(|_| ()).map_err(fail)).await
+        self.read(|txn| txn.open_table(META).map(|_| ()).map_err(fail))
+            .await
     }
 }

@@ -25,6 +25,9 @@ pub enum StoreError {
 impl StoreError {
     /// A backend error from anything displayable.
     pub fn backend(backend: &'static str, err: impl std::fmt::Display) -> Self {
-        Self::Backend { backend, message: err.to_string() }
+        Self::Backend {
+            backend,
+            message: err.to_string(),
+        }
     }
 }

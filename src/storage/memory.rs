@@ -67,10 +67,16 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut Tables) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Tables) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         // A poisoned lock means a panic mid-update in a test; the data is still consistent
         // enough for tests to report on, so take it.
-        let mut guard = self.tables.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self
+            .tables
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut guard)
     }
 }
@@ -81,7 +87,12 @@ impl SecretStore for MemoryStore {
         "memory"
     }
 
-    async fn insert(&self, id: SecretId, meta: SecretMeta, content: Vec<u8>) -> Result<(), StoreError> {
+    async fn insert(
+        &self,
+        id: SecretId,
+        meta: SecretMeta,
+        content: Vec<u8>,
+    ) -> Result<(), StoreError> {
         self.with(|t| insert_record(t, &id, &meta, content))
     }
 
@@ -97,13 +108,23 @@ impl SecretStore for MemoryStore {
         self.with(|t| Ok(t.contents.get(&id).cloned()))
     }
 
-    async fn apply(&self, id: SecretId, op: Operation, now: Timestamp) -> Result<Outcome, StoreError> {
+    async fn apply(
+        &self,
+        id: SecretId,
+        op: Operation,
+        now: Timestamp,
+    ) -> Result<Outcome, StoreError> {
         self.with(|t| apply_operation(t, &id, op, now))
     }
 
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<SecretId>, StoreError> {
         self.with(|t| {
-            Ok(t.deadlines.iter().take_while(|(deadline, _)| *deadline <= now).take(limit).map(|(_, id)| *id).collect())
+            Ok(t.deadlines
+                .iter()
+                .take_while(|(deadline, _)| *deadline <= now)
+                .take(limit)
+                .map(|(_, id)| *id)
+                .collect())
         })
     }
 

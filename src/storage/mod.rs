@@ -59,7 +59,12 @@ pub trait SecretStore: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`StoreError::Conflict`] if the id exists; backend errors otherwise.
-    async fn insert(&self, id: SecretId, meta: SecretMeta, content: Vec<u8>) -> Result<(), StoreError>;
+    async fn insert(
+        &self,
+        id: SecretId,
+        meta: SecretMeta,
+        content: Vec<u8>,
+    ) -> Result<(), StoreError>;
 
     /// The metadata of a secret, if the record exists.
     async fn load(&self, id: SecretId) -> Result<Option<SecretMeta>, StoreError>;
@@ -71,7 +76,12 @@ pub trait SecretStore: Send + Sync + 'static {
     async fn content(&self, id: SecretId) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// Applies `op` at `now` atomically and durably (the single authority for "take one view").
-    async fn apply(&self, id: SecretId, op: Operation, now: Timestamp) -> Result<Outcome, StoreError>;
+    async fn apply(
+        &self,
+        id: SecretId,
+        op: Operation,
+        now: Timestamp,
+    ) -> Result<Outcome, StoreError>;
 
     /// Up to `limit` ids whose deadline (expiry or purge) is at or before `now`.
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<SecretId>, StoreError>;

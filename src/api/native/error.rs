@@ -48,20 +48,76 @@ impl ErrorCode {
     fn describe(self) -> (StatusCode, &'static str, &'static str) {
         use ErrorCode::*;
         match self {
-            InvalidKey => (StatusCode::BAD_REQUEST, "Invalid key", "Keys contain only letters and digits. Check the link you were given."),
-            InvalidJson => (StatusCode::BAD_REQUEST, "Invalid JSON", "Send a JSON object with the header 'Content-Type: application/json'."),
-            MissingSecret => (StatusCode::BAD_REQUEST, "Missing secret", "Include a non-empty 'secret' string in the request body."),
-            ContentTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "Content too large", "The secret exceeds the size limit for your tier."),
-            InvalidTtl => (StatusCode::BAD_REQUEST, "Invalid ttl", "'ttl' is in seconds, from 1800 (30 minutes) to 86313600 (999 days)."),
-            InvalidMaxViews => (StatusCode::BAD_REQUEST, "Invalid maxViews", "'maxViews' is 1 to 999, or null for unlimited views."),
-            InvalidParameter => (StatusCode::BAD_REQUEST, "Invalid parameter", "Check the request parameters against the API documentation."),
-            NotFound => (StatusCode::NOT_FOUND, "Secret not found", "The secret doesn't exist or has been deleted. Check the key."),
-            InvalidPassphrase => (StatusCode::UNAUTHORIZED, "Invalid passphrase", "The secret is password-protected. Include the correct 'passphrase' in your request body."),
-            SecretBurned => (StatusCode::GONE, "Secret burned", "The sender deleted this secret. Ask them to share it again."),
-            SecretExpired => (StatusCode::GONE, "Secret expired", "The secret passed its expiration time. Ask the sender to share it again."),
-            MaxViewsReached => (StatusCode::GONE, "Maximum views reached", "The secret was viewed as many times as the sender allowed. Ask them to share it again."),
-            RateLimitExceeded => (StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded", "Too many requests. Wait for the number of seconds in the Retry-After header."),
-            InternalError => (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error", "Something went wrong on our side. Retry later; contact the operator if it persists."),
+            InvalidKey => (
+                StatusCode::BAD_REQUEST,
+                "Invalid key",
+                "Keys contain only letters and digits. Check the link you were given.",
+            ),
+            InvalidJson => (
+                StatusCode::BAD_REQUEST,
+                "Invalid JSON",
+                "Send a JSON object with the header 'Content-Type: application/json'.",
+            ),
+            MissingSecret => (
+                StatusCode::BAD_REQUEST,
+                "Missing secret",
+                "Include a non-empty 'secret' string in the request body.",
+            ),
+            ContentTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Content too large",
+                "The secret exceeds the size limit for your tier.",
+            ),
+            InvalidTtl => (
+                StatusCode::BAD_REQUEST,
+                "Invalid ttl",
+                "'ttl' is in seconds, from 1800 (30 minutes) to 86313600 (999 days).",
+            ),
+            InvalidMaxViews => (
+                StatusCode::BAD_REQUEST,
+                "Invalid maxViews",
+                "'maxViews' is 1 to 999, or null for unlimited views.",
+            ),
+            InvalidParameter => (
+                StatusCode::BAD_REQUEST,
+                "Invalid parameter",
+                "Check the request parameters against the API documentation.",
+            ),
+            NotFound => (
+                StatusCode::NOT_FOUND,
+                "Secret not found",
+                "The secret doesn't exist or has been deleted. Check the key.",
+            ),
+            InvalidPassphrase => (
+                StatusCode::UNAUTHORIZED,
+                "Invalid passphrase",
+                "The secret is password-protected. Include the correct 'passphrase' in your request body.",
+            ),
+            SecretBurned => (
+                StatusCode::GONE,
+                "Secret burned",
+                "The sender deleted this secret. Ask them to share it again.",
+            ),
+            SecretExpired => (
+                StatusCode::GONE,
+                "Secret expired",
+                "The secret passed its expiration time. Ask the sender to share it again.",
+            ),
+            MaxViewsReached => (
+                StatusCode::GONE,
+                "Maximum views reached",
+                "The secret was viewed as many times as the sender allowed. Ask them to share it again.",
+            ),
+            RateLimitExceeded => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Rate limit exceeded",
+                "Too many requests. Wait for the number of seconds in the Retry-After header.",
+            ),
+            InternalError => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal server error",
+                "Something went wrong on our side. Retry later; contact the operator if it persists.",
+            ),
         }
     }
 }
@@ -82,7 +138,13 @@ pub struct ErrorBody {
 
 impl poem_openapi::types::Example for ErrorBody {
     fn example() -> Self {
-        NativeError::new(ErrorCode::InvalidPassphrase).body
+        let (_, error, hint) = ErrorCode::InvalidPassphrase.describe();
+        Self {
+            error: error.to_owned(),
+            code: ErrorCode::InvalidPassphrase,
+            hint: hint.to_owned(),
+            request_id: "req_m4kbz6_mno345".to_owned(),
+        }
     }
 }
 
@@ -103,7 +165,15 @@ impl NativeError {
     }
 
     fn with_hint(code: ErrorCode, status: StatusCode, error: &str, hint: String) -> Self {
-        Self { status, body: ErrorBody { error: error.to_owned(), code, hint, request_id: request_id::current() } }
+        Self {
+            status,
+            body: ErrorBody {
+                error: error.to_owned(),
+                code,
+                hint,
+                request_id: request_id::current(),
+            },
+        }
     }
 
     /// The error for `code` with a specific hint.
@@ -114,12 +184,18 @@ impl NativeError {
 
     /// A request body over the server's limit.
     pub fn body_too_large(max_bytes: usize) -> Self {
-        Self::hinted(ErrorCode::ContentTooLarge, format!("Request bodies are limited to {max_bytes} bytes."))
+        Self::hinted(
+            ErrorCode::ContentTooLarge,
+            format!("Request bodies are limited to {max_bytes} bytes."),
+        )
     }
 
     /// A request body that could not be read.
     pub fn unreadable_body(err: &std::io::Error) -> Self {
-        Self::hinted(ErrorCode::InvalidJson, format!("The request body could not be read: {err}."))
+        Self::hinted(
+            ErrorCode::InvalidJson,
+            format!("The request body could not be read: {err}."),
+        )
     }
 
     /// A request the framework could not parse (bad JSON, wrong content type, wrong field type).
@@ -127,7 +203,9 @@ impl NativeError {
         let reason = err.to_string();
         Self::hinted(
             ErrorCode::InvalidJson,
-            format!("Send a JSON object with the header 'Content-Type: application/json' ({reason})."),
+            format!(
+                "Send a JSON object with the header 'Content-Type: application/json' ({reason})."
+            ),
         )
     }
 
@@ -172,7 +250,9 @@ impl From<ServiceError> for NativeError {
 impl IntoResponse for NativeError {
     fn into_response(self) -> Response {
         let body = poem_openapi::types::ToJSON::to_json(&self.body).unwrap_or_default();
-        poem::web::Json(body).with_status(self.status).into_response()
+        poem::web::Json(body)
+            .with_status(self.status)
+            .into_response()
     }
 }
 

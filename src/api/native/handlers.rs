@@ -8,8 +8,8 @@ use poem_openapi::{ApiResponse, Tags};
 
 use super::error::error_variants;
 use super::models::{
-    BurnSecretResponse, CreateSecretRequest, CreateSecretResponse, KeyType, SecretMetadata, SecretStateName,
-    SecretStatusResponse, ViewSecretRequest, ViewSecretResponse,
+    BurnSecretResponse, CreateSecretRequest, CreateSecretResponse, KeyType, SecretMetadata,
+    SecretStateName, SecretStatusResponse, ViewSecretRequest, ViewSecretResponse,
 };
 use super::{ErrorBody, NativeError, PublicUrl};
 use crate::api::request_id;
@@ -111,7 +111,10 @@ error_variants!(BurnResponse, burn_bad_request, { 400 => BadRequest, 404 => NotF
 /// The Burn the Secret API.
 pub struct NativeApi;
 
-fn parse_create(service: &SecretService, body: CreateSecretRequest) -> Result<NewSecret, ServiceError> {
+fn parse_create(
+    service: &SecretService,
+    body: CreateSecretRequest,
+) -> Result<NewSecret, ServiceError> {
     let limits = service.limits();
     let text = SecretText::parse(body.secret, limits.max_secret_bytes)?;
     let ttl = Ttl::parse(body.ttl, limits.ttl)?;
@@ -120,7 +123,11 @@ fn parse_create(service: &SecretService, body: CreateSecretRequest) -> Result<Ne
         MaybeUndefined::Null => ViewLimit::Unlimited,
         MaybeUndefined::Value(n) => ViewLimit::parse(Some(n))?,
     };
-    let passphrase = body.passphrase.filter(|p| !p.is_empty()).map(Passphrase::parse).transpose()?;
+    let passphrase = body
+        .passphrase
+        .filter(|p| !p.is_empty())
+        .map(Passphrase::parse)
+        .transpose()?;
     Ok(NewSecret {
         text,
         ttl,
@@ -176,7 +183,11 @@ impl NativeApi {
     ///
     /// Works with either key and never counts a view. With the metadata key, also returns the
     /// secret key while the secret can still be viewed.
-    #[oai(path = "/api/secrets/:key", method = "get", operation_id = "getSecretStatus")]
+    #[oai(
+        path = "/api/secrets/:key",
+        method = "get",
+        operation_id = "getSecretStatus"
+    )]
     async fn status(&self, service: Data<&SecretService>, key: Path<String>) -> StatusResponse {
         let status = match AnyKey::parse(&key.0) {
             Ok(key) => service.status(&key).await,
@@ -187,12 +198,13 @@ impl NativeApi {
             Err(err) => return NativeError::from(err).into(),
         };
         let meta = &status.meta;
-        let state = match SecretService::gone_now(meta).map(|_| meta.lifecycle_at(crate::clock::now())) {
-            None => SecretStateName::Live,
-            Some(Lifecycle::Received) => SecretStateName::Received,
-            Some(Lifecycle::Burned) => SecretStateName::Burned,
-            Some(_) => SecretStateName::Expired,
-        };
+        let state =
+            match SecretService::gone_now(meta).map(|_| meta.lifecycle_at(crate::clock::now())) {
+                None => SecretStateName::Live,
+                Some(Lifecycle::Received) => SecretStateName::Received,
+                Some(Lifecycle::Burned) => SecretStateName::Burned,
+                Some(_) => SecretStateName::Expired,
+            };
         StatusResponse::Ok(Json(SecretStatusResponse {
             exists: matches!(state, SecretStateName::Live),
             key_type: match status.kind {
@@ -216,7 +228,11 @@ impl NativeApi {
     ///
     /// Returns the content and counts one view; the secret is destroyed when its last view is
     /// taken. Use the secret key. A wrong passphrase costs no view.
-    #[oai(path = "/api/secrets/:secretKey", method = "post", operation_id = "viewSecret")]
+    #[oai(
+        path = "/api/secrets/:secretKey",
+        method = "post",
+        operation_id = "viewSecret"
+    )]
     async fn view(
         &self,
         service: Data<&SecretService>,
@@ -224,7 +240,10 @@ impl NativeApi {
         body: Json<Option<ViewSecretRequest>>,
     ) -> ViewResponse {
         let passphrase = body.0.and_then(|b| b.passphrase).filter(|p| !p.is_empty());
-        let revealed = match (SecretKey::parse(&secret_key.0), passphrase.map(Passphrase::parse).transpose()) {
+        let revealed = match (
+            SecretKey::parse(&secret_key.0),
+            passphrase.map(Passphrase::parse).transpose(),
+        ) {
             (Ok(key), Ok(passphrase)) => service.reveal(&key, passphrase).await,
             (Err(err), _) => Err(err.into()),
             // A passphrase that could never be right is simply wrong, and costs no view.
@@ -246,7 +265,11 @@ impl NativeApi {
     ///
     /// Destroys the secret now. Use the metadata key (or the secret key, when the sender allowed
     /// the recipient to delete it).
-    #[oai(path = "/api/secrets/:metadataKey", method = "delete", operation_id = "burnSecret")]
+    #[oai(
+        path = "/api/secrets/:metadataKey",
+        method = "delete",
+        operation_id = "burnSecret"
+    )]
     async fn burn(
         &self,
         service: Data<&SecretService>,

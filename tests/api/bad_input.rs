@@ -1,0 +1,216 @@
+//! Bad input: the documented code and status, never a 500, nothing stored.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::{spawn_app_with, stored_records};
+
+struct Row {
+    what: &'static str,
+    content_type: Option<&'static str>,
+    body: String,
+    status: StatusCode,
+    code: &'static str,
+}
+
+fn row(what: &'static str, body: &str, status: StatusCode, code: &'static str) -> Row {
+    Row {
+        what,
+        content_type: Some("application/json"),
+        body: body.to_owned(),
+        status,
+        code,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_creates_are_refused_and_store_nothing() {
+    let limit = 1000;
+    let app = spawn_app_with(|s| s.max_secret_bytes = limit).await;
+    let bad = StatusCode::BAD_REQUEST;
+    let rows = vec![
+        row("invalid JSON", "{\"secret\": ", bad, "INVALID_JSON"),
+        row("not an object", "[1,2,3]", bad, "INVALID_JSON"),
+        row(
+            "secret of the wrong type",
+            r#"{"secret": ["a"]}"#,
+            bad,
+            "INVALID_JSON",
+        ),
+        row(
+            "ttl of the wrong type",
+            r#"{"secret": "s", "ttl": "soon"}"#,
+            bad,
+            "INVALID_JSON",
+        ),
+        row("missing secret", r#"{"ttl": 3600}"#, bad, "MISSING_SECRET"),
+        row("empty body", "", bad, "INVALID_JSON"),
+        row("empty secret", r#"{"secret": ""}"#, bad, "MISSING_SECRET"),
+        row(
+            "ttl too short",
+            r#"{"secret": "s", "ttl": 1799}"#,
+            bad,
+            "INVALID_TTL",
+        ),
+        row(
+            "ttl too long",
+            r#"{"secret": "s", "ttl": 86313601}"#,
+            bad,
+            "INVALID_TTL",
+        ),
+        row(
+            "ttl negative",
+            r#"{"secret": "s", "ttl": -1}"#,
+            bad,
+            "INVALID_TTL",
+        ),
+        row(
+            "maxViews 0",
+            r#"{"secret": "s", "maxViews": 0}"#,
+            bad,
+            "INVALID_MAX_VIEWS",
+        ),
+        row(
+            "maxViews 1000",
+            r#"{"secret": "s", "maxViews": 1000}"#,
+            bad,
+            "INVALID_MAX_VIEWS",
+        ),
+        row(
+            "passphrase too long",
+            &format!(r#"{{"secret": "s", "passphrase": "{}"}}"#, "p".repeat(2000)),
+            bad,
+            "INVALID_PARAMETER",
+        ),
+        row(
+            "secret over the limit",
+            &format!(r#"{{"secret": "{}"}}"#, "x".repeat(limit + 1)),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "CONTENT_TOO_LARGE",
+        ),
+        row(
+            "body over the limit",
+            &format!(r#"{{"secret": "{}"}}"#, "x".repeat(10 * limit)),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "CONTENT_TOO_LARGE",
+        ),
+        Row {
+            what: "form body",
+            content_type: Some("application/x-www-form-urlencoded"),
+            body: "secret=s".into(),
+            status: bad,
+            code: "INVALID_JSON",
+        },
+        Row {
+            what: "text body",
+            content_type: Some("text/plain"),
+            body: r#"{"secret": "s"}"#.into(),
+            status: bad,
+            code: "INVALID_JSON",
+        },
+        Row {
+            what: "no content type",
+            content_type: None,
+            body: r#"{"secret": "s"}"#.into(),
+            status: bad,
+            code: "INVALID_JSON",
+        },
+    ];
+    for row in rows {
+        let mut request = app
+            .client
+            .post(format!("{}/api/secrets", app.base))
+            .body(row.body.clone());
+        if let Some(content_type) = row.content_type {
+            request = request.header("content-type", content_type);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let body: Value = response
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("{}: JSON error body: {e}", row.what));
+        assert_eq!(status, row.status, "{}: {body}", row.what);
+        assert_eq!(body["code"], row.code, "{}", row.what);
+        for field in ["error", "hint", "requestId"] {
+            assert!(
+                body[field].as_str().is_some_and(|s| !s.is_empty()),
+                "{}: {field} present",
+                row.what
+            );
+        }
+    }
+    let chunked = chunked_create(&app.base, 10 * limit).await;
+    assert!(
+        chunked.starts_with("HTTP/1.1 413"),
+        "chunked body over the limit: {chunked}"
+    );
+    assert!(chunked.contains("CONTENT_TOO_LARGE"));
+
+    let dir = app.stop().await;
+    assert_eq!(stored_records(dir.path()).await, 0, "nothing was stored");
+}
+
+/// Sends a create with a chunked body (no Content-Length) of `size` bytes; returns the raw answer.
+async fn chunked_create(base: &str, size: usize) -> String {
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let head = format!(
+        "POST /api/secrets HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.expect("write head");
+    let payload = format!(r#"{{"secret": "{}"}}"#, "y".repeat(size));
+    for chunk in payload.as_bytes().chunks(4096) {
+        let framed = [format!("{:x}\r\n", chunk.len()).as_bytes(), chunk, b"\r\n"].concat();
+        if stream.write_all(&framed).await.is_err() {
+            break; // the server may answer and close before reading everything
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_keys_are_invalid_key() {
+    let app = spawn_app_with(|_| {}).await;
+    for key in ["abc-def", "abc_def", "%C3%A9t%C3%A9", "abc%20def", "a.b"] {
+        for response in [
+            app.status(key).await,
+            app.view(key, None).await,
+            app.burn(key).await,
+        ] {
+            let status = response.status();
+            let body: Value = response.json().await.expect("json");
+            assert_eq!(
+                (status, body["code"].as_str()),
+                (StatusCode::BAD_REQUEST, Some("INVALID_KEY")),
+                "{key}"
+            );
+        }
+    }
+    let long = "a".repeat(65);
+    assert_eq!(app.status(&long).await.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_view_bodies_are_refused_without_a_view() {
+    let app = spawn_app_with(|_| {}).await;
+    let created = app.create_ok(&serde_json::json!({"secret": "s"})).await;
+    let (secret_key, metadata_key) = crate::helpers::keys(&created);
+    let response = app
+        .client
+        .post(format!("{}/api/secrets/{secret_key}", app.base))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["code"], "INVALID_JSON");
+    let status: Value = app.status(&metadata_key).await.json().await.expect("json");
+    assert_eq!(status["viewCount"], 0);
+}

@@ -1,0 +1,96 @@
+//! Expiry: never revealed after the TTL, ciphertext gone soon after.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use burnbox::crypto::{Keyring, MasterKey};
+use burnbox::domain::{Lifecycle, SecretKey};
+use burnbox::storage::SecretStore;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{keys, open_stopped_store, spawn_app_with, status_and_json};
+
+fn millis(iso: &Value) -> u128 {
+    let text = iso.as_str().expect("timestamp string");
+    let parsed = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .expect("RFC 3339");
+    u128::try_from(parsed.unix_timestamp_nanos() / 1_000_000).expect("after 1970")
+}
+
+fn now_millis() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_millis()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn never_revealed_after_its_ttl() {
+    let app = spawn_app_with(|s| {
+        s.ttl.min = 1;
+        s.sweep_interval = Duration::from_millis(200);
+    })
+    .await;
+    let created = app
+        .create_ok(&json!({"secret": "short-lived", "ttl": 2, "maxViews": null}))
+        .await;
+    let expires_at = millis(&created["metadata"]["expiresAt"]);
+    let (secret_key, metadata_key) = keys(&created);
+    let mut revealed = 0;
+    loop {
+        let sent_at = now_millis();
+        let (code, body) = status_and_json(app.view(&secret_key, None).await).await;
+        if code == StatusCode::OK {
+            assert!(
+                sent_at < expires_at,
+                "revealed {} ms after expiry",
+                sent_at - expires_at
+            );
+            revealed += 1;
+        } else {
+            assert_eq!(
+                (code, body["code"].as_str()),
+                (StatusCode::GONE, Some("SECRET_EXPIRED"))
+            );
+            assert!(now_millis() >= expires_at, "refused before expiry");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(revealed > 0, "it was readable before expiry");
+    let (_, status) = status_and_json(app.status(&metadata_key).await).await;
+    assert_eq!(
+        (status["state"].as_str(), status["exists"].as_bool()),
+        (Some("expired"), Some(false))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_ciphertext_is_deleted_by_the_sweeper() {
+    let app = spawn_app_with(|s| {
+        s.ttl.min = 1;
+        s.sweep_interval = Duration::from_millis(200);
+    })
+    .await;
+    // Never touched after creation: no actor is resident, only the sweeper can expire it.
+    // TTL 3 s: the content expires at +3 s, the receipt is purged at +6 s; look at +4.5 s.
+    let created = app
+        .create_ok(&json!({"secret": "forgotten", "ttl": 3}))
+        .await;
+    let (secret_key, _) = keys(&created);
+    let expires_at = millis(&created["metadata"]["expiresAt"]);
+    let wait = expires_at.saturating_sub(now_millis()) + 1500;
+    tokio::time::sleep(Duration::from_millis(u64::try_from(wait).expect("small"))).await;
+    let dir = app.stop().await;
+
+    let master = MasterKey::load_or_create(None, dir.path()).expect("master key");
+    let id = Keyring::new(&master).secret_id(&SecretKey::parse(&secret_key).expect("key"));
+    let store = open_stopped_store(dir.path()).await;
+    let meta = store.load(id).await.expect("load").expect("receipt kept");
+    assert_eq!(meta.lifecycle, Lifecycle::Expired);
+    assert_eq!(
+        store.content(id).await.expect("content"),
+        None,
+        "ciphertext deleted"
+    );
+}

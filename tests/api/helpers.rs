@@ -1,0 +1,244 @@
+//! Starting burnbox for a test: in-process on a loopback port ([`spawn_app`]) or as the real
+//! binary in its own process ([`ServerProcess`]), and one method per endpoint.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use burnbox::app::Application;
+use burnbox::config::Settings;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::Value;
+use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A server running in this test process, on its own port and data directory.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// A keep-alive client.
+    pub client: Client,
+    /// The data directory (deleted when the test ends).
+    pub data_dir: TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+/// A server with default settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A server with settings adjusted by `tune`.
+pub async fn spawn_app_with(tune: impl FnOnce(&mut Settings)) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let listen: SocketAddr = "127.0.0.1:0".parse().expect("address");
+    let mut settings = Settings::for_data_dir(listen, data_dir.path());
+    tune(&mut settings);
+    let app = Application::build(settings).await.expect("server builds");
+    let base = format!("http://{}", app.local_addr());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        app.run_until_stopped(async move {
+            let _ = stopped.await;
+        })
+        .await
+        .expect("server runs");
+    });
+    TestApp {
+        base,
+        client: Client::new(),
+        data_dir,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+impl TestApp {
+    /// `POST /api/secrets` with a JSON body.
+    pub async fn create(&self, body: &Value) -> Response {
+        self.client
+            .post(format!("{}/api/secrets", self.base))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `POST /api/secrets`, asserting success; returns the body.
+    pub async fn create_ok(&self, body: &Value) -> Value {
+        let response = self.create(body).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("json body")
+    }
+
+    /// `GET /api/secrets/{key}`.
+    pub async fn status(&self, key: &str) -> Response {
+        self.client
+            .get(format!("{}/api/secrets/{key}", self.base))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `POST /api/secrets/{key}`, with a JSON body when given.
+    pub async fn view(&self, key: &str, body: Option<&Value>) -> Response {
+        let request = self.client.post(format!("{}/api/secrets/{key}", self.base));
+        let request = match body {
+            Some(body) => request.json(body),
+            None => request,
+        };
+        request.send().await.expect("request")
+    }
+
+    /// `DELETE /api/secrets/{key}`.
+    pub async fn burn(&self, key: &str) -> Response {
+        self.client
+            .delete(format!("{}/api/secrets/{key}", self.base))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Stops the server gracefully and hands back its data directory.
+    pub async fn stop(mut self) -> TempDir {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task");
+        }
+        // Take the directory out without running Drop's cleanup.
+        std::mem::replace(&mut self.data_dir, tempfile::tempdir().expect("temp dir"))
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The secret key and metadata key of a create response.
+pub fn keys(created: &Value) -> (String, String) {
+    let secret = created["metadata"]["secretKey"]
+        .as_str()
+        .expect("secretKey")
+        .to_owned();
+    let metadata = created["metadata"]["key"].as_str().expect("key").to_owned();
+    (secret, metadata)
+}
+
+/// Status and JSON body of a response.
+pub async fn status_and_json(response: Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let body = response.json().await.expect("json body");
+    (status, body)
+}
+
+/// The real `burnbox` binary running in its own process.
+pub struct ServerProcess {
+    child: tokio::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+}
+
+impl ServerProcess {
+    /// Starts the binary on a free port over `data_dir`, with `extra` flags.
+    pub async fn start(data_dir: &Path, extra: &[&str]) -> Self {
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_burnbox"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra)
+            .env_remove("BURNBOX_MASTER_KEY")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("burnbox binary starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("server announces its address in time")
+            .expect("stdout readable")
+            .expect("a line on stdout");
+        let base = line
+            .strip_prefix("burnbox listening on ")
+            .expect("listening line")
+            .to_owned();
+        Self { child, base }
+    }
+
+    /// Kills the process with SIGKILL (no chance to clean up) and waits for it.
+    pub async fn kill_hard(&mut self) {
+        self.child.start_kill().expect("kill");
+        let _ = self.child.wait().await;
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub async fn terminate(&mut self) {
+        let pid = self.child.id().expect("running");
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let exit = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .expect("exits after SIGTERM")
+            .expect("wait");
+        assert!(exit.success(), "clean exit, got {exit:?}");
+    }
+}
+
+/// Every regular file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current).expect("readable dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// Opens the embedded store of a stopped server, waiting for the file to be released.
+pub async fn open_stopped_store(dir: &Path) -> burnbox::storage::EmbeddedStore {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match burnbox::storage::EmbeddedStore::open(dir) {
+            Ok(store) => return store,
+            Err(err) if tokio::time::Instant::now() > deadline => {
+                panic!("store stays locked: {err}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+/// How many records a stopped server's store holds (every record has one expiry-index entry).
+pub async fn stored_records(dir: &Path) -> usize {
+    use burnbox::storage::SecretStore;
+    let store = open_stopped_store(dir).await;
+    store
+        .due(
+            burnbox::domain::Timestamp::from_millis(u64::MAX),
+            usize::MAX,
+        )
+        .await
+        .expect("scan")
+        .len()
+}

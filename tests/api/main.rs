@@ -1,0 +1,10 @@
+//! Integration tests: the real server on a loopback port, driven over HTTP.
+
+mod at_rest;
+mod bad_input;
+mod durability;
+mod expiry;
+mod flow;
+mod helpers;
+mod openapi;
+mod views;

@@ -1,0 +1,67 @@
+//! The committed OpenAPI documents match the code, and the server serves them.
+
+use std::path::PathBuf;
+
+use reqwest::StatusCode;
+
+use crate::helpers::spawn_app;
+
+fn committed(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("openapi")
+        .join(name)
+}
+
+/// Compares a committed document with the generated one; `BURNBOX_UPDATE_OPENAPI=1` rewrites it.
+fn check(name: &str, generated: &str) {
+    let path = committed(name);
+    if std::env::var_os("BURNBOX_UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, generated).expect("write spec");
+        return;
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == generated,
+        "openapi/{name} is stale: run `BURNBOX_UPDATE_OPENAPI=1 cargo test --test api openapi` and commit it"
+    );
+}
+
+#[test]
+fn committed_documents_match_the_code() {
+    check("burnbox.json", &burnbox::api::spec_json());
+    check("burnbox.yaml", &burnbox::api::spec_yaml());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_serves_the_documents_and_swagger_ui() {
+    let app = spawn_app().await;
+    let served: serde_json::Value = app
+        .client
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let generated: serde_json::Value =
+        serde_json::from_str(&burnbox::api::spec_json()).expect("json");
+    assert_eq!(served, generated);
+    let paths = served["paths"].as_object().expect("paths");
+    assert!(paths.contains_key("/api/secrets") && paths.contains_key("/api/secrets/{key}"));
+    let yaml = app
+        .client
+        .get(format!("{}/openapi.yaml", app.base))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(yaml.status(), StatusCode::OK);
+    let docs = app
+        .client
+        .get(format!("{}/docs", app.base))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(docs.status(), StatusCode::OK);
+    assert!(docs.text().await.expect("html").contains("swagger"));
+}
