@@ -175,7 +175,7 @@ impl Application {
             .await;
         let _ = stop_sweeper.send(true);
         let _ = sweeper.await;
-        actors.stop();
+        actors.shutdown().await;
         drop(store);
         served.map_err(|source| StartError::Listen {
             addr: local_addr,

@@ -114,8 +114,14 @@ impl Actors {
         ))
     }
 
-    /// Stops the supervisor and with it every resident actor.
-    pub fn stop(&self) {
-        self.supervisor.stop(None);
+    /// Stops every resident actor, then the supervisor, and waits for them.
+    pub async fn shutdown(&self) {
+        self.supervisor
+            .stop_children_and_wait(None, Some(CALL_TIMEOUT))
+            .await;
+        let _ = self
+            .supervisor
+            .stop_and_wait(None, Some(CALL_TIMEOUT))
+            .await;
     }
 }

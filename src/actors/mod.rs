@@ -20,3 +20,6 @@ pub mod sweeper;
 pub use error::SecretError;
 pub use handle::{ActorSettings, Actors};
 pub use secret::{Revealed, SecretMsg};
+
+#[cfg(test)]
+mod tests;

@@ -180,15 +180,13 @@ impl SecretMeta {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::TtlRange;
-
-    fn meta(views: ViewLimit) -> SecretMeta {
-        let created = Timestamp::from_millis(1_000_000);
-        let ttl = Ttl::parse(Some(1800), TtlRange::BURN_THE_SECRET).expect("valid ttl");
-        SecretMeta {
-            receipt_id: ReceiptId::from_bytes([7; 32]),
+impl SecretMeta {
+    /// A live record created at `created` with a 30-minute TTL and a one-hour receipt, for tests.
+    pub(crate) fn fixture(receipt_id: ReceiptId, created: Timestamp, views: ViewLimit) -> Self {
+        let ttl = Ttl::parse(Some(1800), super::TtlRange::BURN_THE_SECRET)
+            .unwrap_or_else(|_| unreachable!("valid ttl"));
+        Self {
+            receipt_id,
             created_at: created,
             updated_at: created,
             ttl,
@@ -203,6 +201,19 @@ mod tests {
             allow_deletion: true,
             sealed_secret_key: vec![],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(views: ViewLimit) -> SecretMeta {
+        SecretMeta::fixture(
+            ReceiptId::from_bytes([7; 32]),
+            Timestamp::from_millis(1_000_000),
+            views,
+        )
     }
 
     fn update(step: Step) -> SecretMeta {

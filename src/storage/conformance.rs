@@ -4,30 +4,14 @@ use std::sync::Arc;
 
 use super::{CachedStore, EmbeddedStore, MemoryStore, Outcome, SecretStore, StoreError};
 use crate::domain::{
-    Gone, Lifecycle, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, Ttl, TtlRange,
-    ViewLimit,
+    Gone, Lifecycle, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, ViewLimit,
 };
 
 const T0: Timestamp = Timestamp::from_millis(1_700_000_000_000);
 
 fn record(n: u8, views: ViewLimit) -> (SecretId, SecretMeta) {
-    let ttl = Ttl::parse(Some(1800), TtlRange::BURN_THE_SECRET).expect("valid ttl");
-    let meta = SecretMeta {
-        receipt_id: ReceiptId::from_bytes([n; 32]),
-        created_at: T0,
-        updated_at: T0,
-        ttl,
-        expires_at: T0.plus_secs(1800),
-        purge_at: T0.plus_secs(3600),
-        view_limit: views,
-        view_count: 0,
-        lifecycle: Lifecycle::Live,
-        received_at: None,
-        has_passphrase: false,
-        one_click_retrieval: true,
-        allow_deletion: true,
-        sealed_secret_key: vec![n; 8],
-    };
+    let mut meta = SecretMeta::fixture(ReceiptId::from_bytes([n; 32]), T0, views);
+    meta.sealed_secret_key = vec![n; 8];
     let mut id = [0u8; 32];
     id[0] = n;
     id[31] = 0xaa;

@@ -62,7 +62,10 @@ struct Job {
 /// A [`SecretStore`] in a redb database file.
 pub struct EmbeddedStore {
     db: Arc<Database>,
-    writer: mpsc::Sender<Job>,
+    /// Queue of the writer thread; `None` once closing.
+    writer: Option<mpsc::Sender<Job>>,
+    /// The writer thread, joined on drop so the file is released when the store is.
+    writer_thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl EmbeddedStore {
@@ -84,16 +87,21 @@ impl EmbeddedStore {
         let db = Arc::new(db);
         let (writer, jobs) = mpsc::channel();
         let writer_db = Arc::clone(&db);
-        std::thread::Builder::new()
+        let writer_thread = std::thread::Builder::new()
             .name("burnbox-store-writer".into())
             .spawn(move || write_loop(&writer_db, &jobs))
             .map_err(fail)?;
-        Ok(Self { db, writer })
+        Ok(Self {
+            db,
+            writer: Some(writer),
+            writer_thread: Some(writer_thread),
+        })
     }
 
     async fn write(&self, write: Write) -> Result<Written, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.writer
+        let writer = self.writer.as_ref().ok_or(StoreError::Closed)?;
+        writer
             .send(Job { write, reply })
             .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
@@ -107,6 +115,16 @@ impl EmbeddedStore {
         tokio::task::spawn_blocking(move || f(&db.begin_read().map_err(fail)?))
             .await
             .map_err(fail)?
+    }
+}
+
+impl Drop for EmbeddedStore {
+    /// Closes the queue and waits for the writer to finish its last commit.
+    fn drop(&mut self) {
+        self.writer.take();
+        if let Some(thread) = self.writer_thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 

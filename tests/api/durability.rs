@@ -4,99 +4,47 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use reqwest::{Client, StatusCode};
-use serde_json::{Value, json};
+use reqwest::StatusCode;
+use serde_json::json;
 use tokio::sync::Mutex;
 
-use crate::helpers::{ServerProcess, keys};
+use crate::helpers::{ApiClient, ServerProcess, keys, status_and_json};
 
-async fn post_json(
-    client: &Client,
-    url: String,
-    body: Value,
-) -> reqwest::Result<(StatusCode, Value)> {
-    let response = client.post(url).json(&body).send().await?;
-    let status = response.status();
-    Ok((status, response.json().await?))
+/// Reveals `key` with no passphrase; status and body.
+async fn reveal(api: &ApiClient, key: &str) -> (StatusCode, serde_json::Value) {
+    status_and_json(api.view(key, None).await).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_keeps_every_secret_and_its_count() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let client = Client::new();
     let mut server = ServerProcess::start(dir.path(), &[]).await;
-    let create = |n: usize| {
-        post_json(
-            &client,
-            format!("{}/api/secrets", server.base),
-            json!({"secret": format!("secret {n}"), "maxViews": 3}),
-        )
-    };
-    let (_, first) = create(1).await.expect("create");
-    let (_, second) = create(2).await.expect("create");
-    let (_, third) = create(3).await.expect("create");
-    let (first_secret, first_meta) = keys(&first);
-    let (_, second_meta) = keys(&second);
-    let (third_secret, _) = keys(&third);
-    for _ in 0..2 {
-        let (code, _) = post_json(
-            &client,
-            format!("{}/api/secrets/{first_secret}", server.base),
-            json!({}),
-        )
-        .await
-        .expect("view");
-        assert_eq!(code, StatusCode::OK);
+    let mut created = Vec::new();
+    for n in 1..=3 {
+        let body = json!({"secret": format!("secret {n}"), "maxViews": 3});
+        created.push(keys(&server.api.create_ok(&body).await));
     }
-    let burned = client
-        .delete(format!("{}/api/secrets/{second_meta}", server.base))
-        .send()
-        .await
-        .expect("burn");
-    assert_eq!(burned.status(), StatusCode::OK);
+    let (first_secret, first_meta) = &created[0];
+    let (_, second_meta) = &created[1];
+    let (third_secret, _) = &created[2];
+    for _ in 0..2 {
+        assert_eq!(reveal(&server.api, first_secret).await.0, StatusCode::OK);
+    }
+    assert_eq!(server.api.burn(second_meta).await.status(), StatusCode::OK);
     server.terminate().await;
 
     let server = ServerProcess::start(dir.path(), &[]).await;
-    let status: Value = client
-        .get(format!("{}/api/secrets/{first_meta}", server.base))
-        .send()
-        .await
-        .expect("status")
-        .json()
-        .await
-        .expect("json");
+    let (_, status) = status_and_json(server.api.status(first_meta).await).await;
     assert_eq!(status["viewCount"], 2);
-    let status: Value = client
-        .get(format!("{}/api/secrets/{second_meta}", server.base))
-        .send()
-        .await
-        .expect("status")
-        .json()
-        .await
-        .expect("json");
+    let (_, status) = status_and_json(server.api.status(second_meta).await).await;
     assert_eq!(status["burned"], true);
-    let (code, viewed) = post_json(
-        &client,
-        format!("{}/api/secrets/{first_secret}", server.base),
-        json!({}),
-    )
-    .await
-    .expect("view");
+    let (code, viewed) = reveal(&server.api, first_secret).await;
+    assert_eq!(code, StatusCode::OK);
     assert_eq!(
-        (
-            code,
-            viewed["secret"].as_str(),
-            viewed["viewsRemaining"].as_u64()
-        ),
-        (StatusCode::OK, Some("secret 1"), Some(0))
+        (viewed["secret"].as_str(), viewed["viewsRemaining"].as_u64()),
+        (Some("secret 1"), Some(0))
     );
-    let (code, viewed) = post_json(
-        &client,
-        format!("{}/api/secrets/{third_secret}", server.base),
-        json!({}),
-    )
-    .await
-    .expect("view");
+    let (code, viewed) = reveal(&server.api, third_secret).await;
     assert_eq!(
         (code, viewed["viewsRemaining"].as_u64()),
         (StatusCode::OK, Some(2))
@@ -111,22 +59,33 @@ async fn kill_9_during_a_burst_loses_no_acknowledged_create() {
     let running = Arc::new(AtomicBool::new(true));
     let writers: Vec<_> = (0..8)
         .map(|writer| {
-            let url = format!("{}/api/secrets", server.base);
+            let url = format!("{}/api/secrets", server.api.base);
             let acknowledged = Arc::clone(&acknowledged);
             let running = Arc::clone(&running);
             tokio::spawn(async move {
-                let client = Client::new();
+                let client = reqwest::Client::new();
                 let mut n = 0;
                 while running.load(Ordering::Relaxed) {
                     n += 1;
                     let text = format!("burst {writer}-{n}");
-                    match post_json(&client, url.clone(), json!({"secret": text})).await {
-                        Ok((StatusCode::OK, body)) => {
-                            acknowledged.lock().await.push((keys(&body).0, text))
-                        }
-                        Ok((code, body)) => panic!("create failed before the kill: {code} {body}"),
-                        Err(_) => return, // the server died mid-request: not acknowledged
-                    }
+                    let Ok(response) = client
+                        .post(&url)
+                        .json(&json!({"secret": text}))
+                        .send()
+                        .await
+                    else {
+                        return; // the server died mid-request: not acknowledged
+                    };
+                    let code = response.status();
+                    let Ok(body) = response.json::<serde_json::Value>().await else {
+                        return; // died while answering: not acknowledged either
+                    };
+                    assert_eq!(
+                        code,
+                        StatusCode::OK,
+                        "create failed before the kill: {body}"
+                    );
+                    acknowledged.lock().await.push((keys(&body).0, text));
                 }
             })
         })
@@ -149,15 +108,8 @@ async fn kill_9_during_a_burst_loses_no_acknowledged_create() {
     );
 
     let server = ServerProcess::start(dir.path(), &[]).await;
-    let client = Client::new();
     for (secret_key, text) in &acknowledged {
-        let (code, viewed) = post_json(
-            &client,
-            format!("{}/api/secrets/{secret_key}", server.base),
-            json!({}),
-        )
-        .await
-        .expect("view");
+        let (code, viewed) = reveal(&server.api, secret_key).await;
         assert_eq!(
             code,
             StatusCode::OK,

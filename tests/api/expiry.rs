@@ -1,14 +1,16 @@
-//! Expiry: never revealed after the TTL, ciphertext gone soon after.
+//! Expiry: never revealed after the TTL, ciphertext gone soon after, even across a restart.
 
+use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use burnbox::config::Settings;
 use burnbox::crypto::{Keyring, MasterKey};
 use burnbox::domain::{Lifecycle, SecretKey};
 use burnbox::storage::SecretStore;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{keys, open_stopped_store, spawn_app_with, status_and_json};
+use crate::helpers::{keys, open_stopped_store, spawn_app_in, spawn_app_with, status_and_json};
 
 fn millis(iso: &Value) -> u128 {
     let text = iso.as_str().expect("timestamp string");
@@ -24,13 +26,33 @@ fn now_millis() -> u128 {
         .as_millis()
 }
 
+async fn sleep_until(at_millis: u128) {
+    let wait = at_millis.saturating_sub(now_millis());
+    tokio::time::sleep(Duration::from_millis(u64::try_from(wait).expect("small"))).await;
+}
+
+/// Test-only settings: TTLs of a few seconds, a fast sweeper.
+fn short_ttls(settings: &mut Settings) {
+    settings.ttl.min = 1;
+    settings.sweep_interval = Duration::from_millis(200);
+}
+
+/// The stored lifecycle of a secret in a stopped server's data directory, and whether its
+/// ciphertext is still there.
+async fn stored_state(dir: &Path, secret_key: &str) -> (Lifecycle, bool) {
+    let master = MasterKey::load_or_create(None, dir).expect("master key");
+    let id = Keyring::new(&master).secret_id(&SecretKey::parse(secret_key).expect("key"));
+    let store = open_stopped_store(dir).await;
+    let meta = store.load(id).await.expect("load").expect("receipt kept");
+    (
+        meta.lifecycle,
+        store.content(id).await.expect("content").is_some(),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn never_revealed_after_its_ttl() {
-    let app = spawn_app_with(|s| {
-        s.ttl.min = 1;
-        s.sweep_interval = Duration::from_millis(200);
-    })
-    .await;
+    let app = spawn_app_with(short_ttls).await;
     let created = app
         .create_ok(&json!({"secret": "short-lived", "ttl": 2, "maxViews": null}))
         .await;
@@ -67,30 +89,41 @@ async fn never_revealed_after_its_ttl() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_ciphertext_is_deleted_by_the_sweeper() {
-    let app = spawn_app_with(|s| {
-        s.ttl.min = 1;
-        s.sweep_interval = Duration::from_millis(200);
-    })
-    .await;
+    let app = spawn_app_with(short_ttls).await;
     // Never touched after creation: no actor is resident, only the sweeper can expire it.
     // TTL 3 s: the content expires at +3 s, the receipt is purged at +6 s; look at +4.5 s.
     let created = app
         .create_ok(&json!({"secret": "forgotten", "ttl": 3}))
         .await;
     let (secret_key, _) = keys(&created);
-    let expires_at = millis(&created["metadata"]["expiresAt"]);
-    let wait = expires_at.saturating_sub(now_millis()) + 1500;
-    tokio::time::sleep(Duration::from_millis(u64::try_from(wait).expect("small"))).await;
+    sleep_until(millis(&created["metadata"]["expiresAt"]) + 1500).await;
     let dir = app.stop().await;
-
-    let master = MasterKey::load_or_create(None, dir.path()).expect("master key");
-    let id = Keyring::new(&master).secret_id(&SecretKey::parse(&secret_key).expect("key"));
-    let store = open_stopped_store(dir.path()).await;
-    let meta = store.load(id).await.expect("load").expect("receipt kept");
-    assert_eq!(meta.lifecycle, Lifecycle::Expired);
     assert_eq!(
-        store.content(id).await.expect("content"),
-        None,
-        "ciphertext deleted"
+        stored_state(dir.path(), &secret_key).await,
+        (Lifecycle::Expired, false)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expiry_missed_while_down_is_caught_up_after_a_restart() {
+    let app = spawn_app_with(short_ttls).await;
+    let created = app
+        .create_ok(&json!({"secret": "outlives its server", "ttl": 2}))
+        .await;
+    let (secret_key, _) = keys(&created);
+    let dir = app.stop().await;
+    assert_eq!(
+        stored_state(dir.path(), &secret_key).await,
+        (Lifecycle::Live, true)
+    );
+    sleep_until(millis(&created["metadata"]["expiresAt"]) + 100).await;
+
+    // Restart and touch nothing: the sweeper alone must delete the ciphertext.
+    let app = spawn_app_in(dir, short_ttls).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let dir = app.stop().await;
+    assert_eq!(
+        stored_state(dir.path(), &secret_key).await,
+        (Lifecycle::Expired, false)
     );
 }

@@ -15,12 +15,18 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// A server running in this test process, on its own port and data directory.
-pub struct TestApp {
+/// One method per endpoint, against a server at `base`.
+pub struct ApiClient {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     /// A keep-alive client.
     pub client: Client,
+}
+
+/// A server running in this test process, on its own port and data directory.
+pub struct TestApp {
+    /// The endpoints of this server.
+    pub api: ApiClient,
     /// The data directory (deleted when the test ends).
     pub data_dir: TempDir,
     stop: Option<oneshot::Sender<()>>,
@@ -34,7 +40,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// A server with settings adjusted by `tune`.
 pub async fn spawn_app_with(tune: impl FnOnce(&mut Settings)) -> TestApp {
-    let data_dir = tempfile::tempdir().expect("temp dir");
+    spawn_app_in(tempfile::tempdir().expect("temp dir"), tune).await
+}
+
+/// A server over an existing data directory (a restart), with settings adjusted by `tune`.
+pub async fn spawn_app_in(data_dir: TempDir, tune: impl FnOnce(&mut Settings)) -> TestApp {
     let listen: SocketAddr = "127.0.0.1:0".parse().expect("address");
     let mut settings = Settings::for_data_dir(listen, data_dir.path());
     tune(&mut settings);
@@ -49,15 +59,25 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut Settings)) -> TestApp {
         .expect("server runs");
     });
     TestApp {
-        base,
-        client: Client::new(),
+        api: ApiClient {
+            base,
+            client: Client::new(),
+        },
         data_dir,
         stop: Some(stop),
         task: Some(task),
     }
 }
 
-impl TestApp {
+impl std::ops::Deref for TestApp {
+    type Target = ApiClient;
+
+    fn deref(&self) -> &ApiClient {
+        &self.api
+    }
+}
+
+impl ApiClient {
     /// `POST /api/secrets` with a JSON body.
     pub async fn create(&self, body: &Value) -> Response {
         self.client
@@ -102,7 +122,9 @@ impl TestApp {
             .await
             .expect("request")
     }
+}
 
+impl TestApp {
     /// Stops the server gracefully and hands back its data directory.
     pub async fn stop(mut self) -> TempDir {
         if let Some(stop) = self.stop.take() {
@@ -144,8 +166,8 @@ pub async fn status_and_json(response: Response) -> (StatusCode, Value) {
 /// The real `burnbox` binary running in its own process.
 pub struct ServerProcess {
     child: tokio::process::Child,
-    /// `http://127.0.0.1:PORT`.
-    pub base: String,
+    /// The endpoints of this server.
+    pub api: ApiClient,
 }
 
 impl ServerProcess {
@@ -173,7 +195,13 @@ impl ServerProcess {
             .strip_prefix("burnbox listening on ")
             .expect("listening line")
             .to_owned();
-        Self { child, base }
+        Self {
+            child,
+            api: ApiClient {
+                base,
+                client: Client::new(),
+            },
+        }
     }
 
     /// Kills the process with SIGKILL (no chance to clean up) and waits for it.
