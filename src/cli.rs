@@ -100,7 +100,17 @@ async fn serve(args: ServeArgs) -> ExitCode {
 
 /// Parses the command line and runs it.
 pub async fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if !err.use_stderr() => err.exit(), // --help, --version
+        Err(err) => {
+            // One clear line naming the bad option, not a page of usage.
+            let rendered = err.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            eprintln!("burnbox: {}", first.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
     match cli.command {
         Some(Command::Openapi { yaml }) => {
             print!(

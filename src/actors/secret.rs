@@ -168,6 +168,19 @@ impl SecretState {
     }
 }
 
+/// Answers a request with [`SecretError::NotFound`].
+fn answer_not_found(msg: SecretMsg) {
+    match msg {
+        SecretMsg::Status(reply) | SecretMsg::Burn(reply) => {
+            let _ = reply.send(Err(SecretError::NotFound));
+        }
+        SecretMsg::Reveal { reply, .. } => {
+            let _ = reply.send(Err(SecretError::NotFound));
+        }
+        SecretMsg::Sweep | SecretMsg::Tick(_) => {}
+    }
+}
+
 /// The behaviour of a secret's actor.
 pub struct SecretActor;
 
@@ -214,6 +227,14 @@ impl Actor for SecretActor {
     ) -> Result<(), ActorProcessingErr> {
         if !matches!(msg, SecretMsg::Tick(_)) {
             state.last_used = Instant::now();
+        }
+        if clock::now() >= state.meta.purge_at {
+            // The receipt's life is over: the record goes, and every request is answered as for a
+            // secret that never existed.
+            let _ = state.apply(Operation::Sweep).await;
+            answer_not_found(msg);
+            myself.stop(None);
+            return Ok(());
         }
         let mut stop = false;
         match msg {

@@ -2,6 +2,7 @@
 
 mod at_rest;
 mod bad_input;
+mod cli;
 mod durability;
 mod expiry;
 mod flow;

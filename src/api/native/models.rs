@@ -1,6 +1,6 @@
 //! Request and response bodies, field for field as Burn the Secret documents them.
 
-use poem_openapi::types::MaybeUndefined;
+use poem_openapi::types::{Example, MaybeUndefined};
 use poem_openapi::{Enum, Object};
 
 /// Body of `POST /api/secrets`.
@@ -21,7 +21,7 @@ pub struct CreateSecretRequest {
     pub allow_deletion: Option<bool>,
 }
 
-impl poem_openapi::types::Example for CreateSecretRequest {
+impl Example for CreateSecretRequest {
     fn example() -> Self {
         Self {
             secret: Some("my-super-secret-password".into()),
@@ -58,7 +58,7 @@ pub struct SecretMetadata {
 
 /// Answer to `POST /api/secrets`.
 #[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 pub struct CreateSecretResponse {
     /// Always true.
     pub success: bool,
@@ -98,7 +98,7 @@ pub enum SecretStateName {
 
 /// Answer to `GET /api/secrets/{key}`.
 #[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 pub struct SecretStatusResponse {
     /// Whether the content can still be viewed.
     pub exists: bool,
@@ -130,7 +130,7 @@ pub struct SecretStatusResponse {
 
 /// Body of `POST /api/secrets/{secretKey}`; may be omitted when there is no passphrase.
 #[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 pub struct ViewSecretRequest {
     /// Required if the secret is password-protected.
     pub passphrase: Option<String>,
@@ -138,7 +138,7 @@ pub struct ViewSecretRequest {
 
 /// Answer to `POST /api/secrets/{secretKey}`.
 #[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 pub struct ViewSecretResponse {
     /// Always true.
     pub success: bool,
@@ -154,7 +154,7 @@ pub struct ViewSecretResponse {
 
 /// Answer to `DELETE /api/secrets/{metadataKey}`.
 #[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 pub struct BurnSecretResponse {
     /// Always true.
     pub success: bool,
@@ -162,4 +162,74 @@ pub struct BurnSecretResponse {
     pub message: String,
     /// The request id.
     pub request_id: String,
+}
+
+impl Example for CreateSecretResponse {
+    fn example() -> Self {
+        Self {
+            success: true,
+            metadata: SecretMetadata {
+                key: "abc123xyz".into(),
+                secret_key: "def456uvw".into(),
+                ttl: 86_400,
+                expires_at: "2025-01-27T12:00:00.000Z".into(),
+                created_at: "2025-01-26T12:00:00.000Z".into(),
+                has_passphrase: true,
+                max_views: Some(1),
+                view_count: 0,
+            },
+            secret_url: "https://burnbox.example/secret/def456uvw".into(),
+            metadata_url: "https://burnbox.example/receipt/abc123xyz".into(),
+            request_id: "req_m4k7x2_abc123".into(),
+        }
+    }
+}
+
+impl Example for SecretStatusResponse {
+    fn example() -> Self {
+        Self {
+            exists: true,
+            key_type: KeyType::Metadata,
+            viewed: false,
+            burned: false,
+            expires_at: "2025-01-27T12:00:00.000Z".into(),
+            has_passphrase: true,
+            secret_key: Some("def456uvw".into()),
+            max_views: Some(1),
+            view_count: 0,
+            views_remaining: Some(1),
+            state: SecretStateName::Live,
+            request_id: "req_m4k9z4_ghi789".into(),
+        }
+    }
+}
+
+impl Example for ViewSecretResponse {
+    fn example() -> Self {
+        Self {
+            success: true,
+            secret: "my-super-secret-password".into(),
+            one_click_retrieval: true,
+            views_remaining: Some(0),
+            request_id: "req_m4k8y3_def456".into(),
+        }
+    }
+}
+
+impl Example for BurnSecretResponse {
+    fn example() -> Self {
+        Self {
+            success: true,
+            message: "Secret burned successfully".into(),
+            request_id: "req_m4kaz5_jkl012".into(),
+        }
+    }
+}
+
+impl Example for ViewSecretRequest {
+    fn example() -> Self {
+        Self {
+            passphrase: Some("optional-password".into()),
+        }
+    }
 }

@@ -1,0 +1,101 @@
+//! The command line: one clear line for a bad setting, the config file, `burnbox openapi`.
+
+use std::process::Command;
+
+use crate::helpers::ServerProcess;
+
+fn burnbox(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_burnbox"))
+        .args(args)
+        .env_remove("BURNBOX_MASTER_KEY")
+        .output()
+        .expect("binary runs")
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().to_str().expect("utf-8 path");
+    let bad_file = dir.path().join("bad.toml");
+    std::fs::write(&bad_file, "listen = \"127.0.0.1:0\"\nlisen = \"typo\"\n").expect("write");
+    let bad_file = bad_file.to_str().expect("utf-8 path");
+    let cases: [(&[&str], &str); 6] = [
+        (&["--listen", "not-an-address"], "--listen"),
+        (&["--data-dir", data_dir, "--store", "postgres"], "--store"),
+        (
+            &["--public-url", "ftp://x", "--data-dir", data_dir],
+            "--public-url",
+        ),
+        (&["--max-secret-bytes", "lots"], "--max-secret-bytes"),
+        (&["--log-format", "xml"], "--log-format"),
+        (&["--config", bad_file, "--data-dir", data_dir], "lisen"),
+    ];
+    for (args, named) in cases {
+        let output = burnbox(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(
+            stderr.trim_end().lines().count(),
+            1,
+            "{args:?}: one line, got {stderr}"
+        );
+        assert!(stderr.contains(named), "{args:?}: names {named}: {stderr}");
+    }
+}
+
+#[test]
+fn openapi_subcommand_prints_the_committed_documents() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi");
+    let json = burnbox(&["openapi"]);
+    assert!(json.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&json.stdout),
+        std::fs::read_to_string(root.join("burnbox.json")).expect("committed")
+    );
+    let yaml = burnbox(&["openapi", "--yaml"]);
+    assert_eq!(
+        String::from_utf8_lossy(&yaml.stdout),
+        std::fs::read_to_string(root.join("burnbox.yaml")).expect("committed")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_file_settings_apply_and_flags_override_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().join("from-file");
+    let config = dir.path().join("burnbox.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\npublic_url = \"https://file.example\"\nmax_secret_bytes = 10\n",
+            data_dir.to_str().expect("utf-8 path")
+        ),
+    )
+    .expect("write config");
+    let config = config.to_str().expect("utf-8 path");
+    // --data-dir is required by ServerProcess; point it at the same place the file names.
+    let server = ServerProcess::start(
+        &data_dir,
+        &["--config", config, "--public-url", "https://flag.example"],
+    )
+    .await;
+    let created = server
+        .api
+        .create_ok(&serde_json::json!({"secret": "0123456789"}))
+        .await;
+    assert!(
+        created["secretUrl"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("https://flag.example/secret/"))
+    );
+    let too_big = server
+        .api
+        .create(&serde_json::json!({"secret": "0123456789a"}))
+        .await;
+    assert_eq!(
+        too_big.status(),
+        reqwest::StatusCode::PAYLOAD_TOO_LARGE,
+        "max_secret_bytes from the file"
+    );
+    assert!(data_dir.join("burnbox.redb").exists());
+}
