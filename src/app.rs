@@ -99,6 +99,7 @@ impl Application {
         .await?;
         let limits = Limits {
             ttl: settings.ttl,
+            ots_ttl: settings.ots_ttl,
             max_secret_bytes: settings.max_secret_bytes,
         };
         let service = SecretService::new(Arc::clone(&store), keyring, actors.clone(), limits);

@@ -101,6 +101,8 @@ pub struct Settings {
     pub sweep_interval: Duration,
     /// TTL range of the Burn the Secret dialect.
     pub ttl: TtlRange,
+    /// TTL range of the Onetime Secret dialect (anonymous callers).
+    pub ots_ttl: TtlRange,
     /// Log format.
     pub log_format: LogFormat,
     /// `BURNBOX_MASTER_KEY`, base64, when set.
@@ -119,6 +121,7 @@ impl Settings {
             actor_idle: Duration::from_secs(30),
             sweep_interval: Duration::from_millis(1000),
             ttl: TtlRange::BURN_THE_SECRET,
+            ots_ttl: TtlRange::ONETIME_SECRET_ANONYMOUS,
             log_format: LogFormat::Human,
             master_key: None,
         }
@@ -167,8 +170,10 @@ impl Settings {
             ));
         }
         let mut ttl = TtlRange::BURN_THE_SECRET;
+        let mut ots_ttl = TtlRange::ONETIME_SECRET_ANONYMOUS;
         if let Some(min) = args.test_min_ttl {
             ttl.min = min.max(1);
+            ots_ttl.min = min.max(1);
         }
         let sweep_ms = args
             .sweep_interval_ms
@@ -193,6 +198,7 @@ impl Settings {
             ),
             sweep_interval: Duration::from_millis(sweep_ms),
             ttl,
+            ots_ttl,
             log_format: args
                 .log_format
                 .or(file.log_format)

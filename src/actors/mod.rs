@@ -19,7 +19,7 @@ pub mod sweeper;
 
 pub use error::SecretError;
 pub use handle::{ActorSettings, Actors};
-pub use secret::{Revealed, SecretMsg};
+pub use secret::{Proof, ReceiptRead, Revealed, SecretMsg};
 
 #[cfg(test)]
 mod tests;

@@ -34,12 +34,36 @@ pub enum SecretMsg {
         /// Where the answer goes.
         reply: RpcReplyPort<Result<Revealed, SecretError>>,
     },
-    /// Destroy the content now.
-    Burn(RpcReplyPort<Result<SecretMeta, SecretError>>),
+    /// The record as the receipt's holder sees it before this read, then mark the receipt read.
+    ReadReceipt(RpcReplyPort<Result<ReceiptRead, SecretError>>),
+    /// Destroy the content now; with a proof, only if it opens the content (Onetime Secret asks
+    /// for the passphrase to burn a protected secret).
+    Burn {
+        /// The key and passphrase the burner must show, if the dialect asks for them.
+        proof: Option<Proof>,
+        /// Where the answer goes.
+        reply: RpcReplyPort<Result<SecretMeta, SecretError>>,
+    },
     /// The sweeper found this secret due: expire or purge it.
     Sweep,
     /// Timer: check expiry and idleness. Carries the generation of the timer that sent it.
     Tick(u64),
+}
+
+/// What a burner shows to prove they may burn a passphrase-protected secret.
+pub struct Proof {
+    /// The secret key (the receipt's holder reads it from the receipt).
+    pub key: SecretKey,
+    /// The passphrase given with the burn.
+    pub passphrase: Option<Passphrase>,
+}
+
+/// A receipt read.
+pub struct ReceiptRead {
+    /// The record as it was before this read marked the receipt as read.
+    pub meta: SecretMeta,
+    /// The secret should be readable but its content is missing (the receipt is orphaned).
+    pub content_missing: bool,
 }
 
 /// Everything an actor starts from.
@@ -109,6 +133,50 @@ impl SecretState {
         }
     }
 
+    /// Expires a live secret whose TTL passed (expiry is checked on every access, not only when
+    /// the timer fires). Returns false when the record turned out to be gone.
+    async fn catch_up_expiry(&mut self) -> bool {
+        let due = self.meta.lifecycle == Lifecycle::Live
+            && self.meta.lifecycle_at(clock::now()) == Lifecycle::Expired;
+        !due || self.apply(Operation::Sweep).await.is_ok()
+    }
+
+    async fn read_receipt(&mut self) -> Result<ReceiptRead, SecretError> {
+        self.catch_up_expiry().await;
+        let before = self.meta.clone();
+        let live = before.gone_at(clock::now()).is_none();
+        let content_missing = live && self.store.content(self.id).await?.is_none();
+        if live && !before.receipt_viewed {
+            self.apply(Operation::ViewReceipt)
+                .await?
+                .map_err(SecretError::Gone)?;
+        }
+        Ok(ReceiptRead {
+            meta: before,
+            content_missing,
+        })
+    }
+
+    async fn burn(&mut self, proof: Option<Proof>) -> Result<SecretMeta, SecretError> {
+        if let Some(gone) = self.meta.gone_at(clock::now()) {
+            return Err(SecretError::Gone(gone));
+        }
+        if let Some(Proof { key, passphrase }) = proof
+            && self.meta.has_passphrase
+        {
+            let passphrase = passphrase.ok_or(SecretError::WrongPassphrase)?;
+            let sealed = self
+                .store
+                .content(self.id)
+                .await?
+                .ok_or(SecretError::NotFound)?;
+            self.open(key, Some(passphrase), sealed).await?;
+        }
+        self.apply(Operation::Burn)
+            .await?
+            .map_err(SecretError::Gone)
+    }
+
     async fn reveal(
         &mut self,
         key: SecretKey,
@@ -171,7 +239,10 @@ impl SecretState {
 /// Answers a request with [`SecretError::NotFound`].
 fn answer_not_found(msg: SecretMsg) {
     match msg {
-        SecretMsg::Status(reply) | SecretMsg::Burn(reply) => {
+        SecretMsg::Status(reply) | SecretMsg::Burn { reply, .. } => {
+            let _ = reply.send(Err(SecretError::NotFound));
+        }
+        SecretMsg::ReadReceipt(reply) => {
             let _ = reply.send(Err(SecretError::NotFound));
         }
         SecretMsg::Reveal { reply, .. } => {
@@ -239,14 +310,12 @@ impl Actor for SecretActor {
         let mut stop = false;
         match msg {
             SecretMsg::Status(reply) => {
-                let now = clock::now();
-                if state.meta.lifecycle == Lifecycle::Live
-                    && state.meta.lifecycle_at(now) == Lifecycle::Expired
-                {
-                    // Expiry is checked on every access, not only when the timer fires.
-                    let _ = state.apply(Operation::Sweep).await;
-                }
+                state.catch_up_expiry().await;
                 let _ = reply.send(Ok(state.meta.clone()));
+            }
+            SecretMsg::ReadReceipt(reply) => {
+                let result = state.read_receipt().await;
+                let _ = reply.send(result);
             }
             SecretMsg::Reveal {
                 key,
@@ -257,21 +326,14 @@ impl Actor for SecretActor {
                 stop = matches!(result, Err(SecretError::NotFound));
                 let _ = reply.send(result);
             }
-            SecretMsg::Burn(reply) => {
-                let result = state
-                    .apply(Operation::Burn)
-                    .await
-                    .and_then(|r| r.map_err(SecretError::Gone));
+            SecretMsg::Burn { proof, reply } => {
+                let result = state.burn(proof).await;
                 stop = matches!(result, Err(SecretError::NotFound));
                 let _ = reply.send(result);
             }
             SecretMsg::Sweep => stop = state.apply(Operation::Sweep).await.is_err(),
             SecretMsg::Tick(generation) if generation == state.generation => {
-                let live_but_due = state.meta.lifecycle == Lifecycle::Live
-                    && state.meta.lifecycle_at(clock::now()) == Lifecycle::Expired;
-                if live_but_due {
-                    stop = state.apply(Operation::Sweep).await.is_err();
-                }
+                stop = !state.catch_up_expiry().await;
                 if state.last_used.elapsed() >= state.idle_timeout {
                     stop = true;
                 } else if !stop {

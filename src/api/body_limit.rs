@@ -1,6 +1,7 @@
 //! A request body limit that counts bytes as they arrive, so a chunked body without
 //! `Content-Length` is held to it as well. A body over the limit is refused with 413 in the
-//! dialect's error shape before any handler runs, so nothing is stored.
+//! dialect's error shape before any handler runs, so nothing is stored. It also gives an empty
+//! body the dialect's default content type.
 
 use poem::http::HeaderValue;
 use poem::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -8,6 +9,7 @@ use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 use tokio::io::AsyncReadExt;
 
 use super::native::NativeError;
+use super::ots::OtsError;
 
 /// The middleware; see the module docs.
 pub struct BodyLimit {
@@ -38,8 +40,17 @@ pub struct BodyLimitEndpoint<E> {
     max_bytes: usize,
 }
 
-fn too_large(max_bytes: usize) -> Response {
-    NativeError::body_too_large(max_bytes).into_response()
+/// The Onetime Secret dialect's paths; everything else speaks Burn the Secret.
+fn is_ots(req: &Request) -> bool {
+    req.original_uri().path().starts_with("/api/v1/")
+}
+
+fn too_large(req: &Request, max_bytes: usize) -> Response {
+    if is_ots(req) {
+        OtsError::body_too_large(max_bytes).into_response()
+    } else {
+        NativeError::body_too_large(max_bytes).into_response()
+    }
 }
 
 impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
@@ -52,7 +63,7 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|len| len > self.max_bytes as u64) {
-            return Ok(too_large(self.max_bytes));
+            return Ok(too_large(&req, self.max_bytes));
         }
         let mut body = Vec::new();
         let cap = self.max_bytes as u64 + 1;
@@ -63,16 +74,26 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             .read_to_end(&mut body)
             .await
         {
-            return Ok(NativeError::unreadable_body(&err).into_response());
+            return Ok(if is_ots(&req) {
+                OtsError::form(format!("The request body could not be read: {err}"), "body")
+                    .into_response()
+            } else {
+                NativeError::unreadable_body(&err).into_response()
+            });
         }
         if body.len() > self.max_bytes {
-            return Ok(too_large(self.max_bytes));
+            return Ok(too_large(&req, self.max_bytes));
         }
         if body.is_empty() && !req.headers().contains_key(CONTENT_TYPE) {
-            // An empty body is an empty JSON document: `curl -X POST .../api/secrets/KEY` with no
-            // passphrase must work as the documentation shows.
+            // An empty body is an empty form (Onetime Secret) or JSON document (Burn the Secret):
+            // `curl -X POST .../secret/KEY` with no parameters must work as both document it.
+            let empty = if is_ots(&req) {
+                "application/x-www-form-urlencoded"
+            } else {
+                "application/json"
+            };
             req.headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                .insert(CONTENT_TYPE, HeaderValue::from_static(empty));
         }
         req.set_body(body);
         self.inner.call(req).await.map(IntoResponse::into_response)

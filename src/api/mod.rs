@@ -4,7 +4,9 @@
 //! service's errors to its own documented error shape in one place.
 
 pub mod body_limit;
+pub mod dialect;
 pub mod native;
+pub mod ots;
 pub mod request_id;
 mod timefmt;
 
@@ -19,10 +21,17 @@ const TITLE: &str = "burnbox";
 
 /// The OpenAPI service for every dialect, without a server URL (the document is the same
 /// wherever burnbox runs).
-pub fn openapi() -> OpenApiService<native::NativeApi, ()> {
-    OpenApiService::new(native::NativeApi, TITLE, env!("CARGO_PKG_VERSION")).description(
+pub fn openapi() -> OpenApiService<(native::NativeApi, ots::OtsApi), ()> {
+    OpenApiService::new(
+        (native::NativeApi, ots::OtsApi),
+        TITLE,
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
         "One-time secrets: share a password, a key or a note through a link that works a limited \
-         number of times, then is gone for good. Serves the Burn the Secret API (`/api/secrets`).",
+         number of times, then is gone for good. Serves the Burn the Secret API (`/api/secrets`) \
+         and the Onetime Secret API v1 (`/api/v1`) over one engine: a secret created through \
+         either is readable through both.",
     )
 }
 

@@ -9,6 +9,7 @@ mod envelope;
 mod error;
 mod keyring;
 pub mod master_key;
+pub mod password;
 mod random;
 
 pub use error::CryptoError;

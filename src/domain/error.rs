@@ -31,6 +31,17 @@ pub enum DomainError {
         /// Largest accepted view limit.
         max: u16,
     },
+    /// A recipient that is not an e-mail address, or too many of them.
+    #[error("recipient must be up to 10 e-mail addresses")]
+    InvalidRecipient,
+    /// A generated password length out of range.
+    #[error("generated password length must be between {min} and {max} characters")]
+    InvalidLength {
+        /// Shortest length.
+        min: usize,
+        /// Longest length.
+        max: usize,
+    },
     /// A passphrase that is empty or too long.
     #[error("passphrase must be 1 to {max} bytes")]
     InvalidPassphrase {

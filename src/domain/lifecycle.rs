@@ -43,6 +43,8 @@ pub enum Operation {
     /// The node's sweeper: expire the content when its TTL passed, drop the record when its
     /// receipt lifetime passed.
     Sweep,
+    /// The sender read the receipt (the Onetime Secret `viewed` state).
+    ViewReceipt,
 }
 
 /// What applying an [`Operation`] does to the stored record.
@@ -90,6 +92,10 @@ pub struct SecretMeta {
     /// The secret key, sealed under a key derived from the receipt key (so only the receipt's
     /// holder can read it back).
     pub sealed_secret_key: Vec<u8>,
+    /// Whether the sender has read the receipt since creating the secret.
+    pub receipt_viewed: bool,
+    /// Recipients named at creation, already obscured (`a***@example.com`).
+    pub recipients: Vec<String>,
 }
 
 impl SecretMeta {
@@ -128,8 +134,13 @@ impl SecretMeta {
 
     /// Orders versions of one record: every change takes a view or makes the state final, so a
     /// larger revision is a newer record.
-    pub fn revision(&self) -> (bool, u32, Timestamp) {
-        (self.is_final(), self.view_count, self.updated_at)
+    pub fn revision(&self) -> (bool, u32, bool, Timestamp) {
+        (
+            self.is_final(),
+            self.view_count,
+            self.receipt_viewed,
+            self.updated_at,
+        )
     }
 
     /// Whether the content is gone for good in this state (it must be deleted).
@@ -150,12 +161,18 @@ impl SecretMeta {
                 (Operation::Sweep, Lifecycle::Live) => {
                     Step::Update(self.with(Lifecycle::Expired, now))
                 }
-                (Operation::Sweep, _) => Step::Unchanged,
+                (Operation::Sweep | Operation::ViewReceipt, _) => Step::Unchanged,
                 _ => Step::Refuse(gone),
             };
         }
         match op {
             Operation::Sweep => Step::Unchanged,
+            Operation::ViewReceipt if self.receipt_viewed => Step::Unchanged,
+            Operation::ViewReceipt => Step::Update(Self {
+                receipt_viewed: true,
+                updated_at: now,
+                ..self.clone()
+            }),
             Operation::Burn => Step::Update(self.with(Lifecycle::Burned, now)),
             Operation::TakeView => {
                 let mut next = self.clone();
@@ -200,6 +217,8 @@ impl SecretMeta {
             one_click_retrieval: true,
             allow_deletion: true,
             sealed_secret_key: vec![],
+            receipt_viewed: false,
+            recipients: vec![],
         }
     }
 }
@@ -281,6 +300,17 @@ mod tests {
             burned.apply(Operation::TakeView, now),
             Step::Refuse(Gone::Burned)
         );
+    }
+
+    #[test]
+    fn reading_the_receipt_marks_it_viewed_once() {
+        let now = Timestamp::from_millis(1_000_500);
+        let m = meta(ViewLimit::Limited(1));
+        let viewed = update(m.apply(Operation::ViewReceipt, now));
+        assert!(viewed.receipt_viewed && viewed.revision() > m.revision());
+        assert_eq!(viewed.apply(Operation::ViewReceipt, now), Step::Unchanged);
+        let burned = update(m.apply(Operation::Burn, now));
+        assert_eq!(burned.apply(Operation::ViewReceipt, now), Step::Unchanged);
     }
 
     #[test]

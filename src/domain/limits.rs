@@ -22,6 +22,12 @@ impl TtlRange {
         max: 86_313_600,
         default: 86_400,
     };
+    /// Onetime Secret's range for anonymous callers: one minute to seven days, seven by default.
+    pub const ONETIME_SECRET_ANONYMOUS: TtlRange = TtlRange {
+        min: 60,
+        max: 604_800,
+        default: 604_800,
+    };
 }
 
 /// How long a secret may be read, in seconds.

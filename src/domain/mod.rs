@@ -10,6 +10,7 @@ mod keys;
 mod lifecycle;
 mod limits;
 mod passphrase;
+pub mod recipient;
 mod text;
 mod timestamp;
 

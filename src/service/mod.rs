@@ -6,4 +6,4 @@ mod error;
 mod secrets;
 
 pub use error::ServiceError;
-pub use secrets::{Created, KeyKind, Limits, NewSecret, SecretService, Status};
+pub use secrets::{Created, KeyKind, Limits, NewSecret, Receipt, SecretService, Status};

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::ServiceError;
-use crate::actors::{Actors, SecretMsg};
+use crate::actors::{Actors, Proof, SecretMsg};
 use crate::clock;
 use crate::crypto::{self, Keyring};
 use crate::domain::{
@@ -15,8 +15,10 @@ use crate::storage::SecretStore;
 /// Limits that apply to new secrets.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// TTLs accepted.
+    /// TTLs accepted by the Burn the Secret dialect (refused outside).
     pub ttl: TtlRange,
+    /// TTLs of the Onetime Secret dialect (clamped into it).
+    pub ots_ttl: TtlRange,
     /// Largest secret text, in bytes.
     pub max_secret_bytes: usize,
 }
@@ -36,6 +38,8 @@ pub struct NewSecret {
     pub one_click_retrieval: bool,
     /// The recipient may delete it.
     pub allow_deletion: bool,
+    /// Who it is for, obscured (Onetime Secret's `recipient`); nothing is sent to them.
+    pub recipients: Vec<String>,
 }
 
 /// A created secret: the two keys, shown once, and its record.
@@ -67,6 +71,17 @@ pub struct Status {
     pub meta: SecretMeta,
     /// The secret key, shown to the receipt holder while the secret is readable.
     pub secret_key: Option<SecretKey>,
+}
+
+/// A receipt as its holder reads it.
+#[derive(Debug)]
+pub struct Receipt {
+    /// The record as it was before this read.
+    pub meta: SecretMeta,
+    /// The secret key, read back from the receipt's seal.
+    pub secret_key: SecretKey,
+    /// The secret should be readable but its content is gone.
+    pub orphaned: bool,
 }
 
 /// The service: shared by every API dialect.
@@ -121,6 +136,7 @@ impl SecretService {
             passphrase,
             one_click_retrieval,
             allow_deletion,
+            recipients,
         } = new;
         let has_passphrase = passphrase.is_some();
         // argon2id takes tens of milliseconds: keep it off the async workers.
@@ -150,6 +166,8 @@ impl SecretService {
             one_click_retrieval,
             allow_deletion,
             sealed_secret_key: self.keyring.seal_secret_key(&receipt_key, &secret_key)?,
+            receipt_viewed: false,
+            recipients,
         };
         self.store.insert(id, meta.clone(), content).await?;
         Ok(Created {
@@ -233,9 +251,59 @@ impl SecretService {
             }
         }
         self.actors
-            .ask(id, SecretMsg::Burn)
+            .ask(id, |reply| SecretMsg::Burn { proof: None, reply })
             .await
             .map_err(Into::into)
+    }
+
+    async fn receipt_target(&self, key: &ReceiptKey) -> Result<SecretId, ServiceError> {
+        self.store
+            .resolve_receipt(self.keyring.receipt_id(key))
+            .await?
+            .ok_or(ServiceError::NotFound)
+    }
+
+    /// Reads a receipt by its key and marks it read. Never counts a view.
+    ///
+    /// # Errors
+    /// [`ServiceError::NotFound`] when no receipt answers to the key.
+    pub async fn read_receipt(&self, key: &ReceiptKey) -> Result<Receipt, ServiceError> {
+        let id = self.receipt_target(key).await?;
+        let read = self.actors.ask(id, SecretMsg::ReadReceipt).await?;
+        let secret_key = self
+            .keyring
+            .open_secret_key(key, &read.meta.sealed_secret_key)?;
+        Ok(Receipt {
+            meta: read.meta,
+            secret_key,
+            orphaned: read.content_missing,
+        })
+    }
+
+    /// Burns a secret by its receipt key; a passphrase-protected secret burns only with its
+    /// passphrase (the Onetime Secret rule). Returns the record after the burn and the secret key.
+    ///
+    /// # Errors
+    /// [`ServiceError::NotFound`], [`ServiceError::Gone`], or [`ServiceError::WrongPassphrase`].
+    pub async fn burn_with_passphrase(
+        &self,
+        key: &ReceiptKey,
+        passphrase: Option<Passphrase>,
+    ) -> Result<(SecretMeta, SecretKey), ServiceError> {
+        let id = self.receipt_target(key).await?;
+        let meta = self.actors.ask(id, SecretMsg::Status).await?;
+        let secret_key = self.keyring.open_secret_key(key, &meta.sealed_secret_key)?;
+        let meta = self
+            .actors
+            .ask(id, |reply| SecretMsg::Burn {
+                proof: Some(Proof {
+                    key: secret_key.clone(),
+                    passphrase: passphrase.clone(),
+                }),
+                reply,
+            })
+            .await?;
+        Ok((meta, secret_key))
     }
 
     /// Why a record can no longer be read at this moment, if it cannot.

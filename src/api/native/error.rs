@@ -5,6 +5,7 @@ use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
 use poem_openapi::{Enum, Object};
 
+use crate::api::dialect::DialectError;
 use crate::api::request_id;
 use crate::domain::{DomainError, Gone};
 use crate::service::ServiceError;
@@ -208,10 +209,25 @@ impl NativeError {
             ),
         )
     }
+}
 
-    /// The status code as a number.
-    pub fn status_u16(&self) -> u16 {
+impl DialectError for NativeError {
+    type Body = ErrorBody;
+
+    fn status_u16(&self) -> u16 {
         self.status.as_u16()
+    }
+
+    fn into_body(self) -> ErrorBody {
+        self.body
+    }
+
+    fn internal() -> Self {
+        Self::new(ErrorCode::InternalError)
+    }
+
+    fn from_request_error(err: &poem::Error) -> Self {
+        NativeError::from_request_error(err)
     }
 }
 
@@ -230,7 +246,9 @@ impl From<ServiceError> for NativeError {
                     format!("'ttl' is in seconds, from {min} to {max}."),
                 ),
                 DomainError::InvalidViewLimit { .. } => Self::new(ErrorCode::InvalidMaxViews),
-                other @ DomainError::InvalidPassphrase { .. } => {
+                other @ (DomainError::InvalidPassphrase { .. }
+                | DomainError::InvalidRecipient
+                | DomainError::InvalidLength { .. }) => {
                     Self::hinted(ErrorCode::InvalidParameter, format!("{other}."))
                 }
             },
@@ -255,26 +273,3 @@ impl IntoResponse for NativeError {
             .into_response()
     }
 }
-
-/// Implements `From<NativeError>` for an operation's response enum, mapping each status it
-/// declares to its variant (anything else is answered as its 500 variant), and defines the
-/// function poem-openapi calls when it cannot parse the request.
-macro_rules! error_variants {
-    ($response:ident, $bad_request:ident, { $($status:literal => $variant:ident),* $(,)? }) => {
-        impl From<$crate::api::native::NativeError> for $response {
-            fn from(err: $crate::api::native::NativeError) -> Self {
-                match err.status_u16() {
-                    $($status => Self::$variant(poem_openapi::payload::Json(err.body)),)*
-                    _ => Self::InternalError(poem_openapi::payload::Json(
-                        $crate::api::native::NativeError::new($crate::api::native::ErrorCode::InternalError).body,
-                    )),
-                }
-            }
-        }
-
-        fn $bad_request(err: poem::Error) -> $response {
-            $crate::api::native::NativeError::from_request_error(&err).into()
-        }
-    };
-}
-pub(crate) use error_variants;

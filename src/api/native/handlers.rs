@@ -6,12 +6,12 @@ use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Tags};
 
-use super::error::error_variants;
 use super::models::{
     BurnSecretResponse, CreateSecretRequest, CreateSecretResponse, KeyType, SecretMetadata,
     SecretStateName, SecretStatusResponse, ViewSecretRequest, ViewSecretResponse,
 };
 use super::{ErrorBody, NativeError, PublicUrl};
+use crate::api::dialect::error_variants;
 use crate::api::request_id;
 use crate::api::timefmt::iso_millis;
 use crate::domain::{AnyKey, Lifecycle, Passphrase, SecretKey, SecretText, Ttl, ViewLimit};
@@ -40,7 +40,7 @@ pub enum CreateResponse {
     #[oai(status = 500)]
     InternalError(Json<ErrorBody>),
 }
-error_variants!(CreateResponse, create_bad_request, { 400 => BadRequest, 413 => PayloadTooLarge });
+error_variants!(CreateResponse, NativeError, create_bad_request, { 400 => BadRequest, 413 => PayloadTooLarge });
 
 /// Answers of `GET /api/secrets/{key}`.
 #[derive(ApiResponse)]
@@ -59,7 +59,7 @@ pub enum StatusResponse {
     #[oai(status = 500)]
     InternalError(Json<ErrorBody>),
 }
-error_variants!(StatusResponse, status_bad_request, { 400 => BadRequest, 404 => NotFound });
+error_variants!(StatusResponse, NativeError, status_bad_request, { 400 => BadRequest, 404 => NotFound });
 
 /// Answers of `POST /api/secrets/{secretKey}`.
 #[derive(ApiResponse)]
@@ -84,7 +84,7 @@ pub enum ViewResponse {
     #[oai(status = 500)]
     InternalError(Json<ErrorBody>),
 }
-error_variants!(ViewResponse, view_bad_request, { 400 => BadRequest, 401 => Unauthorized, 404 => NotFound, 410 => Gone });
+error_variants!(ViewResponse, NativeError, view_bad_request, { 400 => BadRequest, 401 => Unauthorized, 404 => NotFound, 410 => Gone });
 
 /// Answers of `DELETE /api/secrets/{metadataKey}`.
 #[derive(ApiResponse)]
@@ -106,7 +106,7 @@ pub enum BurnResponse {
     #[oai(status = 500)]
     InternalError(Json<ErrorBody>),
 }
-error_variants!(BurnResponse, burn_bad_request, { 400 => BadRequest, 404 => NotFound, 410 => Gone });
+error_variants!(BurnResponse, NativeError, burn_bad_request, { 400 => BadRequest, 404 => NotFound, 410 => Gone });
 
 /// The Burn the Secret API.
 pub struct NativeApi;
@@ -135,6 +135,7 @@ fn parse_create(
         passphrase,
         one_click_retrieval: body.one_click_retrieval.unwrap_or(true),
         allow_deletion: body.allow_deletion.unwrap_or(true),
+        recipients: Vec::new(),
     })
 }
 

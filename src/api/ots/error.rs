@@ -1,0 +1,178 @@
+//! The dialect's errors: `{error, message, field, error_id}` with the statuses of the Onetime
+//! Secret documentation, and the one mapping from service errors to them. `message` is always
+//! present: Onetime Secret clients show it.
+
+use poem::http::StatusCode;
+use poem::{IntoResponse, Response};
+use poem_openapi::Object;
+use poem_openapi::types::Example;
+
+use crate::api::dialect::DialectError;
+use crate::api::request_id;
+use crate::domain::DomainError;
+use crate::service::ServiceError;
+
+/// The error body of every failed v1 request.
+#[derive(Debug, Clone, Object)]
+#[oai(example)]
+pub struct OtsErrorBody {
+    /// Error type identifier: `FormError`, `NotFound`, `Unauthorized`, `RateLimited` or
+    /// `ServerError`.
+    pub error: String,
+    /// Human-readable message.
+    pub message: String,
+    /// The parameter that caused the error, if one did.
+    #[oai(skip_serializing_if_is_none)]
+    pub field: Option<String>,
+    /// The request id, also in the `X-Request-Id` header.
+    pub error_id: String,
+}
+
+impl Example for OtsErrorBody {
+    fn example() -> Self {
+        Self {
+            error: "FormError".into(),
+            message: "You did not provide anything to share".into(),
+            field: Some("secret".into()),
+            error_id: "req_m4kbz6_mno345".into(),
+        }
+    }
+}
+
+/// A v1 error with its status.
+#[derive(Debug, Clone)]
+pub struct OtsError {
+    status: StatusCode,
+    body: OtsErrorBody,
+}
+
+impl OtsError {
+    fn new(
+        status: StatusCode,
+        error: &str,
+        message: impl Into<String>,
+        field: Option<&str>,
+    ) -> Self {
+        Self {
+            status,
+            body: OtsErrorBody {
+                error: error.to_owned(),
+                message: message.into(),
+                field: field.map(str::to_owned),
+                error_id: request_id::current(),
+            },
+        }
+    }
+
+    /// 400: a parameter is missing or invalid.
+    pub fn form(message: impl Into<String>, field: &str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "FormError", message, Some(field))
+    }
+
+    /// 401: credentials missing (where required) or wrong.
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "Not authorized",
+            None,
+        )
+    }
+
+    /// 404: no such secret or receipt, or no longer readable.
+    pub fn unknown_secret() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NotFound", "Unknown secret", None)
+    }
+
+    /// 422: wrong or missing passphrase.
+    pub fn wrong_passphrase() -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "FormError",
+            "Double check that passphrase",
+            Some("passphrase"),
+        )
+    }
+
+    /// 400: a request body over the server's limit.
+    pub fn body_too_large(max_bytes: usize) -> Self {
+        Self::form(
+            format!("The request is too large ({max_bytes} bytes at most)"),
+            "secret",
+        )
+    }
+}
+
+impl DialectError for OtsError {
+    type Body = OtsErrorBody;
+
+    fn status_u16(&self) -> u16 {
+        self.status.as_u16()
+    }
+
+    fn into_body(self) -> OtsErrorBody {
+        self.body
+    }
+
+    fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "ServerError",
+            "An unexpected error occurred",
+            None,
+        )
+    }
+
+    fn from_request_error(err: &poem::Error) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "FormError",
+            format!("The request could not be read: {err}"),
+            None,
+        )
+    }
+}
+
+impl From<ServiceError> for OtsError {
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::Invalid(invalid) => match invalid {
+                DomainError::MissingSecret => {
+                    Self::form("You did not provide anything to share", "secret")
+                }
+                DomainError::ContentTooLarge { limit, .. } => Self::form(
+                    format!("The secret is too large ({limit} bytes at most)"),
+                    "secret",
+                ),
+                DomainError::InvalidKey => Self::unknown_secret(),
+                DomainError::InvalidRecipient => {
+                    Self::form("Recipient must be a valid e-mail address", "recipient")
+                }
+                other @ DomainError::InvalidLength { .. } => {
+                    Self::form(format!("Generated password {other}"), "length")
+                }
+                other @ DomainError::InvalidPassphrase { .. } => {
+                    Self::form(other.to_string(), "passphrase")
+                }
+                other @ (DomainError::InvalidTtl { .. } | DomainError::InvalidViewLimit { .. }) => {
+                    Self::form(other.to_string(), "ttl")
+                }
+            },
+            ServiceError::NotFound | ServiceError::Gone(_) => Self::unknown_secret(),
+            ServiceError::WrongPassphrase => Self::wrong_passphrase(),
+            ServiceError::Internal(message) => {
+                tracing::error!(error = %message, "request failed");
+                Self::internal()
+            }
+        }
+    }
+}
+
+impl IntoResponse for OtsError {
+    fn into_response(self) -> Response {
+        let body = poem_openapi::types::ToJSON::to_json(&self.body).unwrap_or_default();
+        poem::web::Json(body)
+            .with_status(self.status)
+            .into_response()
+    }
+}

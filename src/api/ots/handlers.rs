@@ -1,0 +1,637 @@
+//! The operations of `/api/v1`. Aliases (`create`, `metadata/…`, `receipt/…`) are operations of
+//! their own so that generated clients find every path; they share one implementation each.
+
+use poem::Request;
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Tags};
+
+use super::auth::{Caller, OtsAuth, authenticate};
+use super::models::{
+    BurnedReceipt, GenerateBody, PassphraseBody, ReceiptObject, RevealedSecret, ShareBody,
+    SystemStatus,
+};
+use super::receipt::{ReceiptParts, receipt_object};
+use super::{OtsError, OtsErrorBody};
+use crate::api::dialect::error_variants;
+use crate::api::native::PublicUrl;
+use crate::crypto::password::{DEFAULT_LENGTH, PasswordError, generate_password};
+use crate::domain::recipient::obscure_list;
+use crate::domain::{AnyKey, DomainError, Passphrase, SecretText, Ttl, ViewLimit};
+use crate::service::{NewSecret, SecretService, ServiceError};
+
+/// Shortest key the v1 dialect looks up; shorter ones are not found without a lookup.
+const MIN_KEY_LEN: usize = 20;
+
+#[derive(Tags)]
+enum ApiTags {
+    /// Onetime Secret API v1: share, generate, reveal, receipts and burn.
+    OnetimeSecretV1,
+}
+
+/// Answers of `share`, `create` and `generate`.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "create_bad_request")]
+pub enum CreateResponse {
+    /// The receipt of the new secret.
+    #[oai(status = 200)]
+    Ok(Json<ReceiptObject>),
+    /// A parameter is missing or invalid.
+    #[oai(status = 400)]
+    BadRequest(Json<OtsErrorBody>),
+    /// Credentials were sent and are not valid.
+    #[oai(status = 401)]
+    Unauthorized(Json<OtsErrorBody>),
+    /// Server error.
+    #[oai(status = 500)]
+    InternalError(Json<OtsErrorBody>),
+}
+error_variants!(CreateResponse, OtsError, create_bad_request, { 400 => BadRequest, 401 => Unauthorized });
+
+/// Answers of a receipt read.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "receipt_bad_request")]
+pub enum ReceiptResponse {
+    /// The receipt.
+    #[oai(status = 200)]
+    Ok(Json<ReceiptObject>),
+    /// Credentials were sent and are not valid.
+    #[oai(status = 401)]
+    Unauthorized(Json<OtsErrorBody>),
+    /// No receipt answers to this key.
+    #[oai(status = 404)]
+    NotFound(Json<OtsErrorBody>),
+    /// Server error.
+    #[oai(status = 500)]
+    InternalError(Json<OtsErrorBody>),
+}
+error_variants!(ReceiptResponse, OtsError, receipt_bad_request, { 401 => Unauthorized, 404 => NotFound });
+
+/// Answers of `secret/{key}`.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "reveal_bad_request")]
+pub enum RevealResponse {
+    /// The secret; it is gone from the server now.
+    #[oai(status = 200)]
+    Ok(Json<RevealedSecret>),
+    /// The request could not be read.
+    #[oai(status = 400)]
+    BadRequest(Json<OtsErrorBody>),
+    /// Credentials were sent and are not valid.
+    #[oai(status = 401)]
+    Unauthorized(Json<OtsErrorBody>),
+    /// Unknown secret: never existed, already received, burned or expired.
+    #[oai(status = 404)]
+    NotFound(Json<OtsErrorBody>),
+    /// Wrong or missing passphrase; the secret is still there.
+    #[oai(status = 422)]
+    WrongPassphrase(Json<OtsErrorBody>),
+    /// Server error.
+    #[oai(status = 500)]
+    InternalError(Json<OtsErrorBody>),
+}
+error_variants!(RevealResponse, OtsError, reveal_bad_request, {
+    400 => BadRequest, 401 => Unauthorized, 404 => NotFound, 422 => WrongPassphrase,
+});
+
+/// Answers of a burn.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "burn_bad_request")]
+pub enum BurnResponse {
+    /// The burned receipt.
+    #[oai(status = 200)]
+    Ok(Json<BurnedReceipt>),
+    /// The request could not be read.
+    #[oai(status = 400)]
+    BadRequest(Json<OtsErrorBody>),
+    /// Credentials were sent and are not valid.
+    #[oai(status = 401)]
+    Unauthorized(Json<OtsErrorBody>),
+    /// Unknown receipt, or the secret was already received, burned or expired.
+    #[oai(status = 404)]
+    NotFound(Json<OtsErrorBody>),
+    /// Wrong or missing passphrase for a protected secret.
+    #[oai(status = 422)]
+    WrongPassphrase(Json<OtsErrorBody>),
+    /// Server error.
+    #[oai(status = 500)]
+    InternalError(Json<OtsErrorBody>),
+}
+error_variants!(BurnResponse, OtsError, burn_bad_request, {
+    400 => BadRequest, 401 => Unauthorized, 404 => NotFound, 422 => WrongPassphrase,
+});
+
+/// Answers of `private/recent`.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "recent_bad_request")]
+pub enum RecentResponse {
+    /// The caller's receipts of the last 30 days, without secret keys.
+    #[oai(status = 200)]
+    Ok(Json<Vec<ReceiptObject>>),
+    /// Anonymous callers have no receipts list; credentials are required.
+    #[oai(status = 401)]
+    Unauthorized(Json<OtsErrorBody>),
+    /// Server error.
+    #[oai(status = 500)]
+    InternalError(Json<OtsErrorBody>),
+}
+error_variants!(RecentResponse, OtsError, recent_bad_request, { 401 => Unauthorized });
+
+/// Answers of `authcheck`.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "authcheck_bad_request")]
+pub enum AuthcheckResponse {
+    /// The credentials are valid.
+    #[oai(status = 200)]
+    Ok(Json<SystemStatus>),
+    /// No credentials, or wrong ones.
+    #[oai(status = 401)]
+    Unauthorized(Json<OtsErrorBody>),
+    /// Server error.
+    #[oai(status = 500)]
+    InternalError(Json<OtsErrorBody>),
+}
+error_variants!(AuthcheckResponse, OtsError, authcheck_bad_request, { 401 => Unauthorized });
+
+/// The request's service, link base and caller.
+struct Context<'a> {
+    service: &'a SecretService,
+    base_url: &'a str,
+    caller: Caller,
+}
+
+impl<'a> Context<'a> {
+    fn new(
+        service: &'a SecretService,
+        public_url: &'a PublicUrl,
+        auth: &OtsAuth,
+        req: &Request,
+    ) -> Result<Self, OtsError> {
+        Ok(Self {
+            service,
+            base_url: &public_url.0,
+            caller: authenticate(auth, req)?,
+        })
+    }
+
+    async fn create(&self, params: NewParams) -> Result<ReceiptObject, OtsError> {
+        let limits = self.service.limits();
+        let new = NewSecret {
+            text: SecretText::parse(params.text, limits.max_secret_bytes)
+                .map_err(ServiceError::from)?,
+            ttl: Ttl::clamped(params.ttl, limits.ots_ttl),
+            views: ViewLimit::Limited(1),
+            passphrase: parse_passphrase(params.passphrase).map_err(ServiceError::from)?,
+            one_click_retrieval: true,
+            allow_deletion: false,
+            recipients: obscure_list(params.recipient.as_deref().unwrap_or_default())
+                .map_err(ServiceError::from)?,
+        };
+        let created = self.service.create(new).await?;
+        Ok(receipt_object(
+            ReceiptParts {
+                meta: &created.meta,
+                metadata_key: created.receipt_key.expose(),
+                secret_key: &created.secret_key,
+                orphaned: false,
+                custid: self.caller.custid(),
+                value: params.generated,
+            },
+            self.base_url,
+        ))
+    }
+
+    async fn receipt(&self, raw_key: &str) -> Result<ReceiptObject, OtsError> {
+        let key = v1_key(raw_key)?.as_receipt();
+        let receipt = self.service.read_receipt(&key).await?;
+        Ok(receipt_object(
+            ReceiptParts {
+                meta: &receipt.meta,
+                metadata_key: raw_key,
+                secret_key: &receipt.secret_key,
+                orphaned: receipt.orphaned,
+                custid: self.caller.custid(),
+                value: None,
+            },
+            self.base_url,
+        ))
+    }
+
+    async fn burn(
+        &self,
+        raw_key: &str,
+        passphrase: Option<String>,
+    ) -> Result<BurnedReceipt, OtsError> {
+        let key = v1_key(raw_key)?.as_receipt();
+        // A passphrase that could never be right is simply wrong.
+        let passphrase = parse_passphrase(passphrase).map_err(|_| OtsError::wrong_passphrase())?;
+        let (meta, secret_key) = self.service.burn_with_passphrase(&key, passphrase).await?;
+        let shortkey = secret_key.expose().chars().take(8).collect();
+        let state = receipt_object(
+            ReceiptParts {
+                meta: &meta,
+                metadata_key: raw_key,
+                secret_key: &secret_key,
+                orphaned: false,
+                custid: self.caller.custid(),
+                value: None,
+            },
+            self.base_url,
+        );
+        Ok(BurnedReceipt {
+            state,
+            secret_shortkey: shortkey,
+        })
+    }
+
+    fn recent(&self) -> Result<Vec<ReceiptObject>, OtsError> {
+        match self.caller {
+            // Receipts belong to accounts; an anonymous caller has no list.
+            Caller::Anonymous => Err(OtsError::unauthorized()),
+        }
+    }
+}
+
+/// What a new v1 secret is made from.
+struct NewParams {
+    text: Option<String>,
+    ttl: Option<i64>,
+    passphrase: Option<String>,
+    recipient: Option<String>,
+    generated: Option<String>,
+}
+
+fn parse_passphrase(raw: Option<String>) -> Result<Option<Passphrase>, DomainError> {
+    raw.filter(|p| !p.is_empty())
+        .map(Passphrase::parse)
+        .transpose()
+}
+
+/// A v1 key: alphanumeric and at least 20 characters, or not found without a lookup.
+fn v1_key(raw: &str) -> Result<AnyKey, OtsError> {
+    if raw.len() < MIN_KEY_LEN {
+        return Err(OtsError::unknown_secret());
+    }
+    AnyKey::parse(raw).map_err(|_| OtsError::unknown_secret())
+}
+
+async fn reveal(
+    service: &SecretService,
+    raw_key: &str,
+    passphrase: Option<String>,
+) -> Result<RevealedSecret, OtsError> {
+    let key = v1_key(raw_key)?.as_secret();
+    let passphrase = parse_passphrase(passphrase).map_err(|_| OtsError::wrong_passphrase())?;
+    let (text, _) = service.reveal(&key, passphrase).await?;
+    Ok(RevealedSecret {
+        value: text.expose().to_owned(),
+        secret_key: raw_key.to_owned(),
+        share_domain: String::new(),
+    })
+}
+
+fn generated_password(length: Option<i64>) -> Result<String, OtsError> {
+    let length = length
+        .map_or(Ok(DEFAULT_LENGTH), usize::try_from)
+        .unwrap_or(0);
+    generate_password(length).map_err(|err| match err {
+        PasswordError::Length(invalid) => ServiceError::from(invalid).into(),
+        PasswordError::Rng(rng) => ServiceError::from(rng).into(),
+    })
+}
+
+/// The Onetime Secret v1 API.
+pub struct OtsApi;
+
+#[allow(clippy::too_many_arguments)]
+#[poem_openapi::OpenApi(tag = "ApiTags::OnetimeSecretV1")]
+impl OtsApi {
+    /// Service status
+    ///
+    /// Always `{"status":"nominal","locale":"en"}` while the server answers.
+    #[oai(path = "/api/v1/status", method = "get", operation_id = "otsStatus")]
+    async fn status(&self) -> Json<SystemStatus> {
+        Json(SystemStatus::nominal())
+    }
+
+    /// Check credentials
+    ///
+    /// 200 with valid HTTP Basic credentials, 401 without or with wrong ones.
+    #[oai(
+        path = "/api/v1/authcheck",
+        method = "get",
+        operation_id = "otsAuthcheck"
+    )]
+    async fn authcheck(&self, auth: OtsAuth, req: &Request) -> AuthcheckResponse {
+        match authenticate(&auth, req) {
+            Ok(Caller::Anonymous) => OtsError::unauthorized().into(),
+            Err(err) => err.into(),
+        }
+    }
+
+    /// Share a secret
+    ///
+    /// Stores `secret` for one reading and returns its receipt. Parameters may come as a form, as
+    /// JSON or in the query string. The TTL is clamped to the caller's range.
+    #[oai(path = "/api/v1/share", method = "post", operation_id = "otsShare")]
+    async fn share(
+        &self,
+        service: Data<&SecretService>,
+        public_url: Data<&PublicUrl>,
+        auth: OtsAuth,
+        req: &Request,
+        /// The secret (when not in the body).
+        secret: Query<Option<String>>,
+        /// Seconds to live (when not in the body).
+        ttl: Query<Option<i64>>,
+        /// Passphrase (when not in the body).
+        passphrase: Query<Option<String>>,
+        /// Recipient address(es) (when not in the body).
+        recipient: Query<Option<String>>,
+        body: ShareBody,
+    ) -> CreateResponse {
+        let body = body.into_params();
+        let params = NewParams {
+            text: body.secret.or(secret.0),
+            ttl: body.ttl.or(ttl.0),
+            passphrase: body.passphrase.or(passphrase.0),
+            recipient: body.recipient.or(recipient.0),
+            generated: None,
+        };
+        match Context::new(&service, &public_url, &auth, req) {
+            Ok(ctx) => ctx
+                .create(params)
+                .await
+                .map_or_else(Into::into, |r| CreateResponse::Ok(Json(r))),
+            Err(err) => err.into(),
+        }
+    }
+
+    /// Share a secret (alias of `share`)
+    #[oai(path = "/api/v1/create", method = "post", operation_id = "otsCreate")]
+    async fn create(
+        &self,
+        service: Data<&SecretService>,
+        public_url: Data<&PublicUrl>,
+        auth: OtsAuth,
+        req: &Request,
+        /// The secret (when not in the body).
+        secret: Query<Option<String>>,
+        /// Seconds to live (when not in the body).
+        ttl: Query<Option<i64>>,
+        /// Passphrase (when not in the body).
+        passphrase: Query<Option<String>>,
+        /// Recipient address(es) (when not in the body).
+        recipient: Query<Option<String>>,
+        body: ShareBody,
+    ) -> CreateResponse {
+        self.share(
+            service, public_url, auth, req, secret, ttl, passphrase, recipient, body,
+        )
+        .await
+    }
+
+    /// Generate a password and share it
+    ///
+    /// The server makes a random password of `length` characters (default 12, at most 128, no
+    /// look-alike characters), stores it as a secret and returns the receipt with `value`.
+    #[oai(
+        path = "/api/v1/generate",
+        method = "post",
+        operation_id = "otsGenerate"
+    )]
+    async fn generate(
+        &self,
+        service: Data<&SecretService>,
+        public_url: Data<&PublicUrl>,
+        auth: OtsAuth,
+        req: &Request,
+        /// Password length (when not in the body).
+        length: Query<Option<i64>>,
+        /// Seconds to live (when not in the body).
+        ttl: Query<Option<i64>>,
+        /// Passphrase (when not in the body).
+        passphrase: Query<Option<String>>,
+        /// Recipient address(es) (when not in the body).
+        recipient: Query<Option<String>>,
+        body: GenerateBody,
+    ) -> CreateResponse {
+        let body = body.into_params();
+        let result = async {
+            let ctx = Context::new(&service, &public_url, &auth, req)?;
+            let password = generated_password(body.length.or(length.0))?;
+            let params = NewParams {
+                text: Some(password.clone()),
+                ttl: body.ttl.or(ttl.0),
+                passphrase: body.passphrase.or(passphrase.0),
+                recipient: body.recipient.or(recipient.0),
+                generated: Some(password),
+            };
+            ctx.create(params).await
+        };
+        result
+            .await
+            .map_or_else(Into::into, |r| CreateResponse::Ok(Json(r)))
+    }
+
+    /// Reveal a secret
+    ///
+    /// Returns the secret and destroys it. Give `passphrase` when it has one; a wrong one answers
+    /// 422 and leaves the secret in place.
+    #[oai(
+        path = "/api/v1/secret/:key",
+        method = "post",
+        operation_id = "otsRevealSecret"
+    )]
+    async fn reveal(
+        &self,
+        service: Data<&SecretService>,
+        auth: OtsAuth,
+        req: &Request,
+        /// The secret key.
+        key: Path<String>,
+        /// Passphrase (when not in the body).
+        passphrase: Query<Option<String>>,
+        body: PassphraseBody,
+    ) -> RevealResponse {
+        let passphrase = body.into_params().passphrase.or(passphrase.0);
+        let result = match authenticate(&auth, req) {
+            Ok(_) => reveal(&service, &key.0, passphrase).await,
+            Err(err) => Err(err),
+        };
+        result.map_or_else(Into::into, |r| RevealResponse::Ok(Json(r)))
+    }
+
+    /// Read a receipt
+    ///
+    /// The receipt (metadata) of a secret. Never counts a view.
+    #[oai(path = "/api/v1/private/:key", method = "get", method = "post")]
+    async fn private(
+        &self,
+        service: Data<&SecretService>,
+        public_url: Data<&PublicUrl>,
+        auth: OtsAuth,
+        req: &Request,
+        /// The metadata (receipt) key.
+        key: Path<String>,
+    ) -> ReceiptResponse {
+        let result = match Context::new(&service, &public_url, &auth, req) {
+            Ok(ctx) => ctx.receipt(&key.0).await,
+            Err(err) => Err(err),
+        };
+        result.map_or_else(Into::into, |r| ReceiptResponse::Ok(Json(r)))
+    }
+
+    /// Read a receipt (alias of `private/{key}`)
+    #[oai(path = "/api/v1/metadata/:key", method = "get", method = "post")]
+    async fn metadata(
+        &self,
+        service: Data<&SecretService>,
+        public_url: Data<&PublicUrl>,
+        auth: OtsAuth,
+        req: &Request,
+        /// The metadata (receipt) key.
+        key: Path<String>,
+    ) -> ReceiptResponse {
+        self.private(service, public_url, auth, req, key).await
+    }
+
+    /// Read a receipt (alias of `private/{key}`)
+    #[oai(path = "/api/v1/receipt/:key", method = "get", method = "post")]
+    async fn receipt(
+        &self,
+        service: Data<&SecretService>,
+        public_url: Data<&PublicUrl>,
+        auth: OtsAuth,
+        req: &Request,
+        /// The metadata (receipt) key.
+        key: Path<String>,
+    ) -> ReceiptResponse {
+        self.private(service, public_url, auth, req, key).await
+    }
+
+    /// Burn a secret
+    ///
+    /// Destroys a secret that has not been read yet, by its metadata key. A secret with a
+    /// passphrase burns only with its passphrase.
+    #[oai(
+        path = "/api/v1/private/:key/burn",
+        method = "post",
+        operation_id = "otsBurnPrivate"
+    )]
+    async fn burn_private(
+        &self,
+        service: Data<&SecretService>,
+        public_url: Data<&PublicUrl>,
+        auth: OtsAuth,
+        req: &Request,
+        /// The metadata (receipt) key.
+        key: Path<String>,
+        /// Passphrase (when not in the body).
+        passphrase: Query<Option<String>>,
+        body: PassphraseBody,
+    ) -> BurnResponse {
+        let passphrase = body.into_params().passphrase.or(passphrase.0);
+        let result = match Context::new(&service, &public_url, &auth, req) {
+            Ok(ctx) => ctx.burn(&key.0, passphrase).await,
+            Err(err) => Err(err),
+        };
+        result.map_or_else(Into::into, |r| BurnResponse::Ok(Json(r)))
+    }
+
+    /// Burn a secret (alias of `private/{key}/burn`)
+    #[oai(
+        path = "/api/v1/metadata/:key/burn",
+        method = "post",
+        operation_id = "otsBurnMetadata"
+    )]
+    async fn burn_metadata(
+        &self,
+        service: Data<&SecretService>,
+        public_url: Data<&PublicUrl>,
+        auth: OtsAuth,
+        req: &Request,
+        /// The metadata (receipt) key.
+        key: Path<String>,
+        /// Passphrase (when not in the body).
+        passphrase: Query<Option<String>>,
+        body: PassphraseBody,
+    ) -> BurnResponse {
+        self.burn_private(service, public_url, auth, req, key, passphrase, body)
+            .await
+    }
+
+    /// Burn a secret (alias of `private/{key}/burn`)
+    #[oai(
+        path = "/api/v1/receipt/:key/burn",
+        method = "post",
+        operation_id = "otsBurnReceipt"
+    )]
+    async fn burn_receipt(
+        &self,
+        service: Data<&SecretService>,
+        public_url: Data<&PublicUrl>,
+        auth: OtsAuth,
+        req: &Request,
+        /// The metadata (receipt) key.
+        key: Path<String>,
+        /// Passphrase (when not in the body).
+        passphrase: Query<Option<String>>,
+        body: PassphraseBody,
+    ) -> BurnResponse {
+        self.burn_private(service, public_url, auth, req, key, passphrase, body)
+            .await
+    }
+
+    /// Recent receipts
+    ///
+    /// The caller's receipts of the last 30 days, without secret keys. Needs credentials.
+    #[oai(
+        path = "/api/v1/private/recent",
+        method = "get",
+        operation_id = "otsRecentPrivate"
+    )]
+    async fn recent_private(
+        &self,
+        service: Data<&SecretService>,
+        public_url: Data<&PublicUrl>,
+        auth: OtsAuth,
+        req: &Request,
+    ) -> RecentResponse {
+        let result = Context::new(&service, &public_url, &auth, req).and_then(|ctx| ctx.recent());
+        result.map_or_else(Into::into, |r| RecentResponse::Ok(Json(r)))
+    }
+
+    /// Recent receipts (alias of `private/recent`)
+    #[oai(
+        path = "/api/v1/metadata/recent",
+        method = "get",
+        operation_id = "otsRecentMetadata"
+    )]
+    async fn recent_metadata(
+        &self,
+        service: Data<&SecretService>,
+        public_url: Data<&PublicUrl>,
+        auth: OtsAuth,
+        req: &Request,
+    ) -> RecentResponse {
+        self.recent_private(service, public_url, auth, req).await
+    }
+
+    /// Recent receipts (alias of `private/recent`)
+    #[oai(
+        path = "/api/v1/receipt/recent",
+        method = "get",
+        operation_id = "otsRecentReceipt"
+    )]
+    async fn recent_receipt(
+        &self,
+        service: Data<&SecretService>,
+        public_url: Data<&PublicUrl>,
+        auth: OtsAuth,
+        req: &Request,
+    ) -> RecentResponse {
+        self.recent_private(service, public_url, auth, req).await
+    }
+}

@@ -1,0 +1,12 @@
+//! The Onetime Secret v1 dialect (`/api/v1`): form, JSON or query parameters, HTTP Basic or
+//! anonymous callers, the receipt object with its v0.24 alias fields, and errors as
+//! `{error, message, field, error_id}`.
+
+mod auth;
+mod error;
+mod handlers;
+mod models;
+mod receipt;
+
+pub use error::{OtsError, OtsErrorBody};
+pub use handlers::OtsApi;
