@@ -36,7 +36,7 @@ enum ApiTags {
 pub enum CreateResponse {
     /// The receipt of the new secret.
     #[oai(status = 200)]
-    Ok(Json<ReceiptObject>),
+    Ok(Json<Box<ReceiptObject>>),
     /// A parameter is missing or invalid.
     #[oai(status = 400)]
     BadRequest(Json<OtsErrorBody>),
@@ -55,7 +55,7 @@ error_variants!(CreateResponse, OtsError, create_bad_request, { 400 => BadReques
 pub enum ReceiptResponse {
     /// The receipt.
     #[oai(status = 200)]
-    Ok(Json<ReceiptObject>),
+    Ok(Json<Box<ReceiptObject>>),
     /// Credentials were sent and are not valid.
     #[oai(status = 401)]
     Unauthorized(Json<OtsErrorBody>),
@@ -101,7 +101,7 @@ error_variants!(RevealResponse, OtsError, reveal_bad_request, {
 pub enum BurnResponse {
     /// The burned receipt.
     #[oai(status = 200)]
-    Ok(Json<BurnedReceipt>),
+    Ok(Json<Box<BurnedReceipt>>),
     /// The request could not be read.
     #[oai(status = 400)]
     BadRequest(Json<OtsErrorBody>),
@@ -363,7 +363,7 @@ impl OtsApi {
             Ok(ctx) => ctx
                 .create(params)
                 .await
-                .map_or_else(Into::into, |r| CreateResponse::Ok(Json(r))),
+                .map_or_else(Into::into, |r| CreateResponse::Ok(Json(Box::new(r)))),
             Err(err) => err.into(),
         }
     }
@@ -432,7 +432,7 @@ impl OtsApi {
         };
         result
             .await
-            .map_or_else(Into::into, |r| CreateResponse::Ok(Json(r)))
+            .map_or_else(Into::into, |r| CreateResponse::Ok(Json(Box::new(r))))
     }
 
     /// Reveal a secret
@@ -480,7 +480,7 @@ impl OtsApi {
             Ok(ctx) => ctx.receipt(&key.0).await,
             Err(err) => Err(err),
         };
-        result.map_or_else(Into::into, |r| ReceiptResponse::Ok(Json(r)))
+        result.map_or_else(Into::into, |r| ReceiptResponse::Ok(Json(Box::new(r))))
     }
 
     /// Read a receipt (alias of `private/{key}`)
@@ -537,7 +537,7 @@ impl OtsApi {
             Ok(ctx) => ctx.burn(&key.0, passphrase).await,
             Err(err) => Err(err),
         };
-        result.map_or_else(Into::into, |r| BurnResponse::Ok(Json(r)))
+        result.map_or_else(Into::into, |r| BurnResponse::Ok(Json(Box::new(r))))
     }
 
     /// Burn a secret (alias of `private/{key}/burn`)
