@@ -8,4 +8,5 @@ mod expiry;
 mod flow;
 mod helpers;
 mod openapi;
+mod ots;
 mod views;
