@@ -15,3 +15,9 @@ echo "== clippy"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== tests"
 cargo test --all-targets --locked
+
+echo "== OpenAPI documents validate"
+VENV="${BURNBOX_VENV:-$HOME/.cache/burnbox/venv}"
+[ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install --quiet --disable-pip-version-check openapi-spec-validator==0.9.0
+"$VENV/bin/openapi-spec-validator" openapi/burnbox.json openapi/burnbox.yaml

@@ -49,6 +49,53 @@ async fn server_serves_the_documents_and_swagger_ui() {
     assert_eq!(served, generated);
     let paths = served["paths"].as_object().expect("paths");
     assert!(paths.contains_key("/api/secrets") && paths.contains_key("/api/secrets/{key}"));
+    assert!(
+        paths.contains_key("/api/v1/share") && paths.contains_key("/api/v1/private/{key}/burn")
+    );
+}
+
+#[test]
+fn paths_and_operation_ids_are_unambiguous() {
+    let spec: serde_json::Value = serde_json::from_str(&burnbox::api::spec_json()).expect("json");
+    let paths = spec["paths"].as_object().expect("paths");
+    // Templates that differ only in parameter names are the same path to OpenAPI tools.
+    let mut shapes = std::collections::HashSet::new();
+    let mut operation_ids = std::collections::HashSet::new();
+    for (path, operations) in paths {
+        let shape: Vec<&str> = path
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    "{}"
+                } else {
+                    segment
+                }
+            })
+            .collect();
+        assert!(
+            shapes.insert(shape.join("/")),
+            "{path} duplicates another template"
+        );
+        for (method, operation) in operations.as_object().expect("operations") {
+            let tags = operation["tags"].as_array().expect("tags");
+            let expected = if path.starts_with("/api/v1/") {
+                "OnetimeSecretV1"
+            } else {
+                "Secrets"
+            };
+            assert_eq!(
+                tags,
+                &vec![serde_json::Value::from(expected)],
+                "{method} {path}"
+            );
+            if let Some(id) = operation["operationId"].as_str() {
+                assert!(
+                    operation_ids.insert(id.to_owned()),
+                    "operationId {id} repeated"
+                );
+            }
+        }
+    }
     let yaml = app
         .client
         .get(format!("{}/openapi.yaml", app.base))

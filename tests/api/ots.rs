@@ -400,10 +400,7 @@ async fn passphrases_on_reveal_and_burn() {
         );
     }
     let (_, still) = status_and_json(app.v1_get(&format!("private/{metadata_key}")).await).await;
-    assert_eq!(
-        still["state"], "new",
-        "wrong passphrases consumed nothing"
-    );
+    assert_eq!(still["state"], "new", "wrong passphrases consumed nothing");
     let (code, burned) = status_and_json(
         app.v1_post(
             &format!("receipt/{metadata_key}/burn"),

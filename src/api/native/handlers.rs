@@ -189,7 +189,12 @@ impl NativeApi {
         method = "get",
         operation_id = "getSecretStatus"
     )]
-    async fn status(&self, service: Data<&SecretService>, key: Path<String>) -> StatusResponse {
+    async fn status(
+        &self,
+        service: Data<&SecretService>,
+        /// The metadata key or the secret key.
+        key: Path<String>,
+    ) -> StatusResponse {
         let status = match AnyKey::parse(&key.0) {
             Ok(key) => service.status(&key).await,
             Err(err) => Err(err.into()),
@@ -230,14 +235,16 @@ impl NativeApi {
     /// Returns the content and counts one view; the secret is destroyed when its last view is
     /// taken. Use the secret key. A wrong passphrase costs no view.
     #[oai(
-        path = "/api/secrets/:secretKey",
+        path = "/api/secrets/:key",
         method = "post",
         operation_id = "viewSecret"
     )]
     async fn view(
         &self,
         service: Data<&SecretService>,
-        #[oai(name = "secretKey")] secret_key: Path<String>,
+        /// The secret key.
+        #[oai(name = "key")]
+        secret_key: Path<String>,
         body: Json<Option<ViewSecretRequest>>,
     ) -> ViewResponse {
         let passphrase = body.0.and_then(|b| b.passphrase).filter(|p| !p.is_empty());
@@ -267,14 +274,16 @@ impl NativeApi {
     /// Destroys the secret now. Use the metadata key (or the secret key, when the sender allowed
     /// the recipient to delete it).
     #[oai(
-        path = "/api/secrets/:metadataKey",
+        path = "/api/secrets/:key",
         method = "delete",
         operation_id = "burnSecret"
     )]
     async fn burn(
         &self,
         service: Data<&SecretService>,
-        #[oai(name = "metadataKey")] metadata_key: Path<String>,
+        /// The metadata key (or the secret key, when the sender allowed deletion).
+        #[oai(name = "key")]
+        metadata_key: Path<String>,
     ) -> BurnResponse {
         let burned = match AnyKey::parse(&metadata_key.0) {
             Ok(key) => service.burn(&key).await,
