@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use dashmap::DashMap;
 use ractor::rpc::CallResult;
-use ractor::{Actor, ActorRef, RpcReplyPort};
+use ractor::{Actor, ActorId, ActorRef, RpcReplyPort};
 
 use super::SecretError;
 use super::secret::SecretMsg;
@@ -69,14 +69,20 @@ impl Actors {
         self.directory.len()
     }
 
-    async fn actor_for(&self, id: SecretId) -> Result<Option<ActorRef<SecretMsg>>, SecretError> {
-        if let Some(actor) = self.resident(&id) {
+    async fn actor_for(
+        &self,
+        id: SecretId,
+        stale: Option<ActorId>,
+    ) -> Result<Option<ActorRef<SecretMsg>>, SecretError> {
+        if let Some(actor) = self.resident(&id)
+            && Some(actor.get_id()) != stale
+        {
             return Ok(Some(actor));
         }
         match self
             .supervisor
             .call(
-                |reply| SupervisorMsg::Activate(id, reply),
+                |reply| SupervisorMsg::Activate { id, stale, reply },
                 Some(CALL_TIMEOUT),
             )
             .await
@@ -96,8 +102,9 @@ impl Actors {
         id: SecretId,
         build: impl Fn(RpcReplyPort<Result<T, SecretError>>) -> SecretMsg,
     ) -> Result<T, SecretError> {
+        let mut stale = None;
         for _ in 0..ATTEMPTS {
-            let Some(actor) = self.actor_for(id).await? else {
+            let Some(actor) = self.actor_for(id, stale).await? else {
                 return Err(SecretError::NotFound);
             };
             match actor.call(&build, Some(CALL_TIMEOUT)).await {
@@ -105,8 +112,9 @@ impl Actors {
                 Ok(CallResult::Timeout) => {
                     return Err(SecretError::Unavailable("secret actor timed out".into()));
                 }
-                // The actor passivated between lookup and call: activate it again.
-                Ok(CallResult::SenderError) | Err(_) => continue,
+                // The actor passivated or failed between lookup and call: it answers nothing
+                // more, so a fresh one is activated from the store.
+                Ok(CallResult::SenderError) | Err(_) => stale = Some(actor.get_id()),
             }
         }
         Err(SecretError::Unavailable(

@@ -30,10 +30,15 @@ pub fn is_active(actor: &ActorRef<SecretMsg>) -> bool {
 pub enum SupervisorMsg {
     /// The resident actor of a secret, activated from the store if needed; `None` when the store
     /// has no such secret.
-    Activate(
-        SecretId,
-        RpcReplyPort<Result<Option<ActorRef<SecretMsg>>, SecretError>>,
-    ),
+    Activate {
+        /// Which secret.
+        id: SecretId,
+        /// An actor the caller saw drop a request unanswered (it is dying): replace it even if
+        /// its status has not caught up yet.
+        stale: Option<ActorId>,
+        /// Where the answer goes.
+        reply: RpcReplyPort<Result<Option<ActorRef<SecretMsg>>, SecretError>>,
+    },
 }
 
 /// What the supervisor starts with.
@@ -81,8 +86,8 @@ impl Actor for SecretSupervisor {
         msg: SupervisorMsg,
         state: &mut SupervisorState,
     ) -> Result<(), ActorProcessingErr> {
-        let SupervisorMsg::Activate(id, reply) = msg;
-        let result = activate(&myself, state, id).await;
+        let SupervisorMsg::Activate { id, stale, reply } = msg;
+        let result = activate(&myself, state, id, stale).await;
         let _ = reply.send(result);
         Ok(())
     }
@@ -117,9 +122,11 @@ async fn activate(
     myself: &ActorRef<SupervisorMsg>,
     state: &mut SupervisorState,
     id: SecretId,
+    stale: Option<ActorId>,
 ) -> Result<Option<ActorRef<SecretMsg>>, SecretError> {
     if let Some(actor) = state.args.directory.get(&id).map(|a| a.clone())
         && is_active(&actor)
+        && Some(actor.get_id()) != stale
     {
         return Ok(Some(actor));
     }

@@ -8,6 +8,7 @@ pub mod dialect;
 pub mod native;
 pub mod ots;
 pub mod request_id;
+pub mod schema;
 mod timefmt;
 
 use poem::middleware::AddData;

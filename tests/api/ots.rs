@@ -94,9 +94,11 @@ async fn share_and_reveal_in_every_encoding() {
         assert_eq!(receipt["custid"], "anon");
         assert_eq!(receipt["state"], "new");
         assert_eq!(receipt["ttl"], 3600);
-        assert_eq!(
-            receipt["metadata_ttl"], 7199,
-            "the receipt lives twice the TTL"
+        assert!(
+            receipt["metadata_ttl"]
+                .as_i64()
+                .is_some_and(|t| (7198..=7200).contains(&t)),
+            "the receipt lives twice the TTL: {receipt}"
         );
         assert!(
             receipt["secret_ttl"]

@@ -13,6 +13,7 @@ use super::models::{
 use super::{ErrorBody, NativeError, PublicUrl};
 use crate::api::dialect::error_variants;
 use crate::api::request_id;
+use crate::api::schema::KeyParam;
 use crate::api::timefmt::iso_millis;
 use crate::domain::{AnyKey, Lifecycle, Passphrase, SecretKey, SecretText, Ttl, ViewLimit};
 use crate::service::{KeyKind, NewSecret, SecretService, ServiceError};
@@ -116,12 +117,12 @@ fn parse_create(
     body: CreateSecretRequest,
 ) -> Result<NewSecret, ServiceError> {
     let limits = service.limits();
-    let text = SecretText::parse(body.secret, limits.max_secret_bytes)?;
-    let ttl = Ttl::parse(body.ttl, limits.ttl)?;
+    let text = SecretText::parse(body.secret.0, limits.max_secret_bytes)?;
+    let ttl = Ttl::parse(body.ttl.map(|t| t.0), limits.ttl)?;
     let views = match body.max_views {
         MaybeUndefined::Undefined => ViewLimit::Limited(1),
         MaybeUndefined::Null => ViewLimit::Unlimited,
-        MaybeUndefined::Value(n) => ViewLimit::parse(Some(n))?,
+        MaybeUndefined::Value(n) => ViewLimit::parse(Some(n.0))?,
     };
     let passphrase = body
         .passphrase
@@ -193,9 +194,9 @@ impl NativeApi {
         &self,
         service: Data<&SecretService>,
         /// The metadata key or the secret key.
-        key: Path<String>,
+        key: Path<KeyParam<1>>,
     ) -> StatusResponse {
-        let status = match AnyKey::parse(&key.0) {
+        let status = match AnyKey::parse(&key.0.0) {
             Ok(key) => service.status(&key).await,
             Err(err) => Err(err.into()),
         };
@@ -244,12 +245,12 @@ impl NativeApi {
         service: Data<&SecretService>,
         /// The secret key.
         #[oai(name = "key")]
-        secret_key: Path<String>,
+        secret_key: Path<KeyParam<1>>,
         body: Json<Option<ViewSecretRequest>>,
     ) -> ViewResponse {
         let passphrase = body.0.and_then(|b| b.passphrase).filter(|p| !p.is_empty());
         let revealed = match (
-            SecretKey::parse(&secret_key.0),
+            SecretKey::parse(&secret_key.0.0),
             passphrase.map(Passphrase::parse).transpose(),
         ) {
             (Ok(key), Ok(passphrase)) => service.reveal(&key, passphrase).await,
@@ -283,9 +284,9 @@ impl NativeApi {
         service: Data<&SecretService>,
         /// The metadata key (or the secret key, when the sender allowed deletion).
         #[oai(name = "key")]
-        metadata_key: Path<String>,
+        metadata_key: Path<KeyParam<1>>,
     ) -> BurnResponse {
-        let burned = match AnyKey::parse(&metadata_key.0) {
+        let burned = match AnyKey::parse(&metadata_key.0.0) {
             Ok(key) => service.burn(&key).await,
             Err(err) => Err(err.into()),
         };

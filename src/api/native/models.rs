@@ -3,16 +3,18 @@
 use poem_openapi::types::{Example, MaybeUndefined};
 use poem_openapi::{Enum, Object};
 
+use crate::api::schema::{BoundedInt, RequiredText};
+
 /// Body of `POST /api/secrets`.
 #[derive(Debug, Object)]
 #[oai(rename_all = "camelCase", example)]
 pub struct CreateSecretRequest {
     /// The content to encrypt. Required, non-empty.
-    pub secret: Option<String>,
+    pub secret: RequiredText,
     /// Time to live in seconds: 1800 (30 minutes) to 86313600 (999 days). Default 86400.
-    pub ttl: Option<i64>,
+    pub ttl: Option<BoundedInt<1800, 86_313_600>>,
     /// Views before the secret is destroyed: 1 to 999, or null for unlimited. Default 1.
-    pub max_views: MaybeUndefined<i64>,
+    pub max_views: MaybeUndefined<BoundedInt<1, 999>>,
     /// Password the recipient must give to view the secret.
     pub passphrase: Option<String>,
     /// Require a click to reveal the content. Default true.
@@ -24,9 +26,9 @@ pub struct CreateSecretRequest {
 impl Example for CreateSecretRequest {
     fn example() -> Self {
         Self {
-            secret: Some("my-super-secret-password".into()),
-            ttl: Some(86_400),
-            max_views: MaybeUndefined::Value(1),
+            secret: RequiredText(Some("my-super-secret-password".into())),
+            ttl: Some(BoundedInt(86_400)),
+            max_views: MaybeUndefined::Value(BoundedInt(1)),
             passphrase: Some("optional-password".into()),
             one_click_retrieval: None,
             allow_deletion: None,

@@ -16,6 +16,7 @@ use super::receipt::{ReceiptParts, receipt_object};
 use super::{OtsError, OtsErrorBody};
 use crate::api::dialect::error_variants;
 use crate::api::native::PublicUrl;
+use crate::api::schema::{BoundedInt, KeyParam};
 use crate::crypto::password::{DEFAULT_LENGTH, PasswordError, generate_password};
 use crate::domain::recipient::obscure_list;
 use crate::domain::{AnyKey, DomainError, Passphrase, SecretText, Ttl, ViewLimit};
@@ -408,7 +409,7 @@ impl OtsApi {
         auth: OtsAuth,
         req: &Request,
         /// Password length (when not in the body).
-        length: Query<Option<i64>>,
+        length: Query<Option<BoundedInt<4, 128>>>,
         /// Seconds to live (when not in the body).
         ttl: Query<Option<i64>>,
         /// Passphrase (when not in the body).
@@ -420,7 +421,7 @@ impl OtsApi {
         let body = body.into_params();
         let result = async {
             let ctx = Context::new(&service, &public_url, &auth, req)?;
-            let password = generated_password(body.length.or(length.0))?;
+            let password = generated_password(body.length.or(length.0).map(|l| l.0))?;
             let params = NewParams {
                 text: Some(password.clone()),
                 ttl: body.ttl.or(ttl.0),
@@ -450,14 +451,14 @@ impl OtsApi {
         auth: OtsAuth,
         req: &Request,
         /// The secret key.
-        key: Path<String>,
+        key: Path<KeyParam<MIN_KEY_LEN>>,
         /// Passphrase (when not in the body).
         passphrase: Query<Option<String>>,
         body: PassphraseBody,
     ) -> RevealResponse {
         let passphrase = body.into_params().passphrase.or(passphrase.0);
         let result = match authenticate(&auth, req) {
-            Ok(_) => reveal(&service, &key.0, passphrase).await,
+            Ok(_) => reveal(&service, &key.0.0, passphrase).await,
             Err(err) => Err(err),
         };
         result.map_or_else(Into::into, |r| RevealResponse::Ok(Json(r)))
@@ -474,10 +475,10 @@ impl OtsApi {
         auth: OtsAuth,
         req: &Request,
         /// The metadata (receipt) key.
-        key: Path<String>,
+        key: Path<KeyParam<MIN_KEY_LEN>>,
     ) -> ReceiptResponse {
         let result = match Context::new(&service, &public_url, &auth, req) {
-            Ok(ctx) => ctx.receipt(&key.0).await,
+            Ok(ctx) => ctx.receipt(&key.0.0).await,
             Err(err) => Err(err),
         };
         result.map_or_else(Into::into, |r| ReceiptResponse::Ok(Json(Box::new(r))))
@@ -492,7 +493,7 @@ impl OtsApi {
         auth: OtsAuth,
         req: &Request,
         /// The metadata (receipt) key.
-        key: Path<String>,
+        key: Path<KeyParam<MIN_KEY_LEN>>,
     ) -> ReceiptResponse {
         self.private(service, public_url, auth, req, key).await
     }
@@ -506,7 +507,7 @@ impl OtsApi {
         auth: OtsAuth,
         req: &Request,
         /// The metadata (receipt) key.
-        key: Path<String>,
+        key: Path<KeyParam<MIN_KEY_LEN>>,
     ) -> ReceiptResponse {
         self.private(service, public_url, auth, req, key).await
     }
@@ -527,14 +528,14 @@ impl OtsApi {
         auth: OtsAuth,
         req: &Request,
         /// The metadata (receipt) key.
-        key: Path<String>,
+        key: Path<KeyParam<MIN_KEY_LEN>>,
         /// Passphrase (when not in the body).
         passphrase: Query<Option<String>>,
         body: PassphraseBody,
     ) -> BurnResponse {
         let passphrase = body.into_params().passphrase.or(passphrase.0);
         let result = match Context::new(&service, &public_url, &auth, req) {
-            Ok(ctx) => ctx.burn(&key.0, passphrase).await,
+            Ok(ctx) => ctx.burn(&key.0.0, passphrase).await,
             Err(err) => Err(err),
         };
         result.map_or_else(Into::into, |r| BurnResponse::Ok(Json(Box::new(r))))
@@ -553,7 +554,7 @@ impl OtsApi {
         auth: OtsAuth,
         req: &Request,
         /// The metadata (receipt) key.
-        key: Path<String>,
+        key: Path<KeyParam<MIN_KEY_LEN>>,
         /// Passphrase (when not in the body).
         passphrase: Query<Option<String>>,
         body: PassphraseBody,
@@ -575,7 +576,7 @@ impl OtsApi {
         auth: OtsAuth,
         req: &Request,
         /// The metadata (receipt) key.
-        key: Path<String>,
+        key: Path<KeyParam<MIN_KEY_LEN>>,
         /// Passphrase (when not in the body).
         passphrase: Query<Option<String>>,
         body: PassphraseBody,

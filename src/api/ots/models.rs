@@ -5,6 +5,8 @@ use poem_openapi::types::{Example, MaybeUndefined};
 use poem_openapi::{ApiRequest, Enum, Object};
 use serde::Deserialize;
 
+use crate::api::schema::BoundedInt;
+
 /// Parameters of `share` (alias `create`).
 #[derive(Debug, Default, Object, Deserialize)]
 pub struct ShareParams {
@@ -23,7 +25,7 @@ pub struct ShareParams {
 #[derive(Debug, Default, Object, Deserialize)]
 pub struct GenerateParams {
     /// Length of the generated password: 4 to 128, default 12.
-    pub length: Option<i64>,
+    pub length: Option<BoundedInt<4, 128>>,
     /// Seconds to live, as for `share`.
     pub ttl: Option<i64>,
     /// Needed to read the secret, if set.
