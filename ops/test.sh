@@ -14,10 +14,34 @@ cargo fmt --all -- --check
 echo "== clippy"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== tests"
-cargo test --all-targets --locked
+TEST_LOG=$(mktemp)
+cargo test --all-targets --locked 2>&1 | tee "$TEST_LOG"
 
 echo "== OpenAPI documents validate"
 VENV="${BURNBOX_VENV:-$HOME/.cache/burnbox/venv}"
 [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
 "$VENV/bin/pip" install --quiet --disable-pip-version-check openapi-spec-validator==0.9.0
 "$VENV/bin/openapi-spec-validator" openapi/burnbox.json openapi/burnbox.yaml
+
+echo "== API fuzzing against the real server (schemathesis)"
+# Every operation of the committed spec, with generated valid and invalid inputs: no 5xx, and
+# every status, content type, header and body as documented.
+"$VENV/bin/pip" install --quiet --disable-pip-version-check schemathesis==4.32.5
+FUZZ_DIR=$(mktemp -d)
+"$CARGO_TARGET_DIR/debug/burnbox" serve --listen 127.0.0.1:0 --data-dir "$FUZZ_DIR/data" \
+  >"$FUZZ_DIR/stdout" 2>"$FUZZ_DIR/stderr" &
+FUZZ_PID=$!
+trap 'kill "$FUZZ_PID" 2>/dev/null || true; rm -rf "$FUZZ_DIR" "$TEST_LOG"' EXIT
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$FUZZ_DIR/stdout" && break
+  sleep 0.1
+done
+FUZZ_URL=$(sed -n 's/^burnbox listening on //p' "$FUZZ_DIR/stdout")
+[ -n "$FUZZ_URL" ] || { echo "burnbox did not start:"; cat "$FUZZ_DIR/stderr"; exit 1; }
+"$VENV/bin/schemathesis" run openapi/burnbox.json --url "$FUZZ_URL" \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
+  --max-examples "${BURNBOX_FUZZ_EXAMPLES:-50}" --seed "${BURNBOX_FUZZ_SEED:-1}"
+
+# One closing line for the whole run: every cargo test, plus the fuzzing stage as one.
+read -r PASSED FAILED < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$TEST_LOG")
+echo "summary: $((PASSED + 1)) passed, $FAILED failed"

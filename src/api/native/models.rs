@@ -14,6 +14,7 @@ pub struct CreateSecretRequest {
     /// Time to live in seconds: 1800 (30 minutes) to 86313600 (999 days). Default 86400.
     pub ttl: Option<BoundedInt<1800, 86_313_600>>,
     /// Views before the secret is destroyed: 1 to 999, or null for unlimited. Default 1.
+    #[oai(nullable)]
     pub max_views: MaybeUndefined<BoundedInt<1, 999>>,
     /// Password the recipient must give to view the secret.
     pub passphrase: Option<String>,
@@ -53,6 +54,7 @@ pub struct SecretMetadata {
     /// Whether a passphrase is needed to view it.
     pub has_passphrase: bool,
     /// View limit; null when unlimited.
+    #[oai(nullable)]
     pub max_views: Option<u16>,
     /// Views taken so far.
     pub view_count: u32,
@@ -119,10 +121,12 @@ pub struct SecretStatusResponse {
     #[oai(skip_serializing_if_is_none)]
     pub secret_key: Option<String>,
     /// View limit; null when unlimited.
+    #[oai(nullable)]
     pub max_views: Option<u16>,
     /// Views taken so far.
     pub view_count: u32,
     /// Views left; null when unlimited.
+    #[oai(nullable)]
     pub views_remaining: Option<u32>,
     /// Where it is in its life (burnbox extension).
     pub state: SecretStateName,
@@ -149,6 +153,7 @@ pub struct ViewSecretResponse {
     /// The sender's reveal-on-click option.
     pub one_click_retrieval: bool,
     /// Views left after this one; null when unlimited.
+    #[oai(nullable)]
     pub views_remaining: Option<u32>,
     /// The request id.
     pub request_id: String,

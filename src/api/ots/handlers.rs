@@ -263,6 +263,12 @@ struct NewParams {
     generated: Option<String>,
 }
 
+/// The body's value of a parameter, else the query's; an empty value counts as absent.
+fn either(body: Option<String>, query: Option<String>) -> Option<String> {
+    body.filter(|v| !v.is_empty())
+        .or(query.filter(|v| !v.is_empty()))
+}
+
 fn parse_passphrase(raw: Option<String>) -> Result<Option<Passphrase>, DomainError> {
     raw.filter(|p| !p.is_empty())
         .map(Passphrase::parse)
@@ -354,10 +360,10 @@ impl OtsApi {
     ) -> CreateResponse {
         let body = body.into_params();
         let params = NewParams {
-            text: body.secret.or(secret.0),
+            text: either(body.secret, secret.0),
             ttl: body.ttl.or(ttl.0),
-            passphrase: body.passphrase.or(passphrase.0),
-            recipient: body.recipient.or(recipient.0),
+            passphrase: either(body.passphrase, passphrase.0),
+            recipient: either(body.recipient, recipient.0),
             generated: None,
         };
         match Context::new(&service, &public_url, &auth, req) {
@@ -425,8 +431,8 @@ impl OtsApi {
             let params = NewParams {
                 text: Some(password.clone()),
                 ttl: body.ttl.or(ttl.0),
-                passphrase: body.passphrase.or(passphrase.0),
-                recipient: body.recipient.or(recipient.0),
+                passphrase: either(body.passphrase, passphrase.0),
+                recipient: either(body.recipient, recipient.0),
                 generated: Some(password),
             };
             ctx.create(params).await
@@ -456,7 +462,7 @@ impl OtsApi {
         passphrase: Query<Option<String>>,
         body: PassphraseBody,
     ) -> RevealResponse {
-        let passphrase = body.into_params().passphrase.or(passphrase.0);
+        let passphrase = either(body.into_params().passphrase, passphrase.0);
         let result = match authenticate(&auth, req) {
             Ok(_) => reveal(&service, &key.0.0, passphrase).await,
             Err(err) => Err(err),
@@ -533,7 +539,7 @@ impl OtsApi {
         passphrase: Query<Option<String>>,
         body: PassphraseBody,
     ) -> BurnResponse {
-        let passphrase = body.into_params().passphrase.or(passphrase.0);
+        let passphrase = either(body.into_params().passphrase, passphrase.0);
         let result = match Context::new(&service, &public_url, &auth, req) {
             Ok(ctx) => ctx.burn(&key.0.0, passphrase).await,
             Err(err) => Err(err),

@@ -127,7 +127,7 @@ pub struct ReceiptObject {
     /// Seconds the receipt has left.
     pub metadata_ttl: i64,
     /// Seconds the secret has left; null once gone, absent once received.
-    #[oai(skip_serializing_if = "MaybeUndefined::is_undefined")]
+    #[oai(skip_serializing_if = "MaybeUndefined::is_undefined", nullable)]
     pub secret_ttl: MaybeUndefined<i64>,
     /// Link to the receipt page.
     pub metadata_url: String,
