@@ -11,8 +11,11 @@ use tokio::sync::watch;
 
 use crate::actors::{ActorSettings, Actors, sweeper};
 use crate::api;
+use crate::api::guard::Guard;
 use crate::config::Settings;
 use crate::crypto::{Keyring, MasterKey};
+use crate::service::accounts::Accounts;
+use crate::service::ratelimit::RateLimiter;
 use crate::service::{Limits, SecretService};
 use crate::storage::{self, Engine, EngineKind, SecretStore};
 
@@ -55,6 +58,7 @@ pub struct Application {
     local_addr: SocketAddr,
     public_url: String,
     service: SecretService,
+    guard: Guard,
     store: Arc<dyn SecretStore>,
     actors: Actors,
     settings: Settings,
@@ -94,6 +98,7 @@ impl Application {
             Arc::clone(&keyring),
             ActorSettings {
                 idle_timeout: settings.actor_idle,
+                lockout: settings.lockout,
             },
         )
         .await?;
@@ -101,6 +106,16 @@ impl Application {
             ttl: settings.ttl,
             ots_ttl: settings.ots_ttl,
             max_secret_bytes: settings.max_secret_bytes,
+            tiers: settings.tiers,
+            anonymous_create: settings.anonymous_create,
+        };
+        let guard = Guard {
+            accounts: Accounts::new(Arc::clone(&store), Arc::clone(&keyring)),
+            limiter: settings
+                .rate_limits
+                .then(|| RateLimiter::new(settings.rate_windows)),
+            tiers: settings.tiers,
+            trusted_proxies: settings.trusted_proxies.clone(),
         };
         let service = SecretService::new(Arc::clone(&store), keyring, actors.clone(), limits);
         let listen_error = |source| StartError::Listen {
@@ -125,6 +140,7 @@ impl Application {
             local_addr,
             public_url,
             service,
+            guard,
             store,
             actors,
             settings,
@@ -155,6 +171,7 @@ impl Application {
             local_addr,
             public_url,
             service,
+            guard,
             store,
             actors,
             settings,
@@ -166,11 +183,7 @@ impl Application {
             settings.sweep_interval,
             sweeper_stopped,
         ));
-        let max_body = settings
-            .max_secret_bytes
-            .saturating_mul(2)
-            .saturating_add(64 * 1024);
-        let app = api::routes(service, public_url, max_body);
+        let app = api::routes(service, public_url, guard);
         let served = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(GRACE))
             .await;

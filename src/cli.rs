@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::admin::{AccountCommand, KeyCommand};
 use crate::app::Application;
 use crate::config::{LogFormat, ServeArgs, Settings};
 
@@ -33,6 +34,16 @@ enum Command {
         /// YAML instead of JSON.
         #[arg(long)]
         yaml: bool,
+    },
+    /// Manage accounts (while no server holds the data directory).
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+    /// Manage API keys (while no server holds the data directory).
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
     },
 }
 
@@ -124,6 +135,8 @@ pub async fn run() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Account { command }) => crate::admin::account(command).await,
+        Some(Command::Key { command }) => crate::admin::key(command).await,
         None => serve(cli.serve).await,
     }
 }

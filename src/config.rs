@@ -1,22 +1,24 @@
 //! Settings: command-line flags, `BURNBOX_*` environment variables and an optional TOML file, in
 //! that order of precedence over the defaults. The defaults need none of them.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
 use serde::Deserialize;
 
-use crate::domain::TtlRange;
+use crate::domain::{LockoutPolicy, TtlRange};
+use crate::service::ratelimit::Windows;
+use crate::service::tiers::TierTable;
 use crate::storage::EngineKind;
 
 /// Where burnbox listens unless told otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7143";
 /// Where burnbox keeps its data unless told otherwise.
 pub const DEFAULT_DATA_DIR: &str = "./burnbox-data";
-/// Largest secret text accepted by default: the anonymous tier's 1 MB.
-pub const DEFAULT_MAX_SECRET_BYTES: usize = 1_000_000;
+/// Server-wide ceiling on a secret's size, over every tier: the documented 50 MB.
+pub const DEFAULT_MAX_SECRET_BYTES: usize = 50_000_000;
 
 /// A setting that is missing its value or has a bad one; the message names it.
 #[derive(Debug, thiserror::Error)]
@@ -48,9 +50,23 @@ pub struct ServeArgs {
     /// Secret store backend: embedded or memory [default: embedded]
     #[arg(long, env = "BURNBOX_STORE", value_name = "NAME")]
     pub store: Option<String>,
-    /// Largest secret accepted, in bytes [default: 1000000]
+    /// Largest secret accepted from any tier, in bytes [default: 50000000]
     #[arg(long, env = "BURNBOX_MAX_SECRET_BYTES", value_name = "BYTES")]
     pub max_secret_bytes: Option<usize>,
+    /// Turn request quotas off (benchmarks, or a gateway that limits)
+    #[arg(long, env = "BURNBOX_NO_RATE_LIMITS")]
+    pub no_rate_limits: bool,
+    /// Refuse secrets from callers without an API key
+    #[arg(long, env = "BURNBOX_NO_ANONYMOUS_CREATE")]
+    pub no_anonymous_create: bool,
+    /// A proxy whose X-Forwarded-For is believed (repeat for several)
+    #[arg(
+        long = "trusted-proxy",
+        env = "BURNBOX_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "IP"
+    )]
+    pub trusted_proxies: Vec<String>,
     /// Seconds an idle secret actor stays resident [default: 30]
     #[arg(long, env = "BURNBOX_ACTOR_IDLE_SECS", value_name = "SECS")]
     pub actor_idle_secs: Option<u64>,
@@ -80,6 +96,29 @@ struct FileConfig {
     actor_idle_secs: Option<u64>,
     sweep_interval_ms: Option<u64>,
     log_format: Option<LogFormat>,
+    no_rate_limits: Option<bool>,
+    anonymous_create: Option<bool>,
+    trusted_proxies: Option<Vec<String>>,
+    tiers: Option<TierTable>,
+    rate_windows: Option<FileWindows>,
+    lockout: Option<FileLockout>,
+}
+
+/// `[rate_windows]` of the configuration file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileWindows {
+    short_secs: u64,
+    long_secs: u64,
+}
+
+/// `[lockout]` of the configuration file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLockout {
+    max_failures: u32,
+    window_secs: u64,
+    lock_secs: u64,
 }
 
 /// Everything the server needs, resolved and checked.
@@ -107,6 +146,18 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// `BURNBOX_MASTER_KEY`, base64, when set.
     pub master_key: Option<String>,
+    /// Whether request quotas apply.
+    pub rate_limits: bool,
+    /// Whether callers without an API key may create secrets.
+    pub anonymous_create: bool,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Limits of each tier.
+    pub tiers: TierTable,
+    /// The "hour" and "day" of the quotas.
+    pub rate_windows: Windows,
+    /// When wrong passphrases lock a secret.
+    pub lockout: LockoutPolicy,
 }
 
 impl Settings {
@@ -124,6 +175,12 @@ impl Settings {
             ots_ttl: TtlRange::ONETIME_SECRET_ANONYMOUS,
             log_format: LogFormat::Human,
             master_key: None,
+            rate_limits: true,
+            anonymous_create: true,
+            trusted_proxies: Vec::new(),
+            tiers: TierTable::DOCUMENTED,
+            rate_windows: Windows::DOCUMENTED,
+            lockout: LockoutPolicy::DEFAULT,
         }
     }
 
@@ -169,6 +226,19 @@ impl Settings {
                 "invalid max secret bytes (--max-secret-bytes): must be at least 1".into(),
             ));
         }
+        let proxies_raw = if args.trusted_proxies.is_empty() {
+            file.trusted_proxies.clone().unwrap_or_default()
+        } else {
+            args.trusted_proxies.clone()
+        };
+        let trusted_proxies = proxies_raw
+            .iter()
+            .map(|raw| {
+                raw.trim().parse::<IpAddr>().map_err(|e| {
+                    ConfigError(format!("invalid trusted proxy '{raw}' (--trusted-proxy / BURNBOX_TRUSTED_PROXIES): {e}"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let mut ttl = TtlRange::BURN_THE_SECRET;
         let mut ots_ttl = TtlRange::ONETIME_SECRET_ANONYMOUS;
         if let Some(min) = args.test_min_ttl {
@@ -206,6 +276,21 @@ impl Settings {
             master_key: std::env::var("BURNBOX_MASTER_KEY")
                 .ok()
                 .filter(|k| !k.is_empty()),
+            rate_limits: !(args.no_rate_limits || file.no_rate_limits.unwrap_or(false)),
+            anonymous_create: !args.no_anonymous_create && file.anonymous_create.unwrap_or(true),
+            trusted_proxies,
+            tiers: file.tiers.unwrap_or(TierTable::DOCUMENTED),
+            rate_windows: file.rate_windows.map_or(Windows::DOCUMENTED, |w| Windows {
+                short: Duration::from_secs(w.short_secs.max(1)),
+                long: Duration::from_secs(w.long_secs.max(1)),
+            }),
+            lockout: file
+                .lockout
+                .map_or(LockoutPolicy::DEFAULT, |l| LockoutPolicy {
+                    max_failures: l.max_failures.max(1),
+                    window_ms: l.window_secs.saturating_mul(1000),
+                    lock_ms: l.lock_secs.saturating_mul(1000),
+                }),
         })
     }
 }

@@ -6,6 +6,7 @@
 //! [`app`] wires them; [`cli`] and [`config`] are the binary's front door. See ARCHITECTURE.md.
 
 pub mod actors;
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod cli;

@@ -16,6 +16,12 @@ pub enum SecretError {
     /// The passphrase is missing or wrong; no view was counted.
     #[error("wrong or missing passphrase")]
     WrongPassphrase,
+    /// Too many wrong passphrases: attempts are refused for this many seconds.
+    #[error("passphrase attempts locked")]
+    Locked {
+        /// Seconds until attempts are accepted again.
+        retry_after_secs: u64,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -11,7 +11,7 @@ use super::SecretError;
 use super::secret::SecretMsg;
 use super::supervisor::{Directory, SecretSupervisor, SupervisorArgs, SupervisorMsg, is_active};
 use crate::crypto::Keyring;
-use crate::domain::SecretId;
+use crate::domain::{LockoutPolicy, SecretId};
 use crate::storage::SecretStore;
 
 /// How long a caller waits for an actor's answer. Generous: passphrase checks queue up.
@@ -20,10 +20,12 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 const ATTEMPTS: usize = 5;
 
 /// Tunables of the actor layer.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ActorSettings {
     /// How long an actor stays resident without a request.
     pub idle_timeout: Duration,
+    /// When wrong passphrases lock a secret.
+    pub lockout: LockoutPolicy,
 }
 
 /// The running actor system: a supervisor and the directory of resident actors.
@@ -48,7 +50,7 @@ impl Actors {
             directory: Arc::clone(&directory),
             store,
             keyring,
-            idle_timeout: settings.idle_timeout,
+            settings,
         };
         let (supervisor, _) = Actor::spawn(None, SecretSupervisor, args)
             .await

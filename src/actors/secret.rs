@@ -7,10 +7,12 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::task::JoinHandle;
 use zeroize::Zeroizing;
 
-use super::SecretError;
+use super::{ActorSettings, SecretError};
 use crate::clock;
 use crate::crypto::{CryptoError, Keyring};
-use crate::domain::{Gone, Lifecycle, Operation, Passphrase, SecretId, SecretKey, SecretMeta};
+use crate::domain::{
+    Gone, Lifecycle, LockoutPolicy, Operation, Passphrase, SecretId, SecretKey, SecretMeta,
+};
 use crate::storage::{Outcome, SecretStore};
 
 /// What a successful reveal hands back.
@@ -76,8 +78,8 @@ pub struct SecretArgs {
     pub store: Arc<dyn SecretStore>,
     /// Keys to open the content.
     pub keyring: Arc<Keyring>,
-    /// How long without a message before the actor passivates.
-    pub idle_timeout: Duration,
+    /// Passivation delay and passphrase lockout.
+    pub settings: ActorSettings,
 }
 
 /// State of a resident secret.
@@ -91,6 +93,8 @@ pub struct SecretState {
     keyring: Arc<Keyring>,
     /// Passivation delay.
     idle_timeout: Duration,
+    /// When wrong passphrases lock the secret.
+    lockout: LockoutPolicy,
     /// When the last request arrived.
     last_used: Instant,
     /// The pending timer, aborted when the actor stops so it does not keep the actor alive.
@@ -164,13 +168,14 @@ impl SecretState {
         if let Some(Proof { key, passphrase }) = proof
             && self.meta.has_passphrase
         {
+            self.refuse_while_locked()?;
             let passphrase = passphrase.ok_or(SecretError::WrongPassphrase)?;
             let sealed = self
                 .store
                 .content(self.id)
                 .await?
                 .ok_or(SecretError::NotFound)?;
-            self.open(key, Some(passphrase), sealed).await?;
+            self.unlock(key, Some(passphrase), sealed).await?;
         }
         self.apply(Operation::Burn)
             .await?
@@ -186,8 +191,11 @@ impl SecretState {
         if let Some(gone) = self.meta.gone_at(clock::now()) {
             return Err(SecretError::Gone(gone));
         }
-        if self.meta.has_passphrase && passphrase.is_none() {
-            return Err(SecretError::WrongPassphrase);
+        if self.meta.has_passphrase {
+            self.refuse_while_locked()?;
+            if passphrase.is_none() {
+                return Err(SecretError::WrongPassphrase);
+            }
         }
         let Some(sealed) = self.store.content(self.id).await? else {
             // Another node took the last view or burned it: read what happened.
@@ -200,7 +208,7 @@ impl SecretState {
         };
         // A passphrase sent for a secret that has none is ignored, as the dialects document.
         let passphrase = passphrase.filter(|_| self.meta.has_passphrase);
-        let plaintext = self.open(key, passphrase, sealed).await?;
+        let plaintext = self.unlock(key, passphrase, sealed).await?;
         if reply.is_closed() {
             // The caller gave up: counting a view nobody receives would lose it.
             return Err(SecretError::Unavailable("caller went away".into()));
@@ -210,6 +218,35 @@ impl SecretState {
             .await?
             .map_err(SecretError::Gone)?;
         Ok(Revealed { plaintext, meta })
+    }
+
+    /// Refuses passphrase attempts while the secret is locked.
+    fn refuse_while_locked(&self) -> Result<(), SecretError> {
+        let now = clock::now();
+        match self.meta.locked_at(now) {
+            Some(until) => Err(SecretError::Locked {
+                retry_after_secs: now.millis_until(until).div_ceil(1000),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Opens the content; a wrong passphrase is counted durably (and may lock the secret).
+    async fn unlock(
+        &mut self,
+        key: SecretKey,
+        passphrase: Option<Passphrase>,
+        sealed: Vec<u8>,
+    ) -> Result<Zeroizing<Vec<u8>>, SecretError> {
+        match self.open(key, passphrase, sealed).await {
+            Err(SecretError::WrongPassphrase) if self.meta.has_passphrase => {
+                self.apply(Operation::FailPassphrase(self.lockout))
+                    .await?
+                    .map_err(SecretError::Gone)?;
+                Err(SecretError::WrongPassphrase)
+            }
+            other => other,
+        }
     }
 
     async fn open(
@@ -270,7 +307,8 @@ impl Actor for SecretActor {
             meta: args.meta,
             store: args.store,
             keyring: args.keyring,
-            idle_timeout: args.idle_timeout,
+            idle_timeout: args.settings.idle_timeout,
+            lockout: args.settings.lockout,
             last_used: Instant::now(),
             timer: None,
             generation: 0,

@@ -2,15 +2,14 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use dashmap::DashMap;
 use ractor::{
     Actor, ActorId, ActorProcessingErr, ActorRef, ActorStatus, RpcReplyPort, SupervisionEvent,
 };
 
-use super::SecretError;
 use super::secret::{SecretActor, SecretArgs, SecretMsg};
+use super::{ActorSettings, SecretError};
 use crate::crypto::Keyring;
 use crate::domain::SecretId;
 use crate::storage::SecretStore;
@@ -49,8 +48,8 @@ pub struct SupervisorArgs {
     pub store: Arc<dyn SecretStore>,
     /// Keys handed to every actor.
     pub keyring: Arc<Keyring>,
-    /// Passivation delay handed to every actor.
-    pub idle_timeout: Duration,
+    /// Settings handed to every actor.
+    pub settings: ActorSettings,
 }
 
 /// The supervisor's state.
@@ -138,7 +137,7 @@ async fn activate(
         meta,
         store: Arc::clone(&state.args.store),
         keyring: Arc::clone(&state.args.keyring),
-        idle_timeout: state.args.idle_timeout,
+        settings: state.args.settings,
     };
     let (actor, _) = Actor::spawn_linked(None, SecretActor, args, myself.get_cell())
         .await

@@ -11,7 +11,9 @@ use async_trait::async_trait;
 use super::{ActorSettings, Actors, SecretError, SecretMsg};
 use crate::clock;
 use crate::crypto::{Keyring, MasterKey, new_receipt_key, new_secret_key};
-use crate::domain::{Operation, ReceiptId, SecretId, SecretKey, SecretMeta, Timestamp, ViewLimit};
+use crate::domain::{
+    Account, Email, Operation, ReceiptId, SecretId, SecretKey, SecretMeta, Timestamp, ViewLimit,
+};
 use crate::storage::{MemoryStore, Outcome, SecretStore, StoreError};
 
 /// A memory store that panics once on the next `content` read, to make an actor fail mid-request.
@@ -60,6 +62,35 @@ impl SecretStore for PanicOnce {
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }
+
+    async fn put_account(&self, account: Account) -> Result<(), StoreError> {
+        self.inner.put_account(account).await
+    }
+
+    async fn account(&self, email: &Email) -> Result<Option<Account>, StoreError> {
+        self.inner.account(email).await
+    }
+
+    async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        self.inner.accounts().await
+    }
+
+    async fn put_token(&self, token_hash: [u8; 32], email: Email) -> Result<(), StoreError> {
+        self.inner.put_token(token_hash, email).await
+    }
+
+    async fn token_owner(&self, token_hash: [u8; 32]) -> Result<Option<Email>, StoreError> {
+        self.inner.token_owner(token_hash).await
+    }
+
+    async fn owned_since(
+        &self,
+        owner: &Email,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<SecretId>, StoreError> {
+        self.inner.owned_since(owner, since, limit).await
+    }
 }
 
 struct Fixture {
@@ -73,7 +104,10 @@ async fn fixture(store: Arc<dyn SecretStore>, idle: Duration) -> Fixture {
     let actors = Actors::start(
         Arc::clone(&store),
         Arc::clone(&keyring),
-        ActorSettings { idle_timeout: idle },
+        ActorSettings {
+            idle_timeout: idle,
+            lockout: crate::domain::LockoutPolicy::DEFAULT,
+        },
     )
     .await
     .expect("actors start");

@@ -8,18 +8,23 @@ use poem::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 use tokio::io::AsyncReadExt;
 
+use super::dialect::Dialect;
 use super::native::NativeError;
 use super::ots::OtsError;
+use crate::service::{Caller, Limits};
+
+/// Room for JSON escaping and the other fields around a secret of the largest allowed size.
+const OVERHEAD_BYTES: usize = 64 * 1024;
 
 /// The middleware; see the module docs.
 pub struct BodyLimit {
-    max_bytes: usize,
+    limits: Limits,
 }
 
 impl BodyLimit {
-    /// Refuses bodies over `max_bytes`.
-    pub fn new(max_bytes: usize) -> Self {
-        Self { max_bytes }
+    /// Refuses bodies over twice the caller's largest secret (JSON escaping) plus some room.
+    pub fn new(limits: Limits) -> Self {
+        Self { limits }
     }
 }
 
@@ -29,7 +34,7 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
     fn transform(&self, ep: E) -> Self::Output {
         BodyLimitEndpoint {
             inner: ep,
-            max_bytes: self.max_bytes,
+            limits: self.limits,
         }
     }
 }
@@ -37,12 +42,11 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
 /// The endpoint [`BodyLimit`] wraps.
 pub struct BodyLimitEndpoint<E> {
     inner: E,
-    max_bytes: usize,
+    limits: Limits,
 }
 
-/// The Onetime Secret dialect's paths; everything else speaks Burn the Secret.
 fn is_ots(req: &Request) -> bool {
-    req.original_uri().path().starts_with("/api/v1/")
+    Dialect::of(req) == Dialect::Ots
 }
 
 fn too_large(req: &Request, max_bytes: usize) -> Response {
@@ -57,16 +61,22 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> Result<Response> {
+        let max_bytes = match req.extensions().get::<Caller>() {
+            Some(caller) => self.limits.max_secret_bytes_for(caller),
+            None => self.limits.max_secret_bytes,
+        }
+        .saturating_mul(2)
+        .saturating_add(OVERHEAD_BYTES);
         let declared = req
             .headers()
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|len| len > self.max_bytes as u64) {
-            return Ok(too_large(&req, self.max_bytes));
+        if declared.is_some_and(|len| len > max_bytes as u64) {
+            return Ok(too_large(&req, max_bytes));
         }
         let mut body = Vec::new();
-        let cap = self.max_bytes as u64 + 1;
+        let cap = max_bytes as u64 + 1;
         if let Err(err) = req
             .take_body()
             .into_async_read()
@@ -81,8 +91,8 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
                 NativeError::unreadable_body(&err).into_response()
             });
         }
-        if body.len() > self.max_bytes {
-            return Ok(too_large(&req, self.max_bytes));
+        if body.len() > max_bytes {
+            return Ok(too_large(&req, max_bytes));
         }
         if body.is_empty() && !req.headers().contains_key(CONTENT_TYPE) {
             // An empty body is an empty form (Onetime Secret) or JSON document (Burn the Secret):

@@ -1,5 +1,39 @@
-//! What every API dialect's error type provides, and the macro that turns it into any operation's
-//! response enum, so each dialect maps errors to HTTP in one place.
+//! The dialects, what every dialect's error type provides, and the macro that turns it into any
+//! operation's response enum, so each dialect maps errors to HTTP in one place.
+
+use poem::{IntoResponse, Request, Response};
+
+use super::native::NativeError;
+use super::ots::OtsError;
+use crate::service::ServiceError;
+
+/// Which API a request speaks, by its path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// Burn the Secret (`/api/secrets`).
+    Native,
+    /// Onetime Secret v1 (`/api/v1`).
+    Ots,
+}
+
+impl Dialect {
+    /// The dialect of `req`.
+    pub fn of(req: &Request) -> Self {
+        if req.original_uri().path().starts_with("/api/v1/") {
+            Self::Ots
+        } else {
+            Self::Native
+        }
+    }
+
+    /// `err` as this dialect answers it.
+    pub fn respond(self, err: ServiceError) -> Response {
+        match self {
+            Self::Native => NativeError::from(err).into_response(),
+            Self::Ots => OtsError::from(err).into_response(),
+        }
+    }
+}
 
 /// An error of one dialect: a status and that dialect's documented body.
 pub trait DialectError: Sized {
@@ -13,17 +47,24 @@ pub trait DialectError: Sized {
     fn internal() -> Self;
     /// The dialect's answer to a request the framework could not parse.
     fn from_request_error(err: &poem::Error) -> Self;
+    /// Seconds the client should wait (for a 429).
+    fn retry_after(&self) -> Option<u64>;
 }
 
 /// Implements `From<$error>` for an operation's response enum, mapping each status it declares to
-/// its variant (anything else is answered as its `InternalError` variant), and defines the function
-/// poem-openapi calls when it cannot parse the request (`#[oai(bad_request_handler = ...)]`).
+/// its variant, 429 to its `TooManyRequests` variant (with `Retry-After`), and anything else to its
+/// `InternalError` variant; and defines the function poem-openapi calls when it cannot parse the
+/// request (`#[oai(bad_request_handler = ...)]`).
 macro_rules! error_variants {
     ($response:ident, $error:ty, $bad_request:ident, { $($status:literal => $variant:ident),* $(,)? }) => {
         impl From<$error> for $response {
             fn from(err: $error) -> Self {
                 use $crate::api::dialect::DialectError as _;
                 match err.status_u16() {
+                    429 => {
+                        let retry_after = err.retry_after().unwrap_or(1);
+                        Self::TooManyRequests(poem_openapi::payload::Json(err.into_body()), retry_after)
+                    }
                     $($status => Self::$variant(poem_openapi::payload::Json(err.into_body())),)*
                     _ => Self::InternalError(poem_openapi::payload::Json(
                         <$error as $crate::api::dialect::DialectError>::internal().into_body(),

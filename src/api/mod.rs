@@ -3,8 +3,10 @@
 //! Only this layer knows HTTP status codes, headers and wire field names. Each dialect maps the
 //! service's errors to its own documented error shape in one place.
 
+pub mod auth;
 pub mod body_limit;
 pub mod dialect;
+pub mod guard;
 pub mod native;
 pub mod ots;
 pub mod request_id;
@@ -13,7 +15,7 @@ mod timefmt;
 
 use poem::middleware::AddData;
 use poem::{Endpoint, EndpointExt, Route, get, handler, web::Json};
-use poem_openapi::OpenApiService;
+use poem_openapi::{ExtraHeader, OpenApiService};
 
 use crate::service::SecretService;
 
@@ -34,6 +36,19 @@ pub fn openapi() -> OpenApiService<(native::NativeApi, ots::OtsApi), ()> {
          and the Onetime Secret API v1 (`/api/v1`) over one engine: a secret created through \
          either is readable through both.",
     )
+    .extra_response_header::<String, _>(
+        ExtraHeader::new("X-Request-Id").description("The request id, also in error bodies."),
+    )
+    .extra_response_header::<Option<u32>, _>(
+        ExtraHeader::new("X-RateLimit-Limit").description("The caller's binding request quota."),
+    )
+    .extra_response_header::<Option<u32>, _>(
+        ExtraHeader::new("X-RateLimit-Remaining").description("Requests left in that window."),
+    )
+    .extra_response_header::<Option<u64>, _>(
+        ExtraHeader::new("X-RateLimit-Reset")
+            .description("Unix time when that window frees a request."),
+    )
 }
 
 /// The OpenAPI document as JSON, exactly as `/openapi.json` serves it.
@@ -52,13 +67,17 @@ fn healthz() -> Json<serde_json::Value> {
 }
 
 /// Everything burnbox serves over HTTP.
-pub fn routes(service: SecretService, public_url: String, max_body_bytes: usize) -> impl Endpoint {
+pub fn routes(service: SecretService, public_url: String, guard: guard::Guard) -> impl Endpoint {
+    let limits = service.limits();
     let api = openapi();
     let docs = api.swagger_ui();
     let spec_json = api.spec_endpoint();
     let spec_yaml = api.spec_endpoint_yaml();
     Route::new()
-        .nest("/", api.with(body_limit::BodyLimit::new(max_body_bytes)))
+        .nest(
+            "/",
+            api.with(body_limit::BodyLimit::new(limits)).with(guard),
+        )
         .nest("/docs", docs)
         .at("/openapi.json", spec_json)
         .at("/openapi.yaml", spec_yaml)

@@ -13,7 +13,7 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::{CryptoError, MasterKey, envelope, random_bytes};
-use crate::domain::{Passphrase, ReceiptId, ReceiptKey, SecretId, SecretKey};
+use crate::domain::{ApiToken, Passphrase, ReceiptId, ReceiptKey, SecretId, SecretKey};
 
 const SALT_LEN: usize = 16;
 const CONTENT_VERSION: u8 = 1;
@@ -147,6 +147,52 @@ impl Keyring {
         let (salt, envelope_bytes) = sealed[1..].split_at(SALT_LEN);
         let content_key = self.content_key(salt, key, passphrase)?;
         envelope::open(&content_key, id.as_bytes(), envelope_bytes)
+    }
+
+    /// The keyed hash an API token is stored and looked up by.
+    pub fn token_hash(&self, token: &ApiToken) -> [u8; 32] {
+        self.keyed_hash(b"token\0", token.expose())
+    }
+
+    fn token_key_bytes(&self, token: &ApiToken) -> Zeroizing<[u8; 32]> {
+        derive(
+            self.receipt_root.as_slice(),
+            None,
+            &[b"owner\0", token.expose().as_bytes()],
+        )
+    }
+
+    /// Seals a receipt key for the owner's receipt list, under a key derived from the API token
+    /// that created the secret: without that token the store cannot give the key back.
+    ///
+    /// # Errors
+    /// [`CryptoError::Rng`].
+    pub fn seal_for_token(
+        &self,
+        token: &ApiToken,
+        id: &SecretId,
+        receipt: &ReceiptKey,
+    ) -> Result<Vec<u8>, CryptoError> {
+        envelope::seal(
+            &self.token_key_bytes(token),
+            id.as_bytes(),
+            receipt.expose().as_bytes(),
+        )
+    }
+
+    /// Reads back a receipt key sealed by [`Self::seal_for_token`] with the same token.
+    ///
+    /// # Errors
+    /// [`CryptoError::Authentication`] for another token's seal.
+    pub fn open_for_token(
+        &self,
+        token: &ApiToken,
+        id: &SecretId,
+        sealed: &[u8],
+    ) -> Result<ReceiptKey, CryptoError> {
+        let bytes = envelope::open(&self.token_key_bytes(token), id.as_bytes(), sealed)?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| CryptoError::Malformed)?;
+        ReceiptKey::parse(text).map_err(|_| CryptoError::Malformed)
     }
 
     fn receipt_key_bytes(&self, receipt: &ReceiptKey) -> Zeroizing<[u8; 32]> {

@@ -15,4 +15,4 @@ mod random;
 pub use error::CryptoError;
 pub use keyring::Keyring;
 pub use master_key::MasterKey;
-pub use random::{new_receipt_key, new_secret_key, random_bytes};
+pub use random::{new_api_token, new_receipt_key, new_secret_key, random_bytes};

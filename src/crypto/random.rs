@@ -1,7 +1,7 @@
 //! Randomness, always from the OS RNG.
 
 use super::CryptoError;
-use crate::domain::{ReceiptKey, SecretKey};
+use crate::domain::{ApiToken, ReceiptKey, SecretKey};
 
 /// `N` bytes from the OS RNG.
 ///
@@ -27,4 +27,12 @@ pub fn new_secret_key() -> Result<SecretKey, CryptoError> {
 /// [`CryptoError::Rng`] when the OS cannot provide randomness.
 pub fn new_receipt_key() -> Result<ReceiptKey, CryptoError> {
     Ok(ReceiptKey::from_random_bytes(random_bytes()?))
+}
+
+/// A fresh API token (`ks_live_` and 32 random base-36 characters).
+///
+/// # Errors
+/// [`CryptoError::Rng`] when the OS cannot provide randomness.
+pub fn new_api_token() -> Result<ApiToken, CryptoError> {
+    Ok(ApiToken::from_random_bytes(random_bytes()?))
 }

@@ -42,6 +42,12 @@ pub enum DomainError {
         /// Longest length.
         max: usize,
     },
+    /// An account address that is not an e-mail address.
+    #[error("not a valid e-mail address")]
+    InvalidEmail,
+    /// Something that is not an API token.
+    #[error("not an API token")]
+    InvalidToken,
     /// A passphrase that is empty or too long.
     #[error("passphrase must be 1 to {max} bytes")]
     InvalidPassphrase {

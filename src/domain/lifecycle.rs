@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ReceiptId, Timestamp, Ttl, ViewLimit};
+use super::{Email, ReceiptId, Timestamp, Ttl, ViewLimit};
 
 /// Where a secret is in its life, as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,10 +45,46 @@ pub enum Operation {
     Sweep,
     /// The sender read the receipt (the Onetime Secret `viewed` state).
     ViewReceipt,
+    /// A wrong passphrase was given: count it, and lock the secret when there were too many.
+    FailPassphrase(LockoutPolicy),
+}
+
+/// How many wrong passphrases lock a secret, and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutPolicy {
+    /// Wrong passphrases within `window_ms` that lock the secret.
+    pub max_failures: u32,
+    /// How far back failures count, in milliseconds.
+    pub window_ms: u64,
+    /// How long the lock lasts, in milliseconds.
+    pub lock_ms: u64,
+}
+
+impl LockoutPolicy {
+    /// 5 wrong passphrases within 10 minutes lock the secret for 30 minutes.
+    pub const DEFAULT: LockoutPolicy = LockoutPolicy {
+        max_failures: 5,
+        window_ms: 600_000,
+        lock_ms: 1_800_000,
+    };
+}
+
+/// Who created a secret, when an account did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ownership {
+    /// The account.
+    pub email: Email,
+    /// The receipt key, sealed under a key derived from the API token that created the secret,
+    /// so the owner's receipt list can show it to that token's holder and to no one else.
+    pub sealed_receipt_key: Vec<u8>,
 }
 
 /// What applying an [`Operation`] does to the stored record.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "short-lived values; boxing would allocate on every state change"
+)]
 pub enum Step {
     /// Store this new metadata; when it is final, delete the content in the same write.
     Update(SecretMeta),
@@ -96,6 +132,12 @@ pub struct SecretMeta {
     pub receipt_viewed: bool,
     /// Recipients named at creation, already obscured (`a***@example.com`).
     pub recipients: Vec<String>,
+    /// The account that created it, if one did.
+    pub owner: Option<Ownership>,
+    /// Recent wrong passphrases (within the lockout window).
+    pub passphrase_failures: Vec<Timestamp>,
+    /// Passphrase attempts are refused until then.
+    pub locked_until: Option<Timestamp>,
 }
 
 impl SecretMeta {
@@ -132,6 +174,11 @@ impl SecretMeta {
         }
     }
 
+    /// Until when passphrase attempts are refused, if they are at `now`.
+    pub fn locked_at(&self, now: Timestamp) -> Option<Timestamp> {
+        self.locked_until.filter(|until| *until > now)
+    }
+
     /// Orders versions of one record: every change takes a view or makes the state final, so a
     /// larger revision is a newer record.
     pub fn revision(&self) -> (bool, u32, bool, Timestamp) {
@@ -161,7 +208,9 @@ impl SecretMeta {
                 (Operation::Sweep, Lifecycle::Live) => {
                     Step::Update(self.with(Lifecycle::Expired, now))
                 }
-                (Operation::Sweep | Operation::ViewReceipt, _) => Step::Unchanged,
+                (Operation::Sweep | Operation::ViewReceipt | Operation::FailPassphrase(_), _) => {
+                    Step::Unchanged
+                }
                 _ => Step::Refuse(gone),
             };
         }
@@ -173,6 +222,19 @@ impl SecretMeta {
                 updated_at: now,
                 ..self.clone()
             }),
+            Operation::FailPassphrase(policy) => {
+                let mut next = self.clone();
+                let since =
+                    Timestamp::from_millis(now.as_millis().saturating_sub(policy.window_ms));
+                next.passphrase_failures.retain(|at| *at > since);
+                next.passphrase_failures.push(now);
+                if next.passphrase_failures.len() >= policy.max_failures as usize {
+                    next.locked_until = Some(now.plus_millis(policy.lock_ms));
+                    next.passphrase_failures.clear();
+                }
+                next.updated_at = now;
+                Step::Update(next)
+            }
             Operation::Burn => Step::Update(self.with(Lifecycle::Burned, now)),
             Operation::TakeView => {
                 let mut next = self.clone();
@@ -219,6 +281,9 @@ impl SecretMeta {
             sealed_secret_key: vec![],
             receipt_viewed: false,
             recipients: vec![],
+            owner: None,
+            passphrase_failures: vec![],
+            locked_until: None,
         }
     }
 }
@@ -311,6 +376,38 @@ mod tests {
         assert_eq!(viewed.apply(Operation::ViewReceipt, now), Step::Unchanged);
         let burned = update(m.apply(Operation::Burn, now));
         assert_eq!(burned.apply(Operation::ViewReceipt, now), Step::Unchanged);
+    }
+
+    #[test]
+    fn five_wrong_passphrases_lock_for_half_an_hour() {
+        let policy = LockoutPolicy::DEFAULT;
+        let mut m = meta(ViewLimit::Limited(1));
+        let t0 = Timestamp::from_millis(1_000_000);
+        for n in 0..4 {
+            m = update(m.apply(Operation::FailPassphrase(policy), t0.plus_secs(n)));
+            assert_eq!(m.locked_at(t0.plus_secs(n)), None);
+        }
+        m = update(m.apply(Operation::FailPassphrase(policy), t0.plus_secs(5)));
+        assert_eq!(m.locked_at(t0.plus_secs(5)), Some(t0.plus_secs(1805)));
+        assert_eq!(m.locked_at(t0.plus_secs(1805)), None, "the lock ends");
+        assert_eq!(m.view_count, 0, "failures cost no view");
+    }
+
+    #[test]
+    fn old_failures_do_not_count() {
+        let policy = LockoutPolicy::DEFAULT;
+        let mut m = meta(ViewLimit::Limited(1));
+        let t0 = Timestamp::from_millis(1_000_000);
+        for n in 0..4 {
+            m = update(m.apply(Operation::FailPassphrase(policy), t0.plus_secs(n)));
+        }
+        m = update(m.apply(Operation::FailPassphrase(policy), t0.plus_secs(700)));
+        assert_eq!(
+            m.locked_at(t0.plus_secs(700)),
+            None,
+            "a fifth failure 10 minutes later does not lock"
+        );
+        assert_eq!(m.passphrase_failures.len(), 1);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //!
 //! This module does no I/O and reads no clock: time comes in as a [`Timestamp`] argument.
 
+mod account;
 mod error;
 mod ids;
 mod keys;
@@ -14,10 +15,11 @@ pub mod recipient;
 mod text;
 mod timestamp;
 
+pub use account::{Account, ApiToken, Email, TOKEN_PREFIX, Tier};
 pub use error::DomainError;
 pub use ids::{ReceiptId, SecretId};
 pub use keys::{AnyKey, KEY_ALPHABET, ReceiptKey, SecretKey};
-pub use lifecycle::{Gone, Lifecycle, Operation, SecretMeta, Step};
+pub use lifecycle::{Gone, Lifecycle, LockoutPolicy, Operation, Ownership, SecretMeta, Step};
 pub use limits::{Ttl, TtlRange, ViewLimit};
 pub use passphrase::Passphrase;
 pub use text::SecretText;

@@ -20,6 +20,27 @@ pub enum ServiceError {
     /// Wrong or missing passphrase; no view was counted.
     #[error("wrong or missing passphrase")]
     WrongPassphrase,
+    /// Credentials were sent and are not valid (unknown, wrong or revoked).
+    #[error("invalid credentials")]
+    Unauthorized,
+    /// This needs an account (anonymous creation is off, or a receipt list was asked for).
+    #[error("authentication required")]
+    AuthenticationRequired,
+    /// The caller's account may not do this to this secret.
+    #[error("forbidden")]
+    Forbidden,
+    /// Over the request quota; retry after this many seconds.
+    #[error("rate limit exceeded")]
+    RateLimited {
+        /// Seconds until a request is allowed again.
+        retry_after_secs: u64,
+    },
+    /// Too many wrong passphrases: attempts are refused for this many seconds (no view is used).
+    #[error("too many wrong passphrases")]
+    Locked {
+        /// Seconds until attempts are accepted again.
+        retry_after_secs: u64,
+    },
     /// Something failed on our side; the message is for logs, not for clients.
     #[error("internal: {0}")]
     Internal(String),
@@ -31,6 +52,7 @@ impl From<SecretError> for ServiceError {
             SecretError::NotFound => Self::NotFound,
             SecretError::Gone(gone) => Self::Gone(gone),
             SecretError::WrongPassphrase => Self::WrongPassphrase,
+            SecretError::Locked { retry_after_secs } => Self::Locked { retry_after_secs },
             other => Self::Internal(other.to_string()),
         }
     }

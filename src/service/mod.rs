@@ -2,8 +2,13 @@
 //! dialect asked. The API layers translate HTTP to these calls and back; this layer knows nothing
 //! of HTTP.
 
+pub mod accounts;
+mod caller;
 mod error;
+pub mod ratelimit;
 mod secrets;
+pub mod tiers;
 
+pub use caller::Caller;
 pub use error::ServiceError;
 pub use secrets::{Created, KeyKind, Limits, NewSecret, Receipt, SecretService, Status};

@@ -2,25 +2,84 @@
 
 use std::sync::Arc;
 
+use super::Caller;
 use super::ServiceError;
+use super::tiers::TierTable;
 use crate::actors::{Actors, Proof, SecretMsg};
 use crate::clock;
 use crate::crypto::{self, Keyring};
 use crate::domain::{
-    AnyKey, Gone, Lifecycle, Passphrase, ReceiptKey, SecretId, SecretKey, SecretMeta, SecretText,
-    Ttl, TtlRange, ViewLimit,
+    AnyKey, DomainError, Gone, Lifecycle, Ownership, Passphrase, ReceiptKey, SecretId, SecretKey,
+    SecretMeta, SecretText, Timestamp, Ttl, TtlRange, ViewLimit,
 };
 use crate::storage::SecretStore;
 
 /// Limits that apply to new secrets.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// TTLs accepted by the Burn the Secret dialect (refused outside).
+    /// TTLs accepted by the Burn the Secret dialect (refused outside), before the tier's cap.
     pub ttl: TtlRange,
-    /// TTLs of the Onetime Secret dialect (clamped into it).
+    /// TTLs of the Onetime Secret dialect for anonymous callers (clamped into it).
     pub ots_ttl: TtlRange,
-    /// Largest secret text, in bytes.
+    /// Server-wide ceiling on a secret's size, in bytes, over every tier.
     pub max_secret_bytes: usize,
+    /// The limits of each tier.
+    pub tiers: TierTable,
+    /// Whether callers without an API key may create secrets.
+    pub anonymous_create: bool,
+}
+
+/// Onetime Secret's longest TTL for callers with an account: 30 days.
+const OTS_ACCOUNT_MAX_TTL: u64 = 30 * 86_400;
+/// How far back an account's receipt list reaches: 30 days.
+const RECENT_WINDOW_SECS: u64 = 30 * 86_400;
+/// Most receipts a list returns.
+const RECENT_LIMIT: usize = 1000;
+
+impl Limits {
+    /// The Burn the Secret TTL range of `caller`'s tier.
+    pub fn ttl_for(&self, caller: &Caller) -> TtlRange {
+        let max = self
+            .ttl
+            .max
+            .min(self.tiers.of(caller.tier()).max_ttl_secs)
+            .max(self.ttl.min);
+        TtlRange {
+            max,
+            default: self.ttl.default.min(max),
+            ..self.ttl
+        }
+    }
+
+    /// The Onetime Secret TTL range of `caller`: 7 days anonymous, 30 days with an account.
+    pub fn ots_ttl_for(&self, caller: &Caller) -> TtlRange {
+        match caller {
+            Caller::Anonymous { .. } => self.ots_ttl,
+            Caller::Account { .. } => TtlRange {
+                max: self.ots_ttl.max.max(OTS_ACCOUNT_MAX_TTL),
+                ..self.ots_ttl
+            },
+        }
+    }
+
+    /// The largest secret `caller` may store, in bytes.
+    pub fn max_secret_bytes_for(&self, caller: &Caller) -> usize {
+        self.max_secret_bytes
+            .min(self.tiers.of(caller.tier()).max_secret_bytes)
+    }
+
+    /// Checks a view limit against `caller`'s tier (unlimited views need the full 999).
+    ///
+    /// # Errors
+    /// [`DomainError::InvalidViewLimit`] naming the tier's maximum.
+    pub fn check_views(&self, caller: &Caller, views: ViewLimit) -> Result<ViewLimit, DomainError> {
+        let max = self.tiers.of(caller.tier()).max_views.min(ViewLimit::MAX);
+        match views {
+            ViewLimit::Limited(n) if n <= max => Ok(views),
+            ViewLimit::Unlimited if max >= ViewLimit::MAX => Ok(views),
+            _ => Err(DomainError::InvalidViewLimit { max }),
+        }
+    }
 }
 
 /// A validated request to create a secret.
@@ -119,11 +178,15 @@ impl SecretService {
         &self.store
     }
 
-    /// Encrypts and stores a new secret durably; the keys exist only in the answer.
+    /// Encrypts and stores a new secret for `caller`, durably; the keys exist only in the answer.
     ///
     /// # Errors
-    /// [`ServiceError::Internal`] when randomness, encryption or the store fails.
-    pub async fn create(&self, new: NewSecret) -> Result<Created, ServiceError> {
+    /// [`ServiceError::AuthenticationRequired`] for an anonymous caller when anonymous creation
+    /// is off; [`ServiceError::Internal`] when randomness, encryption or the store fails.
+    pub async fn create(&self, new: NewSecret, caller: &Caller) -> Result<Created, ServiceError> {
+        if caller.email().is_none() && !self.limits.anonymous_create {
+            return Err(ServiceError::AuthenticationRequired);
+        }
         let secret_key = crypto::new_secret_key()?;
         let receipt_key = crypto::new_receipt_key()?;
         let id = self.keyring.secret_id(&secret_key);
@@ -168,6 +231,15 @@ impl SecretService {
             sealed_secret_key: self.keyring.seal_secret_key(&receipt_key, &secret_key)?,
             receipt_viewed: false,
             recipients,
+            owner: match caller {
+                Caller::Account { email, token, .. } => Some(Ownership {
+                    email: email.clone(),
+                    sealed_receipt_key: self.keyring.seal_for_token(token, &id, &receipt_key)?,
+                }),
+                Caller::Anonymous { .. } => None,
+            },
+            passphrase_failures: Vec::new(),
+            locked_until: None,
         };
         self.store.insert(id, meta.clone(), content).await?;
         Ok(Created {
@@ -242,14 +314,13 @@ impl SecretService {
     /// # Errors
     /// [`ServiceError::NotFound`] for an unknown key or a secret key without that permission;
     /// [`ServiceError::Gone`] when it was already received, burned or expired.
-    pub async fn burn(&self, key: &AnyKey) -> Result<SecretMeta, ServiceError> {
+    pub async fn burn(&self, key: &AnyKey, caller: &Caller) -> Result<SecretMeta, ServiceError> {
         let (kind, id) = self.resolve(key).await?;
-        if kind == KeyKind::Secret {
-            let meta = self.actors.ask(id, SecretMsg::Status).await?;
-            if !meta.allow_deletion {
-                return Err(ServiceError::NotFound);
-            }
+        let meta = self.actors.ask(id, SecretMsg::Status).await?;
+        if kind == KeyKind::Secret && !meta.allow_deletion {
+            return Err(ServiceError::NotFound);
         }
+        refuse_other_accounts(&meta, caller)?;
         self.actors
             .ask(id, |reply| SecretMsg::Burn { proof: None, reply })
             .await
@@ -289,9 +360,11 @@ impl SecretService {
         &self,
         key: &ReceiptKey,
         passphrase: Option<Passphrase>,
+        caller: &Caller,
     ) -> Result<(SecretMeta, SecretKey), ServiceError> {
         let id = self.receipt_target(key).await?;
         let meta = self.actors.ask(id, SecretMsg::Status).await?;
+        refuse_other_accounts(&meta, caller)?;
         let secret_key = self.keyring.open_secret_key(key, &meta.sealed_secret_key)?;
         let meta = self
             .actors
@@ -306,8 +379,51 @@ impl SecretService {
         Ok((meta, secret_key))
     }
 
+    /// The receipts `caller`'s account created in the last 30 days with the token it presents,
+    /// newest first, each with its receipt key. Never counts a view or marks a receipt read.
+    ///
+    /// # Errors
+    /// [`ServiceError::AuthenticationRequired`] for an anonymous caller.
+    pub async fn recent(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<(ReceiptKey, SecretMeta)>, ServiceError> {
+        let Caller::Account { email, token, .. } = caller else {
+            return Err(ServiceError::AuthenticationRequired);
+        };
+        let since = Timestamp::from_millis(
+            clock::now()
+                .as_millis()
+                .saturating_sub(RECENT_WINDOW_SECS * 1000),
+        );
+        let mut receipts = Vec::new();
+        for id in self.store.owned_since(email, since, RECENT_LIMIT).await? {
+            let Some(meta) = self.store.load(id).await? else {
+                continue;
+            };
+            // Receipts made with another token of the account cannot be opened with this one.
+            let Some(receipt_key) = meta.owner.as_ref().and_then(|owner| {
+                self.keyring
+                    .open_for_token(token, &id, &owner.sealed_receipt_key)
+                    .ok()
+            }) else {
+                continue;
+            };
+            receipts.push((receipt_key, meta));
+        }
+        Ok(receipts)
+    }
+
     /// Why a record can no longer be read at this moment, if it cannot.
     pub fn gone_now(meta: &SecretMeta) -> Option<Gone> {
         meta.gone_at(clock::now())
+    }
+}
+
+/// A secret owned by one account may not be burned with another account's credentials.
+fn refuse_other_accounts(meta: &SecretMeta, caller: &Caller) -> Result<(), ServiceError> {
+    match (&meta.owner, caller.email()) {
+        (Some(owner), Some(email)) if owner.email != *email => Err(ServiceError::Forbidden),
+        _ => Ok(()),
     }
 }

@@ -14,7 +14,7 @@ use moka::ops::compute::Op;
 
 use super::{Outcome, SecretStore, StoreError};
 use crate::clock;
-use crate::domain::{Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
+use crate::domain::{Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
 
 /// Upper bound on how long an entry stays cached, whatever happens.
 const ENTRY_TTL: Duration = Duration::from_secs(300);
@@ -140,5 +140,34 @@ impl SecretStore for CachedStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
+    }
+
+    async fn put_account(&self, account: Account) -> Result<(), StoreError> {
+        self.inner.put_account(account).await
+    }
+
+    async fn account(&self, email: &Email) -> Result<Option<Account>, StoreError> {
+        self.inner.account(email).await
+    }
+
+    async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        self.inner.accounts().await
+    }
+
+    async fn put_token(&self, token_hash: [u8; 32], email: Email) -> Result<(), StoreError> {
+        self.inner.put_token(token_hash, email).await
+    }
+
+    async fn token_owner(&self, token_hash: [u8; 32]) -> Result<Option<Email>, StoreError> {
+        self.inner.token_owner(token_hash).await
+    }
+
+    async fn owned_since(
+        &self,
+        owner: &Email,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<SecretId>, StoreError> {
+        self.inner.owned_since(owner, since, limit).await
     }
 }

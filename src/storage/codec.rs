@@ -1,27 +1,10 @@
 //! Byte layouts of stored values and index keys, shared by the backends.
 
 use super::StoreError;
-use crate::domain::{SecretId, SecretMeta, Timestamp};
+use crate::domain::{Email, SecretId, Timestamp};
 
-/// Version byte in front of every encoded [`SecretMeta`].
+/// Version byte in front of every encoded record.
 const META_VERSION: u8 = 1;
-
-/// Encodes metadata as `version ‖ postcard`.
-pub fn encode_meta(meta: &SecretMeta) -> Result<Vec<u8>, StoreError> {
-    let mut out = vec![META_VERSION];
-    postcard::to_io(meta, &mut out).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    Ok(out)
-}
-
-/// Decodes what [`encode_meta`] wrote.
-pub fn decode_meta(bytes: &[u8]) -> Result<SecretMeta, StoreError> {
-    match bytes.split_first() {
-        Some((&META_VERSION, rest)) => {
-            postcard::from_bytes(rest).map_err(|e| StoreError::Corrupt(e.to_string()))
-        }
-        _ => Err(StoreError::Corrupt("unknown metadata version".into())),
-    }
-}
 
 /// Length of an expiry-index key.
 pub const DEADLINE_KEY_LEN: usize = 40;
@@ -39,4 +22,45 @@ pub fn id_of_deadline_key(key: &[u8]) -> Result<SecretId, StoreError> {
     key.get(8..)
         .and_then(SecretId::from_slice)
         .ok_or_else(|| StoreError::Corrupt("expiry index key".into()))
+}
+
+/// Owner-index key: the address, a zero byte, big-endian creation time, then the id, so a range
+/// scan lists one owner's secrets oldest first.
+pub fn owned_key(owner: &Email, created: Timestamp, id: &SecretId) -> Vec<u8> {
+    let mut key = owned_prefix(owner);
+    key.extend_from_slice(&created.as_millis().to_be_bytes());
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+/// The part of an owner-index key shared by all of one owner's entries.
+pub fn owned_prefix(owner: &Email) -> Vec<u8> {
+    let mut key = owner.as_str().as_bytes().to_vec();
+    key.push(0);
+    key
+}
+
+/// The id at the end of an owner-index key.
+pub fn id_of_owned_key(key: &[u8]) -> Result<SecretId, StoreError> {
+    key.len()
+        .checked_sub(32)
+        .and_then(|start| SecretId::from_slice(&key[start..]))
+        .ok_or_else(|| StoreError::Corrupt("owner index key".into()))
+}
+
+/// Encodes any stored record as `version ‖ postcard`.
+pub fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    let mut out = vec![META_VERSION];
+    postcard::to_io(value, &mut out).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(out)
+}
+
+/// Decodes what [`encode`] wrote.
+pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
+    match bytes.split_first() {
+        Some((&META_VERSION, rest)) => {
+            postcard::from_bytes(rest).map_err(|e| StoreError::Corrupt(e.to_string()))
+        }
+        _ => Err(StoreError::Corrupt("unknown record version".into())),
+    }
 }

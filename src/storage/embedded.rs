@@ -13,10 +13,13 @@ use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition};
 use tokio::sync::oneshot;
 
-use super::codec::{DEADLINE_KEY_LEN, deadline_key, decode_meta, encode_meta, id_of_deadline_key};
+use super::codec::{
+    DEADLINE_KEY_LEN, deadline_key, decode, encode, id_of_deadline_key, id_of_owned_key, owned_key,
+    owned_prefix,
+};
 use super::tables::{RecordTables, apply_operation, insert_record};
 use super::{Outcome, SecretStore, StoreError};
-use crate::domain::{Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
+use crate::domain::{Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
 
 const BACKEND: &str = "embedded";
 /// File name of the database inside the data directory.
@@ -29,12 +32,19 @@ const META: TableDefinition<Bytes, Bytes> = TableDefinition::new("meta");
 const CONTENT: TableDefinition<Bytes, Bytes> = TableDefinition::new("content");
 const RECEIPTS: TableDefinition<Bytes, Bytes> = TableDefinition::new("receipts");
 const DEADLINES: TableDefinition<Bytes, ()> = TableDefinition::new("deadlines");
+const OWNED: TableDefinition<Bytes, ()> = TableDefinition::new("owned");
+const ACCOUNTS: TableDefinition<&str, Bytes> = TableDefinition::new("accounts");
+const TOKENS: TableDefinition<Bytes, &str> = TableDefinition::new("tokens");
 
 fn fail(err: impl std::fmt::Display) -> StoreError {
     StoreError::backend(BACKEND, err)
 }
 
 /// A write waiting for the writer thread.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "short-lived values; boxing would allocate on every state change"
+)]
 enum Write {
     Insert {
         id: SecretId,
@@ -46,11 +56,20 @@ enum Write {
         op: Operation,
         now: Timestamp,
     },
+    PutAccount(Account),
+    PutToken {
+        token_hash: [u8; 32],
+        email: Email,
+    },
 }
 
 /// The answer to one [`Write`].
+#[allow(
+    clippy::large_enum_variant,
+    reason = "short-lived values; boxing would allocate on every state change"
+)]
 enum Written {
-    Inserted,
+    Done,
     Applied(Outcome),
 }
 
@@ -82,6 +101,9 @@ impl EmbeddedStore {
             txn.open_table(CONTENT).map_err(fail)?;
             txn.open_table(RECEIPTS).map_err(fail)?;
             txn.open_table(DEADLINES).map_err(fail)?;
+            txn.open_table(OWNED).map_err(fail)?;
+            txn.open_table(ACCOUNTS).map_err(fail)?;
+            txn.open_table(TOKENS).map_err(fail)?;
         }
         txn.commit().map_err(fail)?;
         let db = Arc::new(db);
@@ -174,15 +196,28 @@ fn run_batch(
             content: txn.open_table(CONTENT).map_err(fail)?,
             receipts: txn.open_table(RECEIPTS).map_err(fail)?,
             deadlines: txn.open_table(DEADLINES).map_err(fail)?,
+            owned: txn.open_table(OWNED).map_err(fail)?,
         };
+        let mut accounts = txn.open_table(ACCOUNTS).map_err(fail)?;
+        let mut tokens = txn.open_table(TOKENS).map_err(fail)?;
         for write in writes {
             let result = match write {
                 Write::Insert { id, meta, content } => {
-                    insert_record(&mut tables, &id, &meta, content).map(|()| Written::Inserted)
+                    insert_record(&mut tables, &id, &meta, content).map(|()| Written::Done)
                 }
                 Write::Apply { id, op, now } => {
                     apply_operation(&mut tables, &id, op, now).map(Written::Applied)
                 }
+                Write::PutAccount(account) => encode(&account).and_then(|bytes| {
+                    accounts
+                        .insert(account.email.as_str(), bytes.as_slice())
+                        .map(|_| Written::Done)
+                        .map_err(fail)
+                }),
+                Write::PutToken { token_hash, email } => tokens
+                    .insert(token_hash.as_slice(), email.as_str())
+                    .map(|_| Written::Done)
+                    .map_err(fail),
             };
             if let Err(err @ (StoreError::Backend { .. } | StoreError::Closed)) = result {
                 return Err(err);
@@ -199,17 +234,18 @@ struct RedbTables<'t> {
     content: Table<'t, Bytes, Bytes>,
     receipts: Table<'t, Bytes, Bytes>,
     deadlines: Table<'t, Bytes, ()>,
+    owned: Table<'t, Bytes, ()>,
 }
 
 impl RecordTables for RedbTables<'_> {
     fn meta(&mut self, id: &SecretId) -> Result<Option<SecretMeta>, StoreError> {
         match self.meta.get(id.as_bytes().as_slice()).map_err(fail)? {
-            Some(bytes) => decode_meta(bytes.value()).map(Some),
+            Some(bytes) => decode(bytes.value()).map(Some),
             None => Ok(None),
         }
     }
     fn put_meta(&mut self, id: &SecretId, meta: &SecretMeta) -> Result<(), StoreError> {
-        let encoded = encode_meta(meta)?;
+        let encoded = encode(meta)?;
         self.meta
             .insert(id.as_bytes().as_slice(), encoded.as_slice())
             .map_err(fail)?;
@@ -249,6 +285,28 @@ impl RecordTables for RedbTables<'_> {
             .map_err(fail)?;
         Ok(())
     }
+    fn put_owned(
+        &mut self,
+        owner: &Email,
+        created: Timestamp,
+        id: &SecretId,
+    ) -> Result<(), StoreError> {
+        self.owned
+            .insert(owned_key(owner, created, id).as_slice(), ())
+            .map_err(fail)?;
+        Ok(())
+    }
+    fn delete_owned(
+        &mut self,
+        owner: &Email,
+        created: Timestamp,
+        id: &SecretId,
+    ) -> Result<(), StoreError> {
+        self.owned
+            .remove(owned_key(owner, created, id).as_slice())
+            .map_err(fail)?;
+        Ok(())
+    }
     fn delete_deadline(&mut self, deadline: Timestamp, id: &SecretId) -> Result<(), StoreError> {
         self.deadlines
             .remove(deadline_key(deadline, id).as_slice())
@@ -278,7 +336,7 @@ impl SecretStore for EmbeddedStore {
         self.read(move |txn| {
             let table = txn.open_table(META).map_err(fail)?;
             match table.get(id.as_bytes().as_slice()).map_err(fail)? {
-                Some(bytes) => decode_meta(bytes.value()).map(Some),
+                Some(bytes) => decode(bytes.value()).map(Some),
                 None => Ok(None),
             }
         })
@@ -317,7 +375,7 @@ impl SecretStore for EmbeddedStore {
     ) -> Result<Outcome, StoreError> {
         match self.write(Write::Apply { id, op, now }).await? {
             Written::Applied(outcome) => Ok(outcome),
-            Written::Inserted => Err(fail("writer answered an apply with an insert")),
+            Written::Done => Err(fail("writer answered an apply with an insert")),
         }
     }
 
@@ -339,5 +397,81 @@ impl SecretStore for EmbeddedStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.read(|txn| txn.open_table(META).map(|_| ()).map_err(fail))
             .await
+    }
+
+    async fn put_account(&self, account: Account) -> Result<(), StoreError> {
+        self.write(Write::PutAccount(account)).await.map(|_| ())
+    }
+
+    async fn account(&self, email: &Email) -> Result<Option<Account>, StoreError> {
+        let email = email.clone();
+        self.read(move |txn| {
+            let table = txn.open_table(ACCOUNTS).map_err(fail)?;
+            match table.get(email.as_str()).map_err(fail)? {
+                Some(bytes) => decode(bytes.value()).map(Some),
+                None => Ok(None),
+            }
+        })
+        .await
+    }
+
+    async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        self.read(|txn| {
+            let table = txn.open_table(ACCOUNTS).map_err(fail)?;
+            let mut accounts = Vec::new();
+            for entry in table.iter().map_err(fail)? {
+                let (_, bytes) = entry.map_err(fail)?;
+                accounts.push(decode(bytes.value())?);
+            }
+            Ok(accounts)
+        })
+        .await
+    }
+
+    async fn put_token(&self, token_hash: [u8; 32], email: Email) -> Result<(), StoreError> {
+        self.write(Write::PutToken { token_hash, email })
+            .await
+            .map(|_| ())
+    }
+
+    async fn token_owner(&self, token_hash: [u8; 32]) -> Result<Option<Email>, StoreError> {
+        self.read(move |txn| {
+            let table = txn.open_table(TOKENS).map_err(fail)?;
+            match table.get(token_hash.as_slice()).map_err(fail)? {
+                Some(email) => Email::parse(email.value())
+                    .map(Some)
+                    .map_err(|_| StoreError::Corrupt("token owner".into())),
+                None => Ok(None),
+            }
+        })
+        .await
+    }
+
+    async fn owned_since(
+        &self,
+        owner: &Email,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<SecretId>, StoreError> {
+        let prefix = owned_prefix(owner);
+        let mut from = prefix.clone();
+        from.extend_from_slice(&since.as_millis().to_be_bytes());
+        let mut to = prefix;
+        to.extend_from_slice(&[0xff; 8 + 32]);
+        self.read(move |txn| {
+            let table = txn.open_table(OWNED).map_err(fail)?;
+            let mut ids = Vec::new();
+            for entry in table
+                .range(from.as_slice()..=to.as_slice())
+                .map_err(fail)?
+                .rev()
+                .take(limit)
+            {
+                let (key, _) = entry.map_err(fail)?;
+                ids.push(id_of_owned_key(key.value())?);
+            }
+            Ok(ids)
+        })
+        .await
     }
 }

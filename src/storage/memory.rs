@@ -1,13 +1,13 @@
 //! In-memory backend, for tests: same rules, nothing survives the process.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 
 use super::tables::{RecordTables, apply_operation, insert_record};
 use super::{Outcome, SecretStore, StoreError};
-use crate::domain::{Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
+use crate::domain::{Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
 
 #[derive(Default)]
 struct Tables {
@@ -15,6 +15,9 @@ struct Tables {
     contents: HashMap<SecretId, Vec<u8>>,
     receipts: HashMap<ReceiptId, SecretId>,
     deadlines: BTreeSet<(Timestamp, SecretId)>,
+    owned: BTreeSet<(Email, Timestamp, SecretId)>,
+    accounts: BTreeMap<Email, Account>,
+    tokens: HashMap<[u8; 32], Email>,
 }
 
 impl RecordTables for Tables {
@@ -51,6 +54,24 @@ impl RecordTables for Tables {
     }
     fn delete_deadline(&mut self, deadline: Timestamp, id: &SecretId) -> Result<(), StoreError> {
         self.deadlines.remove(&(deadline, *id));
+        Ok(())
+    }
+    fn put_owned(
+        &mut self,
+        owner: &Email,
+        created: Timestamp,
+        id: &SecretId,
+    ) -> Result<(), StoreError> {
+        self.owned.insert((owner.clone(), created, *id));
+        Ok(())
+    }
+    fn delete_owned(
+        &mut self,
+        owner: &Email,
+        created: Timestamp,
+        id: &SecretId,
+    ) -> Result<(), StoreError> {
+        self.owned.remove(&(owner.clone(), created, *id));
         Ok(())
     }
 }
@@ -130,5 +151,48 @@ impl SecretStore for MemoryStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    async fn put_account(&self, account: Account) -> Result<(), StoreError> {
+        self.with(|t| {
+            t.accounts.insert(account.email.clone(), account);
+            Ok(())
+        })
+    }
+
+    async fn account(&self, email: &Email) -> Result<Option<Account>, StoreError> {
+        self.with(|t| Ok(t.accounts.get(email).cloned()))
+    }
+
+    async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        self.with(|t| Ok(t.accounts.values().cloned().collect()))
+    }
+
+    async fn put_token(&self, token_hash: [u8; 32], email: Email) -> Result<(), StoreError> {
+        self.with(|t| {
+            t.tokens.insert(token_hash, email);
+            Ok(())
+        })
+    }
+
+    async fn token_owner(&self, token_hash: [u8; 32]) -> Result<Option<Email>, StoreError> {
+        self.with(|t| Ok(t.tokens.get(&token_hash).cloned()))
+    }
+
+    async fn owned_since(
+        &self,
+        owner: &Email,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<SecretId>, StoreError> {
+        self.with(|t| {
+            Ok(t.owned
+                .iter()
+                .filter(|(email, created, _)| email == owner && *created >= since)
+                .rev()
+                .take(limit)
+                .map(|(_, _, id)| *id)
+                .collect())
+        })
     }
 }

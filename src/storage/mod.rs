@@ -26,7 +26,7 @@ pub use engine::{Engine, EngineKind, open};
 pub use error::StoreError;
 pub use memory::MemoryStore;
 
-use crate::domain::{Gone, Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
+use crate::domain::{Account, Email, Gone, Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
 
 /// What an atomic [`SecretStore::apply`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,4 +88,27 @@ pub trait SecretStore: Send + Sync + 'static {
 
     /// Checks that the backend answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Creates or replaces an account, durably.
+    async fn put_account(&self, account: Account) -> Result<(), StoreError>;
+
+    /// An account by address.
+    async fn account(&self, email: &Email) -> Result<Option<Account>, StoreError>;
+
+    /// Every account, ordered by address.
+    async fn accounts(&self) -> Result<Vec<Account>, StoreError>;
+
+    /// Records an API token (by its keyed hash) as belonging to `email`, durably.
+    async fn put_token(&self, token_hash: [u8; 32], email: Email) -> Result<(), StoreError>;
+
+    /// The account an API token (by its keyed hash) belongs to.
+    async fn token_owner(&self, token_hash: [u8; 32]) -> Result<Option<Email>, StoreError>;
+
+    /// Up to `limit` ids of secrets `owner` created at or after `since`, newest first.
+    async fn owned_since(
+        &self,
+        owner: &Email,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<SecretId>, StoreError>;
 }

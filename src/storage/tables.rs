@@ -2,7 +2,7 @@
 //! over it. A backend provides [`RecordTables`] over its own transaction; the rules stay here.
 
 use super::{Outcome, StoreError};
-use crate::domain::{Operation, ReceiptId, SecretId, SecretMeta, Step, Timestamp};
+use crate::domain::{Email, Operation, ReceiptId, SecretId, SecretMeta, Step, Timestamp};
 
 /// The four tables of a record, as seen inside one write transaction.
 pub trait RecordTables {
@@ -24,6 +24,20 @@ pub trait RecordTables {
     fn put_deadline(&mut self, deadline: Timestamp, id: &SecretId) -> Result<(), StoreError>;
     /// Removes an expiry-index entry.
     fn delete_deadline(&mut self, deadline: Timestamp, id: &SecretId) -> Result<(), StoreError>;
+    /// Adds an owner-index entry.
+    fn put_owned(
+        &mut self,
+        owner: &Email,
+        created: Timestamp,
+        id: &SecretId,
+    ) -> Result<(), StoreError>;
+    /// Removes an owner-index entry.
+    fn delete_owned(
+        &mut self,
+        owner: &Email,
+        created: Timestamp,
+        id: &SecretId,
+    ) -> Result<(), StoreError>;
 }
 
 /// Inserts a new record in all four tables.
@@ -39,6 +53,9 @@ pub fn insert_record(
     tables.put_meta(id, meta)?;
     tables.put_content(id, content)?;
     tables.put_receipt(&meta.receipt_id, id)?;
+    if let Some(owner) = &meta.owner {
+        tables.put_owned(&owner.email, meta.created_at, id)?;
+    }
     tables.put_deadline(meta.deadline(), id)
 }
 
@@ -71,6 +88,9 @@ pub fn apply_operation(
             tables.delete_deadline(current.deadline(), id)?;
             tables.delete_content(id)?;
             tables.delete_receipt(&current.receipt_id)?;
+            if let Some(owner) = &current.owner {
+                tables.delete_owned(&owner.email, current.created_at, id)?;
+            }
             tables.delete_meta(id)?;
             Ok(Outcome::Purged)
         }

@@ -47,6 +47,10 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut Settings)) -> TestApp {
 pub async fn spawn_app_in(data_dir: TempDir, tune: impl FnOnce(&mut Settings)) -> TestApp {
     let listen: SocketAddr = "127.0.0.1:0".parse().expect("address");
     let mut settings = Settings::for_data_dir(listen, data_dir.path());
+    // Most tests exercise the engine, not quotas: no rate limits, and anonymous callers get the
+    // API tier's limits. Tests of tiers and quotas set them back in `tune`.
+    settings.rate_limits = false;
+    settings.tiers.anonymous = settings.tiers.api;
     tune(&mut settings);
     let app = Application::build(settings).await.expect("server builds");
     let base = format!("http://{}", app.local_addr());
@@ -227,7 +231,13 @@ impl ServerProcess {
     /// Starts the binary on a free port over `data_dir`, with `extra` flags.
     pub async fn start(data_dir: &Path, extra: &[&str]) -> Self {
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_burnbox"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--no-rate-limits",
+                "--data-dir",
+            ])
             .arg(data_dir)
             .args(extra)
             .env_remove("BURNBOX_MASTER_KEY")

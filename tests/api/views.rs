@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
+use burnbox::domain::LockoutPolicy;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{keys, spawn_app, status_and_json};
+use crate::helpers::{keys, spawn_app, spawn_app_with, status_and_json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_views_then_gone() {
@@ -58,32 +59,68 @@ async fn two_hundred_racing_reveals_give_one_secret() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn racing_wrong_passphrases_cost_no_views() {
-    let app = Arc::new(spawn_app().await);
+async fn fifty_racing_wrong_passphrases_lock_the_secret_and_cost_no_views() {
+    let app = Arc::new(
+        spawn_app_with(|s| {
+            s.lockout = LockoutPolicy {
+                max_failures: 5,
+                window_ms: 600_000,
+                lock_ms: 2_000,
+            };
+        })
+        .await,
+    );
     let (secret_key, metadata_key) = keys(
         &app.create_ok(&json!({"secret": "guarded", "maxViews": 2, "passphrase": "right"}))
             .await,
     );
-    let tasks: Vec<_> = (0..20)
+    let tasks: Vec<_> = (0..50)
         .map(|i| {
             let app = Arc::clone(&app);
             let key = secret_key.clone();
             tokio::spawn(async move {
-                app.view(&key, Some(&json!({"passphrase": format!("wrong{i}")})))
-                    .await
-                    .status()
+                let response = app
+                    .view(&key, Some(&json!({"passphrase": format!("wrong{i}")})))
+                    .await;
+                let retry_after = response.headers().get("retry-after").cloned();
+                (response.status(), retry_after)
             })
         })
         .collect();
+    let (mut wrong, mut locked) = (0, 0);
     for task in tasks {
-        assert_eq!(task.await.expect("task"), StatusCode::UNAUTHORIZED);
+        match task.await.expect("task") {
+            (StatusCode::UNAUTHORIZED, _) => wrong += 1,
+            (StatusCode::TOO_MANY_REQUESTS, Some(_)) => locked += 1,
+            other => panic!("unexpected {other:?}"),
+        }
     }
-    let (_, status) = status_and_json(app.status(&metadata_key).await).await;
-    assert_eq!(status["viewCount"], 0);
     assert_eq!(
+        (wrong, locked),
+        (5, 45),
+        "five guesses, then the lock holds"
+    );
+    let (_, status) = status_and_json(app.status(&metadata_key).await).await;
+    assert_eq!(status["viewCount"], 0, "no guess cost a view");
+    let (code, body) = status_and_json(
         app.view(&secret_key, Some(&json!({"passphrase": "right"})))
-            .await
-            .status(),
-        StatusCode::OK
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (code, body["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("RATE_LIMIT_EXCEEDED")),
+        "even the right one waits"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (code, body) = status_and_json(
+        app.view(&secret_key, Some(&json!({"passphrase": "right"})))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (code, body["secret"].as_str()),
+        (StatusCode::OK, Some("guarded")),
+        "the lock ends"
     );
 }

@@ -7,7 +7,7 @@ use poem_openapi::{Enum, Object};
 
 use crate::api::dialect::DialectError;
 use crate::api::request_id;
-use crate::domain::{DomainError, Gone};
+use crate::domain::{DomainError, Gone, ViewLimit};
 use crate::service::ServiceError;
 
 /// Machine-readable error codes.
@@ -32,6 +32,12 @@ pub enum ErrorCode {
     NotFound,
     /// Wrong passphrase for protected secret.
     InvalidPassphrase,
+    /// The API key is unknown, revoked or malformed (burnbox extension).
+    InvalidApiKey,
+    /// This needs an API key (burnbox extension).
+    AuthenticationRequired,
+    /// The API key's account may not do this (burnbox extension).
+    Forbidden,
     /// Secret was manually deleted by sender.
     SecretBurned,
     /// Secret has passed its expiration time.
@@ -93,6 +99,21 @@ impl ErrorCode {
                 StatusCode::UNAUTHORIZED,
                 "Invalid passphrase",
                 "The secret is password-protected. Include the correct 'passphrase' in your request body.",
+            ),
+            InvalidApiKey => (
+                StatusCode::UNAUTHORIZED,
+                "Invalid API key",
+                "Send a valid key as 'Authorization: Bearer ks_live_...' (or HTTP Basic email:key), or none at all.",
+            ),
+            AuthenticationRequired => (
+                StatusCode::UNAUTHORIZED,
+                "Authentication required",
+                "This needs an API key: send 'Authorization: Bearer ks_live_...'.",
+            ),
+            Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "The secret belongs to another account.",
             ),
             SecretBurned => (
                 StatusCode::GONE,
@@ -156,6 +177,8 @@ pub struct NativeError {
     pub status: StatusCode,
     /// JSON body.
     pub body: ErrorBody,
+    /// `Retry-After` seconds, for a 429.
+    pub retry_after: Option<u64>,
 }
 
 impl NativeError {
@@ -174,6 +197,15 @@ impl NativeError {
                 hint,
                 request_id: request_id::current(),
             },
+            retry_after: None,
+        }
+    }
+
+    /// A 429 with its `Retry-After`.
+    pub fn too_many(hint: String, retry_after_secs: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after_secs),
+            ..Self::hinted(ErrorCode::RateLimitExceeded, hint)
         }
     }
 
@@ -229,6 +261,10 @@ impl DialectError for NativeError {
     fn from_request_error(err: &poem::Error) -> Self {
         NativeError::from_request_error(err)
     }
+
+    fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
 }
 
 impl From<ServiceError> for NativeError {
@@ -236,6 +272,9 @@ impl From<ServiceError> for NativeError {
         match err {
             ServiceError::Invalid(invalid) => match invalid {
                 DomainError::InvalidKey => Self::new(ErrorCode::InvalidKey),
+                DomainError::InvalidEmail | DomainError::InvalidToken => {
+                    Self::new(ErrorCode::InvalidApiKey)
+                }
                 DomainError::MissingSecret => Self::new(ErrorCode::MissingSecret),
                 DomainError::ContentTooLarge { limit, .. } => Self::hinted(
                     ErrorCode::ContentTooLarge,
@@ -245,7 +284,16 @@ impl From<ServiceError> for NativeError {
                     ErrorCode::InvalidTtl,
                     format!("'ttl' is in seconds, from {min} to {max}."),
                 ),
-                DomainError::InvalidViewLimit { .. } => Self::new(ErrorCode::InvalidMaxViews),
+                DomainError::InvalidViewLimit { max } => Self::hinted(
+                    ErrorCode::InvalidMaxViews,
+                    if max >= ViewLimit::MAX {
+                        format!("'maxViews' is 1 to {max}, or null for unlimited views.")
+                    } else {
+                        format!(
+                            "'maxViews' is 1 to {max} for your tier (unlimited views need an API key)."
+                        )
+                    },
+                ),
                 other @ (DomainError::InvalidPassphrase { .. }
                 | DomainError::InvalidRecipient
                 | DomainError::InvalidLength { .. }) => {
@@ -257,6 +305,19 @@ impl From<ServiceError> for NativeError {
             ServiceError::Gone(Gone::Expired) => Self::new(ErrorCode::SecretExpired),
             ServiceError::Gone(Gone::MaxViewsReached) => Self::new(ErrorCode::MaxViewsReached),
             ServiceError::WrongPassphrase => Self::new(ErrorCode::InvalidPassphrase),
+            ServiceError::Unauthorized => Self::new(ErrorCode::InvalidApiKey),
+            ServiceError::AuthenticationRequired => Self::new(ErrorCode::AuthenticationRequired),
+            ServiceError::Forbidden => Self::new(ErrorCode::Forbidden),
+            ServiceError::RateLimited { retry_after_secs } => Self::too_many(
+                format!("Too many requests for your tier. Retry in {retry_after_secs} seconds."),
+                retry_after_secs,
+            ),
+            ServiceError::Locked { retry_after_secs } => Self::too_many(
+                format!(
+                    "Too many wrong passphrases for this secret. Retry in {retry_after_secs} seconds; no view was used."
+                ),
+                retry_after_secs,
+            ),
             ServiceError::Internal(message) => {
                 tracing::error!(error = %message, "request failed");
                 Self::new(ErrorCode::InternalError)
@@ -268,8 +329,14 @@ impl From<ServiceError> for NativeError {
 impl IntoResponse for NativeError {
     fn into_response(self) -> Response {
         let body = poem_openapi::types::ToJSON::to_json(&self.body).unwrap_or_default();
-        poem::web::Json(body)
+        let mut response = poem::web::Json(body)
             .with_status(self.status)
-            .into_response()
+            .into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(poem::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }

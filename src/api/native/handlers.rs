@@ -11,12 +11,13 @@ use super::models::{
     SecretStateName, SecretStatusResponse, ViewSecretRequest, ViewSecretResponse,
 };
 use super::{ErrorBody, NativeError, PublicUrl};
+use crate::api::auth::ApiAuth;
 use crate::api::dialect::error_variants;
 use crate::api::request_id;
 use crate::api::schema::KeyParam;
 use crate::api::timefmt::iso_millis;
 use crate::domain::{AnyKey, Lifecycle, Passphrase, SecretKey, SecretText, Ttl, ViewLimit};
-use crate::service::{KeyKind, NewSecret, SecretService, ServiceError};
+use crate::service::{Caller, KeyKind, NewSecret, SecretService, ServiceError};
 
 #[derive(Tags)]
 enum ApiTags {
@@ -34,14 +35,20 @@ pub enum CreateResponse {
     /// Invalid JSON, missing secret, or a parameter out of range.
     #[oai(status = 400)]
     BadRequest(Json<ErrorBody>),
+    /// The API key is not valid, or anonymous creation is off.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
     /// The secret is over the size limit.
     #[oai(status = 413)]
     PayloadTooLarge(Json<ErrorBody>),
+    /// Over the caller's request quota, or too many wrong passphrases; see `Retry-After`.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
     /// Server error.
     #[oai(status = 500)]
     InternalError(Json<ErrorBody>),
 }
-error_variants!(CreateResponse, NativeError, create_bad_request, { 400 => BadRequest, 413 => PayloadTooLarge });
+error_variants!(CreateResponse, NativeError, create_bad_request, { 400 => BadRequest, 401 => Unauthorized, 413 => PayloadTooLarge });
 
 /// Answers of `GET /api/secrets/{key}`.
 #[derive(ApiResponse)]
@@ -53,14 +60,20 @@ pub enum StatusResponse {
     /// The key is not alphanumeric.
     #[oai(status = 400)]
     BadRequest(Json<ErrorBody>),
+    /// The API key is not valid.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
     /// No secret answers to this key (never existed, or its receipt expired).
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
+    /// Over the caller's request quota, or too many wrong passphrases; see `Retry-After`.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
     /// Server error.
     #[oai(status = 500)]
     InternalError(Json<ErrorBody>),
 }
-error_variants!(StatusResponse, NativeError, status_bad_request, { 400 => BadRequest, 404 => NotFound });
+error_variants!(StatusResponse, NativeError, status_bad_request, { 400 => BadRequest, 401 => Unauthorized, 404 => NotFound });
 
 /// Answers of `POST /api/secrets/{secretKey}`.
 #[derive(ApiResponse)]
@@ -81,6 +94,9 @@ pub enum ViewResponse {
     /// The secret was burned, expired or reached its view limit.
     #[oai(status = 410)]
     Gone(Json<ErrorBody>),
+    /// Over the caller's request quota, or too many wrong passphrases; see `Retry-After`.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
     /// Server error.
     #[oai(status = 500)]
     InternalError(Json<ErrorBody>),
@@ -97,33 +113,44 @@ pub enum BurnResponse {
     /// The key is not alphanumeric.
     #[oai(status = 400)]
     BadRequest(Json<ErrorBody>),
+    /// The API key is not valid.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// The secret belongs to another account.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
     /// No secret answers to this key.
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
     /// The secret was already burned, expired or viewed its last time.
     #[oai(status = 410)]
     Gone(Json<ErrorBody>),
+    /// Over the caller's request quota, or too many wrong passphrases; see `Retry-After`.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
     /// Server error.
     #[oai(status = 500)]
     InternalError(Json<ErrorBody>),
 }
-error_variants!(BurnResponse, NativeError, burn_bad_request, { 400 => BadRequest, 404 => NotFound, 410 => Gone });
+error_variants!(BurnResponse, NativeError, burn_bad_request, { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 404 => NotFound, 410 => Gone });
 
 /// The Burn the Secret API.
 pub struct NativeApi;
 
 fn parse_create(
     service: &SecretService,
+    caller: &Caller,
     body: CreateSecretRequest,
 ) -> Result<NewSecret, ServiceError> {
     let limits = service.limits();
-    let text = SecretText::parse(body.secret.0, limits.max_secret_bytes)?;
-    let ttl = Ttl::parse(body.ttl.map(|t| t.0), limits.ttl)?;
+    let text = SecretText::parse(body.secret.0, limits.max_secret_bytes_for(caller))?;
+    let ttl = Ttl::parse(body.ttl.map(|t| t.0), limits.ttl_for(caller))?;
     let views = match body.max_views {
         MaybeUndefined::Undefined => ViewLimit::Limited(1),
         MaybeUndefined::Null => ViewLimit::Unlimited,
         MaybeUndefined::Value(n) => ViewLimit::parse(Some(n.0))?,
     };
+    let views = limits.check_views(caller, views)?;
     let passphrase = body
         .passphrase
         .filter(|p| !p.is_empty())
@@ -151,10 +178,12 @@ impl NativeApi {
         &self,
         service: Data<&SecretService>,
         public_url: Data<&PublicUrl>,
+        caller: Data<&Caller>,
+        _auth: ApiAuth,
         body: Json<CreateSecretRequest>,
     ) -> CreateResponse {
-        let created = match parse_create(&service, body.0) {
-            Ok(new) => service.create(new).await,
+        let created = match parse_create(&service, &caller, body.0) {
+            Ok(new) => service.create(new, &caller).await,
             Err(err) => Err(err),
         };
         let created = match created {
@@ -193,6 +222,7 @@ impl NativeApi {
     async fn status(
         &self,
         service: Data<&SecretService>,
+        _auth: ApiAuth,
         /// The metadata key or the secret key.
         key: Path<KeyParam<1>>,
     ) -> StatusResponse {
@@ -243,6 +273,7 @@ impl NativeApi {
     async fn view(
         &self,
         service: Data<&SecretService>,
+        _auth: ApiAuth,
         /// The secret key.
         #[oai(name = "key")]
         secret_key: Path<KeyParam<1>>,
@@ -282,12 +313,14 @@ impl NativeApi {
     async fn burn(
         &self,
         service: Data<&SecretService>,
+        caller: Data<&Caller>,
+        _auth: ApiAuth,
         /// The metadata key (or the secret key, when the sender allowed deletion).
         #[oai(name = "key")]
         metadata_key: Path<KeyParam<1>>,
     ) -> BurnResponse {
         let burned = match AnyKey::parse(&metadata_key.0.0) {
-            Ok(key) => service.burn(&key).await,
+            Ok(key) => service.burn(&key, &caller).await,
             Err(err) => Err(err.into()),
         };
         match burned {

@@ -44,6 +44,7 @@ impl Example for OtsErrorBody {
 pub struct OtsError {
     status: StatusCode,
     body: OtsErrorBody,
+    retry_after: Option<u64>,
 }
 
 impl OtsError {
@@ -61,7 +62,26 @@ impl OtsError {
                 field: field.map(str::to_owned),
                 error_id: request_id::current(),
             },
+            retry_after: None,
         }
+    }
+
+    /// 429: over a quota, or too many wrong passphrases.
+    pub fn too_many(message: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after_secs),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "RateLimited", message, None)
+        }
+    }
+
+    /// 403: another account's secret.
+    pub fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "This secret belongs to another account",
+            None,
+        )
     }
 
     /// 400: a parameter is missing or invalid.
@@ -104,6 +124,10 @@ impl OtsError {
 }
 
 impl DialectError for OtsError {
+    fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
     type Body = OtsErrorBody;
 
     fn status_u16(&self) -> u16 {
@@ -145,6 +169,7 @@ impl From<ServiceError> for OtsError {
                     "secret",
                 ),
                 DomainError::InvalidKey => Self::unknown_secret(),
+                DomainError::InvalidEmail | DomainError::InvalidToken => Self::unauthorized(),
                 DomainError::InvalidRecipient => {
                     Self::form("Recipient must be a valid e-mail address", "recipient")
                 }
@@ -160,6 +185,18 @@ impl From<ServiceError> for OtsError {
             },
             ServiceError::NotFound | ServiceError::Gone(_) => Self::unknown_secret(),
             ServiceError::WrongPassphrase => Self::wrong_passphrase(),
+            ServiceError::Unauthorized | ServiceError::AuthenticationRequired => {
+                Self::unauthorized()
+            }
+            ServiceError::Forbidden => Self::forbidden(),
+            ServiceError::RateLimited { retry_after_secs } => Self::too_many(
+                format!("Rate limit exceeded; retry in {retry_after_secs} seconds"),
+                retry_after_secs,
+            ),
+            ServiceError::Locked { retry_after_secs } => Self::too_many(
+                format!("Too many wrong passphrases; retry in {retry_after_secs} seconds"),
+                retry_after_secs,
+            ),
             ServiceError::Internal(message) => {
                 tracing::error!(error = %message, "request failed");
                 Self::internal()
@@ -171,8 +208,14 @@ impl From<ServiceError> for OtsError {
 impl IntoResponse for OtsError {
     fn into_response(self) -> Response {
         let body = poem_openapi::types::ToJSON::to_json(&self.body).unwrap_or_default();
-        poem::web::Json(body)
+        let mut response = poem::web::Json(body)
             .with_status(self.status)
-            .into_response()
+            .into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(poem::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }

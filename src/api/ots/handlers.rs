@@ -1,26 +1,26 @@
 //! The operations of `/api/v1`. Aliases (`create`, `metadata/…`, `receipt/…`) are operations of
 //! their own so that generated clients find every path; they share one implementation each.
 
-use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Tags};
 
-use super::auth::{Caller, OtsAuth, authenticate};
 use super::models::{
     BurnedReceipt, GenerateBody, PassphraseBody, ReceiptObject, RevealedSecret, ShareBody,
     SystemStatus,
 };
 use super::receipt::{ReceiptParts, receipt_object};
 use super::{OtsError, OtsErrorBody};
+use crate::api::auth::ApiAuth;
 use crate::api::dialect::error_variants;
 use crate::api::native::PublicUrl;
 use crate::api::schema::{BoundedInt, KeyParam};
 use crate::crypto::password::{DEFAULT_LENGTH, PasswordError, generate_password};
 use crate::domain::recipient::obscure_list;
-use crate::domain::{AnyKey, DomainError, Passphrase, SecretText, Ttl, ViewLimit};
-use crate::service::{NewSecret, SecretService, ServiceError};
+use crate::domain::{AnyKey, DomainError, Passphrase, SecretKey, SecretText, Ttl, ViewLimit};
+use crate::service::{Caller, NewSecret, SecretService, ServiceError};
 
 /// Shortest key the v1 dialect looks up; shorter ones are not found without a lookup.
 const MIN_KEY_LEN: usize = 20;
@@ -44,6 +44,9 @@ pub enum CreateResponse {
     /// Credentials were sent and are not valid.
     #[oai(status = 401)]
     Unauthorized(Json<OtsErrorBody>),
+    /// Over the caller's request quota, or too many wrong passphrases; see `Retry-After`.
+    #[oai(status = 429)]
+    TooManyRequests(Json<OtsErrorBody>, #[oai(header = "Retry-After")] u64),
     /// Server error.
     #[oai(status = 500)]
     InternalError(Json<OtsErrorBody>),
@@ -63,6 +66,9 @@ pub enum ReceiptResponse {
     /// No receipt answers to this key.
     #[oai(status = 404)]
     NotFound(Json<OtsErrorBody>),
+    /// Over the caller's request quota, or too many wrong passphrases; see `Retry-After`.
+    #[oai(status = 429)]
+    TooManyRequests(Json<OtsErrorBody>, #[oai(header = "Retry-After")] u64),
     /// Server error.
     #[oai(status = 500)]
     InternalError(Json<OtsErrorBody>),
@@ -88,6 +94,9 @@ pub enum RevealResponse {
     /// Wrong or missing passphrase; the secret is still there.
     #[oai(status = 422)]
     WrongPassphrase(Json<OtsErrorBody>),
+    /// Over the caller's request quota, or too many wrong passphrases; see `Retry-After`.
+    #[oai(status = 429)]
+    TooManyRequests(Json<OtsErrorBody>, #[oai(header = "Retry-After")] u64),
     /// Server error.
     #[oai(status = 500)]
     InternalError(Json<OtsErrorBody>),
@@ -109,18 +118,24 @@ pub enum BurnResponse {
     /// Credentials were sent and are not valid.
     #[oai(status = 401)]
     Unauthorized(Json<OtsErrorBody>),
+    /// The secret belongs to another account.
+    #[oai(status = 403)]
+    Forbidden(Json<OtsErrorBody>),
     /// Unknown receipt, or the secret was already received, burned or expired.
     #[oai(status = 404)]
     NotFound(Json<OtsErrorBody>),
     /// Wrong or missing passphrase for a protected secret.
     #[oai(status = 422)]
     WrongPassphrase(Json<OtsErrorBody>),
+    /// Over the caller's request quota, or too many wrong passphrases; see `Retry-After`.
+    #[oai(status = 429)]
+    TooManyRequests(Json<OtsErrorBody>, #[oai(header = "Retry-After")] u64),
     /// Server error.
     #[oai(status = 500)]
     InternalError(Json<OtsErrorBody>),
 }
 error_variants!(BurnResponse, OtsError, burn_bad_request, {
-    400 => BadRequest, 401 => Unauthorized, 404 => NotFound, 422 => WrongPassphrase,
+    400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 404 => NotFound, 422 => WrongPassphrase,
 });
 
 /// Answers of `private/recent`.
@@ -133,6 +148,9 @@ pub enum RecentResponse {
     /// Anonymous callers have no receipts list; credentials are required.
     #[oai(status = 401)]
     Unauthorized(Json<OtsErrorBody>),
+    /// Over the caller's request quota, or too many wrong passphrases; see `Retry-After`.
+    #[oai(status = 429)]
+    TooManyRequests(Json<OtsErrorBody>, #[oai(header = "Retry-After")] u64),
     /// Server error.
     #[oai(status = 500)]
     InternalError(Json<OtsErrorBody>),
@@ -149,6 +167,9 @@ pub enum AuthcheckResponse {
     /// No credentials, or wrong ones.
     #[oai(status = 401)]
     Unauthorized(Json<OtsErrorBody>),
+    /// Over the caller's request quota, or too many wrong passphrases; see `Retry-After`.
+    #[oai(status = 429)]
+    TooManyRequests(Json<OtsErrorBody>, #[oai(header = "Retry-After")] u64),
     /// Server error.
     #[oai(status = 500)]
     InternalError(Json<OtsErrorBody>),
@@ -159,29 +180,24 @@ error_variants!(AuthcheckResponse, OtsError, authcheck_bad_request, { 401 => Una
 struct Context<'a> {
     service: &'a SecretService,
     base_url: &'a str,
-    caller: Caller,
+    caller: &'a Caller,
 }
 
 impl<'a> Context<'a> {
-    fn new(
-        service: &'a SecretService,
-        public_url: &'a PublicUrl,
-        auth: &OtsAuth,
-        req: &Request,
-    ) -> Result<Self, OtsError> {
-        Ok(Self {
+    fn new(service: &'a SecretService, public_url: &'a PublicUrl, caller: &'a Caller) -> Self {
+        Self {
             service,
             base_url: &public_url.0,
-            caller: authenticate(auth, req)?,
-        })
+            caller,
+        }
     }
 
     async fn create(&self, params: NewParams) -> Result<ReceiptObject, OtsError> {
         let limits = self.service.limits();
         let new = NewSecret {
-            text: SecretText::parse(params.text, limits.max_secret_bytes)
+            text: SecretText::parse(params.text, limits.max_secret_bytes_for(self.caller))
                 .map_err(ServiceError::from)?,
-            ttl: Ttl::clamped(params.ttl, limits.ots_ttl),
+            ttl: Ttl::clamped(params.ttl, limits.ots_ttl_for(self.caller)),
             views: ViewLimit::Limited(1),
             passphrase: parse_passphrase(params.passphrase).map_err(ServiceError::from)?,
             one_click_retrieval: true,
@@ -189,7 +205,7 @@ impl<'a> Context<'a> {
             recipients: obscure_list(params.recipient.as_deref().unwrap_or_default())
                 .map_err(ServiceError::from)?,
         };
-        let created = self.service.create(new).await?;
+        let created = self.service.create(new, self.caller).await?;
         Ok(receipt_object(
             ReceiptParts {
                 meta: &created.meta,
@@ -227,7 +243,10 @@ impl<'a> Context<'a> {
         let key = v1_key(raw_key)?.as_receipt();
         // A passphrase that could never be right is simply wrong.
         let passphrase = parse_passphrase(passphrase).map_err(|_| OtsError::wrong_passphrase())?;
-        let (meta, secret_key) = self.service.burn_with_passphrase(&key, passphrase).await?;
+        let (meta, secret_key) = self
+            .service
+            .burn_with_passphrase(&key, passphrase, self.caller)
+            .await?;
         let shortkey = secret_key.expose().chars().take(8).collect();
         let state = receipt_object(
             ReceiptParts {
@@ -246,11 +265,28 @@ impl<'a> Context<'a> {
         })
     }
 
-    fn recent(&self) -> Result<Vec<ReceiptObject>, OtsError> {
-        match self.caller {
-            // Receipts belong to accounts; an anonymous caller has no list.
-            Caller::Anonymous => Err(OtsError::unauthorized()),
-        }
+    async fn recent(&self) -> Result<Vec<ReceiptObject>, OtsError> {
+        let receipts = self.service.recent(self.caller).await?;
+        Ok(receipts
+            .into_iter()
+            .map(|(receipt_key, meta)| {
+                let mut object = receipt_object(
+                    ReceiptParts {
+                        meta: &meta,
+                        metadata_key: receipt_key.expose(),
+                        // Not shown in lists: the key stays with whoever opened the receipt.
+                        secret_key: &SecretKey::from_random_bytes([0; 16]),
+                        orphaned: false,
+                        custid: self.caller.custid(),
+                        value: None,
+                    },
+                    self.base_url,
+                );
+                object.secret_key = MaybeUndefined::Undefined;
+                object.secret_identifier = MaybeUndefined::Undefined;
+                object
+            })
+            .collect())
     }
 }
 
@@ -330,10 +366,10 @@ impl OtsApi {
         method = "get",
         operation_id = "otsAuthcheck"
     )]
-    async fn authcheck(&self, auth: OtsAuth, req: &Request) -> AuthcheckResponse {
-        match authenticate(&auth, req) {
-            Ok(Caller::Anonymous) => OtsError::unauthorized().into(),
-            Err(err) => err.into(),
+    async fn authcheck(&self, caller: Data<&Caller>, _auth: ApiAuth) -> AuthcheckResponse {
+        match *caller {
+            Caller::Account { .. } => AuthcheckResponse::Ok(Json(SystemStatus::nominal())),
+            Caller::Anonymous { .. } => OtsError::unauthorized().into(),
         }
     }
 
@@ -346,8 +382,8 @@ impl OtsApi {
         &self,
         service: Data<&SecretService>,
         public_url: Data<&PublicUrl>,
-        auth: OtsAuth,
-        req: &Request,
+        caller: Data<&Caller>,
+        _auth: ApiAuth,
         /// The secret (when not in the body).
         secret: Query<Option<String>>,
         /// Seconds to live (when not in the body).
@@ -366,13 +402,10 @@ impl OtsApi {
             recipient: either(body.recipient, recipient.0),
             generated: None,
         };
-        match Context::new(&service, &public_url, &auth, req) {
-            Ok(ctx) => ctx
-                .create(params)
-                .await
-                .map_or_else(Into::into, |r| CreateResponse::Ok(Json(Box::new(r)))),
-            Err(err) => err.into(),
-        }
+        Context::new(&service, &public_url, &caller)
+            .create(params)
+            .await
+            .map_or_else(Into::into, |r| CreateResponse::Ok(Json(Box::new(r))))
     }
 
     /// Share a secret (alias of `share`)
@@ -381,8 +414,8 @@ impl OtsApi {
         &self,
         service: Data<&SecretService>,
         public_url: Data<&PublicUrl>,
-        auth: OtsAuth,
-        req: &Request,
+        caller: Data<&Caller>,
+        _auth: ApiAuth,
         /// The secret (when not in the body).
         secret: Query<Option<String>>,
         /// Seconds to live (when not in the body).
@@ -394,7 +427,7 @@ impl OtsApi {
         body: ShareBody,
     ) -> CreateResponse {
         self.share(
-            service, public_url, auth, req, secret, ttl, passphrase, recipient, body,
+            service, public_url, caller, _auth, secret, ttl, passphrase, recipient, body,
         )
         .await
     }
@@ -412,8 +445,8 @@ impl OtsApi {
         &self,
         service: Data<&SecretService>,
         public_url: Data<&PublicUrl>,
-        auth: OtsAuth,
-        req: &Request,
+        caller: Data<&Caller>,
+        _auth: ApiAuth,
         /// Password length (when not in the body).
         length: Query<Option<BoundedInt<4, 128>>>,
         /// Seconds to live (when not in the body).
@@ -426,7 +459,7 @@ impl OtsApi {
     ) -> CreateResponse {
         let body = body.into_params();
         let result = async {
-            let ctx = Context::new(&service, &public_url, &auth, req)?;
+            let ctx = Context::new(&service, &public_url, &caller);
             let password = generated_password(body.length.or(length.0).map(|l| l.0))?;
             let params = NewParams {
                 text: Some(password.clone()),
@@ -454,8 +487,7 @@ impl OtsApi {
     async fn reveal(
         &self,
         service: Data<&SecretService>,
-        auth: OtsAuth,
-        req: &Request,
+        _auth: ApiAuth,
         /// The secret key.
         key: Path<KeyParam<MIN_KEY_LEN>>,
         /// Passphrase (when not in the body).
@@ -463,10 +495,7 @@ impl OtsApi {
         body: PassphraseBody,
     ) -> RevealResponse {
         let passphrase = either(body.into_params().passphrase, passphrase.0);
-        let result = match authenticate(&auth, req) {
-            Ok(_) => reveal(&service, &key.0.0, passphrase).await,
-            Err(err) => Err(err),
-        };
+        let result = reveal(&service, &key.0.0, passphrase).await;
         result.map_or_else(Into::into, |r| RevealResponse::Ok(Json(r)))
     }
 
@@ -478,15 +507,14 @@ impl OtsApi {
         &self,
         service: Data<&SecretService>,
         public_url: Data<&PublicUrl>,
-        auth: OtsAuth,
-        req: &Request,
+        caller: Data<&Caller>,
+        _auth: ApiAuth,
         /// The metadata (receipt) key.
         key: Path<KeyParam<MIN_KEY_LEN>>,
     ) -> ReceiptResponse {
-        let result = match Context::new(&service, &public_url, &auth, req) {
-            Ok(ctx) => ctx.receipt(&key.0.0).await,
-            Err(err) => Err(err),
-        };
+        let result = Context::new(&service, &public_url, &caller)
+            .receipt(&key.0.0)
+            .await;
         result.map_or_else(Into::into, |r| ReceiptResponse::Ok(Json(Box::new(r))))
     }
 
@@ -496,12 +524,12 @@ impl OtsApi {
         &self,
         service: Data<&SecretService>,
         public_url: Data<&PublicUrl>,
-        auth: OtsAuth,
-        req: &Request,
+        caller: Data<&Caller>,
+        _auth: ApiAuth,
         /// The metadata (receipt) key.
         key: Path<KeyParam<MIN_KEY_LEN>>,
     ) -> ReceiptResponse {
-        self.private(service, public_url, auth, req, key).await
+        self.private(service, public_url, caller, _auth, key).await
     }
 
     /// Read a receipt (alias of `private/{key}`)
@@ -510,12 +538,12 @@ impl OtsApi {
         &self,
         service: Data<&SecretService>,
         public_url: Data<&PublicUrl>,
-        auth: OtsAuth,
-        req: &Request,
+        caller: Data<&Caller>,
+        _auth: ApiAuth,
         /// The metadata (receipt) key.
         key: Path<KeyParam<MIN_KEY_LEN>>,
     ) -> ReceiptResponse {
-        self.private(service, public_url, auth, req, key).await
+        self.private(service, public_url, caller, _auth, key).await
     }
 
     /// Burn a secret
@@ -531,8 +559,8 @@ impl OtsApi {
         &self,
         service: Data<&SecretService>,
         public_url: Data<&PublicUrl>,
-        auth: OtsAuth,
-        req: &Request,
+        caller: Data<&Caller>,
+        _auth: ApiAuth,
         /// The metadata (receipt) key.
         key: Path<KeyParam<MIN_KEY_LEN>>,
         /// Passphrase (when not in the body).
@@ -540,10 +568,9 @@ impl OtsApi {
         body: PassphraseBody,
     ) -> BurnResponse {
         let passphrase = either(body.into_params().passphrase, passphrase.0);
-        let result = match Context::new(&service, &public_url, &auth, req) {
-            Ok(ctx) => ctx.burn(&key.0.0, passphrase).await,
-            Err(err) => Err(err),
-        };
+        let result = Context::new(&service, &public_url, &caller)
+            .burn(&key.0.0, passphrase)
+            .await;
         result.map_or_else(Into::into, |r| BurnResponse::Ok(Json(Box::new(r))))
     }
 
@@ -557,15 +584,15 @@ impl OtsApi {
         &self,
         service: Data<&SecretService>,
         public_url: Data<&PublicUrl>,
-        auth: OtsAuth,
-        req: &Request,
+        caller: Data<&Caller>,
+        _auth: ApiAuth,
         /// The metadata (receipt) key.
         key: Path<KeyParam<MIN_KEY_LEN>>,
         /// Passphrase (when not in the body).
         passphrase: Query<Option<String>>,
         body: PassphraseBody,
     ) -> BurnResponse {
-        self.burn_private(service, public_url, auth, req, key, passphrase, body)
+        self.burn_private(service, public_url, caller, _auth, key, passphrase, body)
             .await
     }
 
@@ -579,15 +606,15 @@ impl OtsApi {
         &self,
         service: Data<&SecretService>,
         public_url: Data<&PublicUrl>,
-        auth: OtsAuth,
-        req: &Request,
+        caller: Data<&Caller>,
+        _auth: ApiAuth,
         /// The metadata (receipt) key.
         key: Path<KeyParam<MIN_KEY_LEN>>,
         /// Passphrase (when not in the body).
         passphrase: Query<Option<String>>,
         body: PassphraseBody,
     ) -> BurnResponse {
-        self.burn_private(service, public_url, auth, req, key, passphrase, body)
+        self.burn_private(service, public_url, caller, _auth, key, passphrase, body)
             .await
     }
 
@@ -603,10 +630,10 @@ impl OtsApi {
         &self,
         service: Data<&SecretService>,
         public_url: Data<&PublicUrl>,
-        auth: OtsAuth,
-        req: &Request,
+        caller: Data<&Caller>,
+        _auth: ApiAuth,
     ) -> RecentResponse {
-        let result = Context::new(&service, &public_url, &auth, req).and_then(|ctx| ctx.recent());
+        let result = Context::new(&service, &public_url, &caller).recent().await;
         result.map_or_else(Into::into, |r| RecentResponse::Ok(Json(r)))
     }
 
@@ -620,10 +647,11 @@ impl OtsApi {
         &self,
         service: Data<&SecretService>,
         public_url: Data<&PublicUrl>,
-        auth: OtsAuth,
-        req: &Request,
+        caller: Data<&Caller>,
+        _auth: ApiAuth,
     ) -> RecentResponse {
-        self.recent_private(service, public_url, auth, req).await
+        self.recent_private(service, public_url, caller, _auth)
+            .await
     }
 
     /// Recent receipts (alias of `private/recent`)
@@ -636,9 +664,10 @@ impl OtsApi {
         &self,
         service: Data<&SecretService>,
         public_url: Data<&PublicUrl>,
-        auth: OtsAuth,
-        req: &Request,
+        caller: Data<&Caller>,
+        _auth: ApiAuth,
     ) -> RecentResponse {
-        self.recent_private(service, public_url, auth, req).await
+        self.recent_private(service, public_url, caller, _auth)
+            .await
     }
 }

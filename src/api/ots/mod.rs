@@ -2,7 +2,6 @@
 //! anonymous callers, the receipt object with its v0.24 alias fields, and errors as
 //! `{error, message, field, error_id}`.
 
-mod auth;
 mod error;
 mod handlers;
 mod models;

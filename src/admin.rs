@@ -1,0 +1,197 @@
+//! The account commands of the command line: `account create|list|revoke` and `key create`.
+//!
+//! They open the store directly. The embedded store is held by one process at a time, so while a
+//! server runs on the same data directory they stop with a message saying so.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+
+use crate::crypto::{Keyring, MasterKey};
+use crate::domain::Tier;
+use crate::service::ServiceError;
+use crate::service::accounts::Accounts;
+use crate::storage::{self, Engine, StoreError};
+
+/// Where the accounts live: the same options as `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Directory of the database and the master key [default: ./burnbox-data]
+    #[arg(long, env = "BURNBOX_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Secret store backend [default: embedded]
+    #[arg(long, env = "BURNBOX_STORE", value_name = "NAME")]
+    pub store: Option<String>,
+}
+
+/// `burnbox account …`.
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Create an account and print its first API key (shown once).
+    Create {
+        /// The account's e-mail address.
+        email: String,
+        /// `authenticated` (a person) or `api` (a program).
+        #[arg(long, default_value = "authenticated")]
+        tier: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List the accounts.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke an account: its keys stop working.
+    Revoke {
+        /// The account's e-mail address.
+        email: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// `burnbox key …`.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create another API key for an account and print it (shown once).
+    Create {
+        /// The account's e-mail address.
+        email: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Why an account command failed, as one line.
+fn describe(err: &ServiceError) -> String {
+    match err {
+        ServiceError::Invalid(invalid) => format!("{invalid}"),
+        ServiceError::Forbidden => "an account with this address exists already".into(),
+        ServiceError::NotFound => "no active account with this address".into(),
+        other => format!("{other}"),
+    }
+}
+
+fn open(args: &StoreArgs) -> Result<Accounts, String> {
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_DATA_DIR));
+    match args.store.as_deref().unwrap_or("embedded") {
+        "embedded" => {}
+        "memory" => {
+            return Err(
+                "the memory store keeps nothing: account commands need --store embedded".into(),
+            );
+        }
+        other => return Err(format!("unknown store '{other}' (known: embedded)")),
+    }
+    std::fs::create_dir_all(&data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    let master_env = std::env::var("BURNBOX_MASTER_KEY")
+        .ok()
+        .filter(|k| !k.is_empty());
+    let master =
+        MasterKey::load_or_create(master_env.as_deref(), &data_dir).map_err(|e| e.to_string())?;
+    let store = storage::open(&Engine::Embedded { data_dir: data_dir.clone() }).map_err(|err| match err {
+        StoreError::Backend { message, .. } if message.to_lowercase().contains("already open") => format!(
+            "{} is in use by a running burnbox server: stop it, run this command, then start it again",
+            data_dir.display()
+        ),
+        other => other.to_string(),
+    })?;
+    Ok(Accounts::new(store, Arc::new(Keyring::new(&master))))
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("burnbox: {message}");
+    ExitCode::from(1)
+}
+
+/// Runs an account command.
+pub async fn account(command: AccountCommand) -> ExitCode {
+    match command {
+        AccountCommand::Create { email, tier, store } => {
+            let tier = match Tier::parse_account_tier(&tier) {
+                Ok(tier) => tier,
+                Err(message) => return fail(&message),
+            };
+            let accounts = match open(&store) {
+                Ok(accounts) => accounts,
+                Err(message) => return fail(&message),
+            };
+            match accounts.create(&email, tier).await {
+                Ok((account, token)) => {
+                    eprintln!(
+                        "created {} ({}); its API key is shown once, below",
+                        account.email.as_str(),
+                        account.tier.name()
+                    );
+                    println!("{}", token.expose());
+                    ExitCode::SUCCESS
+                }
+                Err(err) => fail(&describe(&err)),
+            }
+        }
+        AccountCommand::List { store } => {
+            let accounts = match open(&store) {
+                Ok(accounts) => accounts,
+                Err(message) => return fail(&message),
+            };
+            match accounts.list().await {
+                Ok(list) => {
+                    for account in list {
+                        let status = if account.revoked_at.is_some() {
+                            "revoked"
+                        } else {
+                            "active"
+                        };
+                        println!(
+                            "{}\t{}\t{status}",
+                            account.email.as_str(),
+                            account.tier.name()
+                        );
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(err) => fail(&describe(&err)),
+            }
+        }
+        AccountCommand::Revoke { email, store } => {
+            let accounts = match open(&store) {
+                Ok(accounts) => accounts,
+                Err(message) => return fail(&message),
+            };
+            match accounts.revoke(&email).await {
+                Ok(account) => {
+                    eprintln!("revoked {}", account.email.as_str());
+                    ExitCode::SUCCESS
+                }
+                Err(err) => fail(&describe(&err)),
+            }
+        }
+    }
+}
+
+/// Runs a key command.
+pub async fn key(command: KeyCommand) -> ExitCode {
+    let KeyCommand::Create { email, store } = command;
+    let accounts = match open(&store) {
+        Ok(accounts) => accounts,
+        Err(message) => return fail(&message),
+    };
+    match accounts.create_token(&email).await {
+        Ok(token) => {
+            eprintln!(
+                "new API key for {}, shown once, below",
+                email.trim().to_ascii_lowercase()
+            );
+            println!("{}", token.expose());
+            ExitCode::SUCCESS
+        }
+        Err(err) => fail(&describe(&err)),
+    }
+}

@@ -1,0 +1,150 @@
+//! The guard in front of both dialects: who is calling (API token, HTTP Basic, or an anonymous
+//! address behind trusted proxies), whether their quota allows this request, and the
+//! `X-RateLimit-*` headers on the answer. Wrong credentials are refused, never downgraded to
+//! anonymous. The caller goes into the request for handlers and the body limit.
+
+use std::net::IpAddr;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use poem::http::HeaderValue;
+use poem::http::header::AUTHORIZATION;
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
+
+use super::dialect::Dialect;
+use crate::clock;
+use crate::service::accounts::{Accounts, Credentials};
+use crate::service::ratelimit::{RateLimiter, Standing};
+use crate::service::tiers::TierTable;
+use crate::service::{Caller, ServiceError};
+
+/// What the guard needs.
+#[derive(Clone)]
+pub struct Guard {
+    /// Checks credentials.
+    pub accounts: Accounts,
+    /// Counts requests; `None` when quotas are off.
+    pub limiter: Option<RateLimiter>,
+    /// The quotas of each tier.
+    pub tiers: TierTable,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl<E: Endpoint> Middleware<E> for Guard {
+    type Output = GuardEndpoint<E>;
+
+    fn transform(&self, ep: E) -> Self::Output {
+        GuardEndpoint {
+            inner: ep,
+            guard: self.clone(),
+        }
+    }
+}
+
+/// The endpoint [`Guard`] wraps.
+pub struct GuardEndpoint<E> {
+    inner: E,
+    guard: Guard,
+}
+
+/// Reads the `Authorization` header. `Err` for a header that is there but not understood.
+fn credentials(req: &Request) -> std::result::Result<Option<Credentials>, ()> {
+    let Some(value) = req.headers().get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| ())?.trim();
+    let (scheme, rest) = value.split_once(' ').ok_or(())?;
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(Some(Credentials::Bearer(rest.to_owned())));
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = BASE64.decode(rest).map_err(|_| ())?;
+        let text = String::from_utf8(decoded).map_err(|_| ())?;
+        let (username, password) = text.split_once(':').ok_or(())?;
+        return Ok(Some(Credentials::Basic {
+            username: username.to_owned(),
+            password: password.to_owned(),
+        }));
+    }
+    Err(())
+}
+
+/// The client's address: the peer, or, behind trusted proxies, the last address in
+/// `X-Forwarded-For` that is not a trusted proxy.
+fn client_ip(req: &Request, trusted: &[IpAddr]) -> IpAddr {
+    let peer = req
+        .remote_addr()
+        .as_socket_addr()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |addr| addr.ip().to_canonical());
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    forwarded
+        .split(',')
+        .rev()
+        .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
+        .map(|ip| ip.to_canonical())
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
+}
+
+fn stamp(response: &mut Response, standing: Option<Standing>) {
+    let Some(standing) = standing else { return };
+    let headers = response.headers_mut();
+    headers.insert("x-ratelimit-limit", HeaderValue::from(standing.limit));
+    headers.insert(
+        "x-ratelimit-remaining",
+        HeaderValue::from(standing.remaining),
+    );
+    headers.insert("x-ratelimit-reset", HeaderValue::from(standing.reset_unix));
+}
+
+impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> Result<Response> {
+        let dialect = Dialect::of(&req);
+        let caller = match credentials(&req) {
+            Err(()) => return Ok(dialect.respond(ServiceError::Unauthorized)),
+            Ok(None) => Caller::Anonymous {
+                ip: client_ip(&req, &self.guard.trusted_proxies),
+            },
+            Ok(Some(credentials)) => match self.guard.accounts.authenticate(credentials).await {
+                Ok(caller) => caller,
+                Err(err) => return Ok(dialect.respond(err)),
+            },
+        };
+        let standing = match &self.guard.limiter {
+            None => None,
+            Some(limiter) => {
+                match limiter.check(
+                    &caller.rate_key(),
+                    self.guard.tiers.of(caller.tier()),
+                    clock::now(),
+                ) {
+                    Ok(standing) => standing,
+                    Err(exceeded) => {
+                        let mut response = dialect.respond(ServiceError::RateLimited {
+                            retry_after_secs: exceeded.retry_after_secs,
+                        });
+                        stamp(&mut response, Some(exceeded.standing));
+                        return Ok(response);
+                    }
+                }
+            }
+        };
+        req.extensions_mut().insert(caller);
+        let mut response = self.inner.call(req).await?.into_response();
+        stamp(&mut response, standing);
+        Ok(response)
+    }
+}

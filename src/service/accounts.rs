@@ -1,0 +1,150 @@
+//! Accounts and their API tokens: creation and revocation (from the command line), and the
+//! check of a request's credentials. A token is shown once and stored only as a keyed hash;
+//! checking costs the same whether the account is unknown or the token is wrong.
+
+use std::sync::Arc;
+
+use subtle::ConstantTimeEq;
+
+use super::{Caller, ServiceError};
+use crate::clock;
+use crate::crypto::{self, Keyring};
+use crate::domain::{Account, ApiToken, Email, Tier};
+use crate::storage::SecretStore;
+
+/// Credentials as a request carries them.
+#[derive(Debug)]
+pub enum Credentials {
+    /// `Authorization: Bearer <token>`.
+    Bearer(String),
+    /// `Authorization: Basic` with a user name and a password (the token).
+    Basic {
+        /// The account's address.
+        username: String,
+        /// The token.
+        password: String,
+    },
+}
+
+/// Account operations over the store.
+#[derive(Clone)]
+pub struct Accounts {
+    store: Arc<dyn SecretStore>,
+    keyring: Arc<Keyring>,
+}
+
+impl Accounts {
+    /// Accounts in `store`, tokens hashed with `keyring`.
+    pub fn new(store: Arc<dyn SecretStore>, keyring: Arc<Keyring>) -> Self {
+        Self { store, keyring }
+    }
+
+    /// Creates an account and its first token.
+    ///
+    /// # Errors
+    /// [`ServiceError::Invalid`] for a bad address, [`ServiceError::Forbidden`] if it exists.
+    pub async fn create(
+        &self,
+        email: &str,
+        tier: Tier,
+    ) -> Result<(Account, ApiToken), ServiceError> {
+        let email = Email::parse(email)?;
+        if self.store.account(&email).await?.is_some() {
+            return Err(ServiceError::Forbidden);
+        }
+        let account = Account {
+            email: email.clone(),
+            tier,
+            created_at: clock::now(),
+            revoked_at: None,
+        };
+        self.store.put_account(account.clone()).await?;
+        let token = self.new_token(&email).await?;
+        Ok((account, token))
+    }
+
+    /// A new token for an existing, active account.
+    ///
+    /// # Errors
+    /// [`ServiceError::NotFound`] for an unknown or revoked account.
+    pub async fn create_token(&self, email: &str) -> Result<ApiToken, ServiceError> {
+        let email = Email::parse(email)?;
+        match self.store.account(&email).await? {
+            Some(account) if account.revoked_at.is_none() => self.new_token(&email).await,
+            _ => Err(ServiceError::NotFound),
+        }
+    }
+
+    async fn new_token(&self, email: &Email) -> Result<ApiToken, ServiceError> {
+        let token = crypto::new_api_token()?;
+        self.store
+            .put_token(self.keyring.token_hash(&token), email.clone())
+            .await?;
+        Ok(token)
+    }
+
+    /// Revokes an account: its tokens are refused from now on.
+    ///
+    /// # Errors
+    /// [`ServiceError::NotFound`] for an unknown account.
+    pub async fn revoke(&self, email: &str) -> Result<Account, ServiceError> {
+        let email = Email::parse(email)?;
+        let mut account = self
+            .store
+            .account(&email)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        if account.revoked_at.is_none() {
+            account.revoked_at = Some(clock::now());
+            self.store.put_account(account.clone()).await?;
+        }
+        Ok(account)
+    }
+
+    /// Every account.
+    ///
+    /// # Errors
+    /// The store's error.
+    pub async fn list(&self) -> Result<Vec<Account>, ServiceError> {
+        Ok(self.store.accounts().await?)
+    }
+
+    /// The account behind `credentials`.
+    ///
+    /// # Errors
+    /// [`ServiceError::Unauthorized`] for anything but an active account's token (and, with
+    /// Basic, that account's address as the user name).
+    pub async fn authenticate(&self, credentials: Credentials) -> Result<Caller, ServiceError> {
+        let (claimed, raw_token) = match credentials {
+            Credentials::Bearer(token) => (None, token),
+            Credentials::Basic { username, password } => (Some(username), password),
+        };
+        // A malformed token is hashed and looked up like any other, so its refusal takes as long.
+        let token = ApiToken::parse(&raw_token).ok();
+        let hash = self.keyring.token_hash(
+            &token
+                .clone()
+                .unwrap_or_else(|| ApiToken::from_random_bytes([0; 32])),
+        );
+        let owner = self.store.token_owner(hash).await?;
+        let owner_bytes = owner.as_ref().map_or(&[][..], |e| e.as_str().as_bytes());
+        let claimed_ok = match &claimed {
+            Some(name) => {
+                let normalized = name.trim().to_ascii_lowercase();
+                bool::from(normalized.as_bytes().ct_eq(owner_bytes))
+            }
+            None => true,
+        };
+        let (Some(token), Some(email), true) = (token, owner, claimed_ok) else {
+            return Err(ServiceError::Unauthorized);
+        };
+        match self.store.account(&email).await? {
+            Some(account) if account.revoked_at.is_none() => Ok(Caller::Account {
+                email,
+                tier: account.tier,
+                token,
+            }),
+            _ => Err(ServiceError::Unauthorized),
+        }
+    }
+}
