@@ -1,5 +1,6 @@
 //! Integration tests: the real server on a loopback port, driven over HTTP.
 
+mod accounts;
 mod at_rest;
 mod bad_input;
 mod cli;
