@@ -28,7 +28,7 @@ echo "== API fuzzing against the real server (schemathesis)"
 # every status, content type, header and body as documented.
 "$VENV/bin/pip" install --quiet --disable-pip-version-check schemathesis==4.32.5
 FUZZ_DIR=$(mktemp -d)
-"$CARGO_TARGET_DIR/debug/burnbox" serve --listen 127.0.0.1:0 --data-dir "$FUZZ_DIR/data" \
+"$CARGO_TARGET_DIR/debug/burnbox" serve --listen 127.0.0.1:0 --no-rate-limits --data-dir "$FUZZ_DIR/data" \
   >"$FUZZ_DIR/stdout" 2>"$FUZZ_DIR/stderr" &
 FUZZ_PID=$!
 trap 'kill "$FUZZ_PID" 2>/dev/null || true; rm -rf "$FUZZ_DIR" "$TEST_LOG"' EXIT

@@ -303,3 +303,31 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
         ConfigError(format!("invalid config file {}: {message}", path.display()))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_parses_to_the_defaults() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/burnbox.example.toml");
+        let args = ServeArgs {
+            config: Some(example),
+            ..ServeArgs::default()
+        };
+        let settings = Settings::resolve(args).expect("the example parses");
+        let defaults = Settings::for_data_dir(
+            DEFAULT_LISTEN.parse().expect("address"),
+            Path::new(DEFAULT_DATA_DIR),
+        );
+        assert_eq!(settings.tiers, defaults.tiers);
+        assert_eq!(settings.rate_windows, defaults.rate_windows);
+        assert_eq!(settings.lockout, defaults.lockout);
+        assert_eq!(settings.listen, defaults.listen);
+        assert_eq!(settings.max_secret_bytes, defaults.max_secret_bytes);
+        assert_eq!(
+            (settings.rate_limits, settings.anonymous_create),
+            (true, true)
+        );
+    }
+}

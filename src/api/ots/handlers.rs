@@ -157,6 +157,25 @@ pub enum RecentResponse {
 }
 error_variants!(RecentResponse, OtsError, recent_bad_request, { 401 => Unauthorized });
 
+/// Answers of `status`.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "status_bad_request")]
+pub enum StatusResponse {
+    /// The server answers.
+    #[oai(status = 200)]
+    Ok(Json<SystemStatus>),
+    /// Credentials were sent and are not valid.
+    #[oai(status = 401)]
+    Unauthorized(Json<OtsErrorBody>),
+    /// Over the caller's request quota; see `Retry-After`.
+    #[oai(status = 429)]
+    TooManyRequests(Json<OtsErrorBody>, #[oai(header = "Retry-After")] u64),
+    /// Server error.
+    #[oai(status = 500)]
+    InternalError(Json<OtsErrorBody>),
+}
+error_variants!(StatusResponse, OtsError, status_bad_request, { 401 => Unauthorized });
+
 /// Answers of `authcheck`.
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "authcheck_bad_request")]
@@ -354,8 +373,8 @@ impl OtsApi {
     ///
     /// Always `{"status":"nominal","locale":"en"}` while the server answers.
     #[oai(path = "/api/v1/status", method = "get", operation_id = "otsStatus")]
-    async fn status(&self) -> Json<SystemStatus> {
-        Json(SystemStatus::nominal())
+    async fn status(&self, _auth: ApiAuth) -> StatusResponse {
+        StatusResponse::Ok(Json(SystemStatus::nominal()))
     }
 
     /// Check credentials
