@@ -1,11 +1,28 @@
 //! The dialects, what every dialect's error type provides, and the macro that turns it into any
 //! operation's response enum, so each dialect maps errors to HTTP in one place.
 
+use poem::http::StatusCode;
+use poem::http::header::RETRY_AFTER;
 use poem::{IntoResponse, Request, Response};
+use poem_openapi::types::ToJSON;
 
 use super::native::NativeError;
 use super::ots::OtsError;
 use crate::service::ServiceError;
+
+/// An error response: `body` as JSON with `status`, and `Retry-After` when given.
+pub fn error_response(
+    status: StatusCode,
+    body: &impl ToJSON,
+    retry_after: Option<u64>,
+) -> Response {
+    let json = body.to_json().unwrap_or_default();
+    let mut response = poem::web::Json(json).with_status(status).into_response();
+    if let Some(secs) = retry_after {
+        response.headers_mut().insert(RETRY_AFTER, secs.into());
+    }
+    response
+}
 
 /// Which API a request speaks, by its path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
 use poem_openapi::{Enum, Object};
 
-use crate::api::dialect::DialectError;
+use crate::api::dialect::{DialectError, error_response};
 use crate::api::request_id;
 use crate::domain::{DomainError, Gone, ViewLimit};
 use crate::service::ServiceError;
@@ -328,15 +328,6 @@ impl From<ServiceError> for NativeError {
 
 impl IntoResponse for NativeError {
     fn into_response(self) -> Response {
-        let body = poem_openapi::types::ToJSON::to_json(&self.body).unwrap_or_default();
-        let mut response = poem::web::Json(body)
-            .with_status(self.status)
-            .into_response();
-        if let Some(secs) = self.retry_after {
-            response
-                .headers_mut()
-                .insert(poem::http::header::RETRY_AFTER, secs.into());
-        }
-        response
+        error_response(self.status, &self.body, self.retry_after)
     }
 }

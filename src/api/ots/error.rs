@@ -7,7 +7,7 @@ use poem::{IntoResponse, Response};
 use poem_openapi::Object;
 use poem_openapi::types::Example;
 
-use crate::api::dialect::DialectError;
+use crate::api::dialect::{DialectError, error_response};
 use crate::api::request_id;
 use crate::domain::DomainError;
 use crate::service::ServiceError;
@@ -207,15 +207,6 @@ impl From<ServiceError> for OtsError {
 
 impl IntoResponse for OtsError {
     fn into_response(self) -> Response {
-        let body = poem_openapi::types::ToJSON::to_json(&self.body).unwrap_or_default();
-        let mut response = poem::web::Json(body)
-            .with_status(self.status)
-            .into_response();
-        if let Some(secs) = self.retry_after {
-            response
-                .headers_mut()
-                .insert(poem::http::header::RETRY_AFTER, secs.into());
-        }
-        response
+        error_response(self.status, &self.body, self.retry_after)
     }
 }
