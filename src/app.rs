@@ -55,6 +55,7 @@ pub enum StartError {
 /// A built server, bound to its port, not yet serving.
 pub struct Application {
     acceptor: TcpAcceptor,
+    metrics_acceptor: Option<TcpAcceptor>,
     local_addr: SocketAddr,
     public_url: String,
     service: SecretService,
@@ -83,6 +84,7 @@ impl Application {
     /// A [`StartError`] naming what could not be set up.
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
         create_data_dir(&settings)?;
+        crate::telemetry::handle();
         let master = MasterKey::load_or_create(settings.master_key.as_deref(), &settings.data_dir)?;
         let keyring = Arc::new(Keyring::new(&master));
         drop(master);
@@ -93,6 +95,8 @@ impl Application {
             EngineKind::Memory => Engine::Memory,
         };
         let store = storage::open(&engine)?;
+        let live = store.count_live().await?;
+        metrics::gauge!(crate::telemetry::LIVE).set(live as f64);
         let actors = Actors::start(
             Arc::clone(&store),
             Arc::clone(&keyring),
@@ -126,6 +130,15 @@ impl Application {
             .into_acceptor()
             .await
             .map_err(listen_error)?;
+        let metrics_acceptor = match settings.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .into_acceptor()
+                    .await
+                    .map_err(|source| StartError::Listen { addr, source })?,
+            ),
+            None => None,
+        };
         let local_addr = acceptor
             .local_addr()
             .first()
@@ -137,6 +150,7 @@ impl Application {
             .unwrap_or_else(|| format!("http://{local_addr}"));
         Ok(Self {
             acceptor,
+            metrics_acceptor,
             local_addr,
             public_url,
             service,
@@ -168,6 +182,7 @@ impl Application {
     ) -> Result<(), StartError> {
         let Self {
             acceptor,
+            metrics_acceptor,
             local_addr,
             public_url,
             service,
@@ -183,10 +198,27 @@ impl Application {
             settings.sweep_interval,
             sweeper_stopped,
         ));
-        let app = api::routes(service, public_url, guard);
+        let app = api::routes(service, public_url, guard, metrics_acceptor.is_some());
+        let (stop_metrics, metrics_stopped) = watch::channel(false);
+        let metrics_server = metrics_acceptor.map(|acceptor| {
+            let mut stopped = metrics_stopped;
+            tokio::spawn(
+                Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
+                    poem::Route::new().at("/metrics", poem::get(api::health::metrics)),
+                    async move {
+                        let _ = stopped.changed().await;
+                    },
+                    Some(GRACE),
+                ),
+            )
+        });
         let served = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(GRACE))
             .await;
+        let _ = stop_metrics.send(true);
+        if let Some(metrics_server) = metrics_server {
+            let _ = metrics_server.await;
+        }
         let _ = stop_sweeper.send(true);
         let _ = sweeper.await;
         actors.shutdown().await;

@@ -73,6 +73,9 @@ pub struct ServeArgs {
     /// Milliseconds between expiry sweeps [default: 1000]
     #[arg(long, env = "BURNBOX_SWEEP_INTERVAL_MS", value_name = "MS")]
     pub sweep_interval_ms: Option<u64>,
+    /// Serve /metrics on this address instead of the main one
+    #[arg(long, env = "BURNBOX_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
     /// Log format [default: human]
     #[arg(long, env = "BURNBOX_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
@@ -96,6 +99,7 @@ struct FileConfig {
     actor_idle_secs: Option<u64>,
     sweep_interval_ms: Option<u64>,
     log_format: Option<LogFormat>,
+    metrics_listen: Option<String>,
     no_rate_limits: Option<bool>,
     anonymous_create: Option<bool>,
     trusted_proxies: Option<Vec<String>>,
@@ -144,6 +148,8 @@ pub struct Settings {
     pub ots_ttl: TtlRange,
     /// Log format.
     pub log_format: LogFormat,
+    /// Where `/metrics` is served, when not on the main address.
+    pub metrics_listen: Option<SocketAddr>,
     /// `BURNBOX_MASTER_KEY`, base64, when set.
     pub master_key: Option<String>,
     /// Whether request quotas apply.
@@ -174,6 +180,7 @@ impl Settings {
             ttl: TtlRange::BURN_THE_SECRET,
             ots_ttl: TtlRange::ONETIME_SECRET_ANONYMOUS,
             log_format: LogFormat::Human,
+            metrics_listen: None,
             master_key: None,
             rate_limits: true,
             anonymous_create: true,
@@ -203,6 +210,14 @@ impl Settings {
             ))
         })?;
         let public_url = args.public_url.or(file.public_url);
+        let metrics_listen = match args.metrics_listen.or(file.metrics_listen) {
+            Some(raw) => Some(raw.parse::<SocketAddr>().map_err(|e| {
+                ConfigError(format!(
+                    "invalid metrics address '{raw}' (--metrics-listen / BURNBOX_METRICS_LISTEN): {e}"
+                ))
+            })?),
+            None => None,
+        };
         if let Some(url) = &public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
@@ -276,6 +291,7 @@ impl Settings {
             master_key: std::env::var("BURNBOX_MASTER_KEY")
                 .ok()
                 .filter(|k| !k.is_empty()),
+            metrics_listen,
             rate_limits: !(args.no_rate_limits || file.no_rate_limits.unwrap_or(false)),
             anonymous_create: !args.no_anonymous_create && file.anonymous_create.unwrap_or(true),
             trusted_proxies,

@@ -16,3 +16,4 @@ pub mod crypto;
 pub mod domain;
 pub mod service;
 pub mod storage;
+pub mod telemetry;

@@ -240,9 +240,13 @@ impl SecretState {
     ) -> Result<Zeroizing<Vec<u8>>, SecretError> {
         match self.open(key, passphrase, sealed).await {
             Err(SecretError::WrongPassphrase) if self.meta.has_passphrase => {
-                self.apply(Operation::FailPassphrase(self.lockout))
+                let meta = self
+                    .apply(Operation::FailPassphrase(self.lockout))
                     .await?
                     .map_err(SecretError::Gone)?;
+                if meta.locked_at(clock::now()).is_some() {
+                    metrics::counter!(crate::telemetry::LOCKED).increment(1);
+                }
                 Err(SecretError::WrongPassphrase)
             }
             other => other,

@@ -11,7 +11,8 @@ use tokio::sync::watch;
 use super::{Actors, SecretMsg};
 use crate::clock;
 use crate::domain::Operation;
-use crate::storage::{SecretStore, StoreError};
+use crate::storage::{Outcome, SecretStore, StoreError};
+use crate::telemetry;
 
 /// Ids fetched per scan batch.
 const BATCH: usize = 1000;
@@ -44,15 +45,33 @@ pub async fn run(
 pub async fn sweep_once(store: &dyn SecretStore, actors: &Actors) -> Result<usize, StoreError> {
     let now = clock::now();
     let mut handled = 0;
+    metrics::counter!(telemetry::SWEEPS).increment(1);
+    metrics::gauge!(telemetry::RESIDENT).set(actors.resident_count() as f64);
     loop {
         let due = store.due(now, BATCH).await?;
         let batch_len = due.len();
+        if handled == 0 {
+            // The index is in deadline order: the first record is the most overdue.
+            let oldest = match due.first() {
+                Some(id) => store.load(*id).await?.map(|meta| meta.deadline()),
+                None => None,
+            };
+            let lag_ms = oldest.map_or(0, |deadline| deadline.millis_until(now));
+            metrics::gauge!(telemetry::SWEEP_LAG).set(lag_ms as f64 / 1000.0);
+        }
         for id in due {
             let delegated = actors
                 .resident(&id)
                 .is_some_and(|actor| actor.cast(SecretMsg::Sweep).is_ok());
             if !delegated {
-                store.apply(id, Operation::Sweep, now).await?;
+                let action = match store.apply(id, Operation::Sweep, now).await? {
+                    Outcome::Purged => Some("purged"),
+                    Outcome::Updated(_) => Some("expired"),
+                    _ => None,
+                };
+                if let Some(action) = action {
+                    metrics::counter!(telemetry::SWEPT, "action" => action).increment(1);
+                }
             }
             handled += 1;
         }

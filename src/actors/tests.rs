@@ -63,6 +63,10 @@ impl SecretStore for PanicOnce {
         Ok(())
     }
 
+    async fn count_live(&self) -> Result<u64, StoreError> {
+        self.inner.count_live().await
+    }
+
     async fn put_account(&self, account: Account) -> Result<(), StoreError> {
         self.inner.put_account(account).await
     }

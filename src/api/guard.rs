@@ -17,6 +17,7 @@ use crate::service::accounts::{Accounts, Credentials};
 use crate::service::ratelimit::{RateLimiter, Standing};
 use crate::service::tiers::TierTable;
 use crate::service::{Caller, ServiceError};
+use crate::telemetry;
 
 /// What the guard needs.
 #[derive(Clone)]
@@ -112,6 +113,10 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> Result<Response> {
+        if !req.original_uri().path().starts_with("/api/") {
+            // Probes are not API requests: no credentials, no quota.
+            return self.inner.call(req).await.map(IntoResponse::into_response);
+        }
         let dialect = Dialect::of(&req);
         let caller = match credentials(&req) {
             Err(()) => return Ok(dialect.respond(ServiceError::Unauthorized)),
@@ -133,6 +138,8 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
                 ) {
                     Ok(standing) => standing,
                     Err(exceeded) => {
+                        metrics::counter!(telemetry::RATE_LIMITED, "tier" => caller.tier().name())
+                            .increment(1);
                         let mut response = dialect.respond(ServiceError::RateLimited {
                             retry_after_secs: exceeded.retry_after_secs,
                         });

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod body_limit;
 pub mod dialect;
 pub mod guard;
+pub mod health;
 pub mod native;
 pub mod ots;
 pub mod request_id;
@@ -14,7 +15,7 @@ pub mod schema;
 mod timefmt;
 
 use poem::middleware::AddData;
-use poem::{Endpoint, EndpointExt, Route, get, handler, web::Json};
+use poem::{Endpoint, EndpointExt, Route, get};
 use poem_openapi::{ExtraHeader, OpenApiService};
 
 use crate::service::SecretService;
@@ -24,9 +25,9 @@ const TITLE: &str = "burnbox";
 
 /// The OpenAPI service for every dialect, without a server URL (the document is the same
 /// wherever burnbox runs).
-pub fn openapi() -> OpenApiService<(native::NativeApi, ots::OtsApi), ()> {
+pub fn openapi() -> OpenApiService<(native::NativeApi, ots::OtsApi, health::HealthApi), ()> {
     OpenApiService::new(
-        (native::NativeApi, ots::OtsApi),
+        (native::NativeApi, ots::OtsApi, health::HealthApi),
         TITLE,
         env!("CARGO_PKG_VERSION"),
     )
@@ -61,27 +62,30 @@ pub fn spec_yaml() -> String {
     openapi().spec_yaml()
 }
 
-#[handler]
-fn healthz() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
-}
-
-/// Everything burnbox serves over HTTP.
-pub fn routes(service: SecretService, public_url: String, guard: guard::Guard) -> impl Endpoint {
+/// Everything burnbox serves over HTTP; `/metrics` too unless `metrics_elsewhere`.
+pub fn routes(
+    service: SecretService,
+    public_url: String,
+    guard: guard::Guard,
+    metrics_elsewhere: bool,
+) -> impl Endpoint {
     let limits = service.limits();
     let api = openapi();
     let docs = api.swagger_ui();
     let spec_json = api.spec_endpoint();
     let spec_yaml = api.spec_endpoint_yaml();
-    Route::new()
+    let mut route = Route::new()
         .nest(
             "/",
             api.with(body_limit::BodyLimit::new(limits)).with(guard),
         )
         .nest("/docs", docs)
         .at("/openapi.json", spec_json)
-        .at("/openapi.yaml", spec_yaml)
-        .at("/healthz", get(healthz))
+        .at("/openapi.yaml", spec_yaml);
+    if !metrics_elsewhere {
+        route = route.at("/metrics", get(health::metrics));
+    }
+    route
         .with(AddData::new(service))
         .with(AddData::new(native::PublicUrl(public_url)))
         .around(request_id::request_context)

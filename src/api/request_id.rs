@@ -1,6 +1,9 @@
-//! Request ids (`req_<time>_<random>`), set on every response as `X-Request-Id` and readable by
-//! handlers and error mappers through a task-local, plus `Cache-Control: no-store` on every
-//! response: nothing burnbox answers may sit in a shared cache.
+//! The outermost middleware. Request ids (`req_<time>_<random>`), set on every response as
+//! `X-Request-Id` and readable by handlers and error mappers through a task-local;
+//! `Cache-Control: no-store` on every response (nothing burnbox answers may sit in a shared
+//! cache); and one log line and the HTTP metrics per request, by route template, never by path.
+
+use std::time::Instant;
 
 use poem::http::HeaderValue;
 use poem::http::header::CACHE_CONTROL;
@@ -8,6 +11,7 @@ use poem::{Endpoint, IntoResponse, Request, Response, Result};
 
 use crate::clock;
 use crate::domain::KEY_ALPHABET;
+use crate::telemetry;
 
 tokio::task_local! {
     static REQUEST_ID: String;
@@ -48,6 +52,10 @@ pub fn current() -> String {
 /// Middleware: runs `next` with a request id in scope and stamps the response.
 pub async fn request_context<E: Endpoint>(next: E, req: Request) -> Result<Response> {
     let id = new_request_id();
+    let started = Instant::now();
+    // The template, never the path: paths carry keys.
+    let route = telemetry::route_template(req.uri().path());
+    let method = req.method().as_str().to_owned();
     let result = REQUEST_ID
         .scope(id.clone(), async move {
             next.call(req).await.map(IntoResponse::into_response)
@@ -63,5 +71,16 @@ pub async fn request_context<E: Endpoint>(next: E, req: Request) -> Result<Respo
     response
         .headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    telemetry::http_request(&route, &method, status, elapsed);
+    tracing::info!(
+        request_id = %id,
+        method = %method,
+        route = %route,
+        status,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        "request"
+    );
     Ok(response)
 }

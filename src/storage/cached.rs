@@ -1,12 +1,15 @@
-//! A moka read cache in front of any [`SecretStore`], updated by every write that goes through it.
+//! A moka read cache in front of any [`SecretStore`], updated by every write that goes through it,
+//! and the store's instrumentation: operation latency, failures, cache hits and the live-secret
+//! gauge, whatever the backend.
 //!
 //! Receipt → secret mappings never change, so they are always cached. Metadata is cached only when
 //! this node is the store's sole writer (`!is_shared()`); every `apply` puts the record it
 //! returned, and a newer revision is never replaced by an older one, so a reader never sees a state
 //! older than the last write. A cached record past its purge time is treated as a miss.
 
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use moka::future::Cache;
@@ -14,7 +17,10 @@ use moka::ops::compute::Op;
 
 use super::{Outcome, SecretStore, StoreError};
 use crate::clock;
-use crate::domain::{Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
+use crate::domain::{
+    Account, Email, Lifecycle, Operation, ReceiptId, SecretId, SecretMeta, Timestamp,
+};
+use crate::telemetry;
 
 /// Upper bound on how long an entry stays cached, whatever happens.
 const ENTRY_TTL: Duration = Duration::from_secs(300);
@@ -44,6 +50,23 @@ impl CachedStore {
             metas,
             receipts,
         }
+    }
+
+    /// Runs one backend operation, recording its latency and whether it failed.
+    async fn timed<T>(
+        &self,
+        operation: &'static str,
+        work: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let started = Instant::now();
+        let result = work.await;
+        telemetry::store_operation(
+            self.inner.backend(),
+            operation,
+            started.elapsed(),
+            result.is_ok(),
+        );
+        result
     }
 
     /// Caches `meta` unless a newer revision is already cached.
@@ -77,7 +100,9 @@ impl SecretStore for CachedStore {
         meta: SecretMeta,
         content: Vec<u8>,
     ) -> Result<(), StoreError> {
-        self.inner.insert(id, meta.clone(), content).await?;
+        self.timed("insert", self.inner.insert(id, meta.clone(), content))
+            .await?;
+        metrics::gauge!(telemetry::LIVE).increment(1.0);
         self.receipts.insert(meta.receipt_id, id).await;
         self.remember(id, meta).await;
         Ok(())
@@ -88,9 +113,11 @@ impl SecretStore for CachedStore {
             && let Some(meta) = metas.get(&id).await
             && meta.purge_at > clock::now()
         {
+            telemetry::cache_lookup("meta", true);
             return Ok(Some(meta));
         }
-        let loaded = self.inner.load(id).await?;
+        telemetry::cache_lookup("meta", false);
+        let loaded = self.timed("load", self.inner.load(id)).await?;
         if let Some(meta) = &loaded {
             self.remember(id, meta.clone()).await;
         }
@@ -99,9 +126,13 @@ impl SecretStore for CachedStore {
 
     async fn resolve_receipt(&self, receipt: ReceiptId) -> Result<Option<SecretId>, StoreError> {
         if let Some(id) = self.receipts.get(&receipt).await {
+            telemetry::cache_lookup("receipt", true);
             return Ok(Some(id));
         }
-        let resolved = self.inner.resolve_receipt(receipt).await?;
+        telemetry::cache_lookup("receipt", false);
+        let resolved = self
+            .timed("resolve_receipt", self.inner.resolve_receipt(receipt))
+            .await?;
         if let Some(id) = resolved {
             self.receipts.insert(receipt, id).await;
         }
@@ -109,7 +140,7 @@ impl SecretStore for CachedStore {
     }
 
     async fn content(&self, id: SecretId) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.content(id).await
+        self.timed("content", self.inner.content(id)).await
     }
 
     async fn apply(
@@ -118,7 +149,17 @@ impl SecretStore for CachedStore {
         op: Operation,
         now: Timestamp,
     ) -> Result<Outcome, StoreError> {
-        let outcome = self.inner.apply(id, op, now).await?;
+        let outcome = self.timed("apply", self.inner.apply(id, op, now)).await?;
+        if let Outcome::Updated(meta) = &outcome
+            && meta.is_final()
+            && matches!(op, Operation::TakeView | Operation::Burn | Operation::Sweep)
+        {
+            // Every update to a final state is the one move out of `Live`.
+            metrics::gauge!(telemetry::LIVE).decrement(1.0);
+            if meta.lifecycle == Lifecycle::Expired {
+                metrics::counter!(telemetry::EXPIRED).increment(1);
+            }
+        }
         match &outcome {
             Outcome::Updated(meta) | Outcome::Refused(meta, _) | Outcome::Unchanged(meta) => {
                 self.remember(id, meta.clone()).await;
@@ -135,11 +176,15 @@ impl SecretStore for CachedStore {
     }
 
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<SecretId>, StoreError> {
-        self.inner.due(now, limit).await
+        self.timed("due", self.inner.due(now, limit)).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
+    }
+
+    async fn count_live(&self) -> Result<u64, StoreError> {
+        self.inner.count_live().await
     }
 
     async fn put_account(&self, account: Account) -> Result<(), StoreError> {

@@ -399,6 +399,21 @@ impl SecretStore for EmbeddedStore {
             .await
     }
 
+    async fn count_live(&self) -> Result<u64, StoreError> {
+        let now = crate::clock::now();
+        self.read(move |txn| {
+            let table = txn.open_table(META).map_err(fail)?;
+            let mut live = 0;
+            for entry in table.iter().map_err(fail)? {
+                let (_, bytes) = entry.map_err(fail)?;
+                let meta: SecretMeta = decode(bytes.value())?;
+                live += u64::from(meta.gone_at(now).is_none());
+            }
+            Ok(live)
+        })
+        .await
+    }
+
     async fn put_account(&self, account: Account) -> Result<(), StoreError> {
         self.write(Write::PutAccount(account)).await.map(|_| ())
     }

@@ -153,6 +153,16 @@ impl SecretStore for MemoryStore {
         Ok(())
     }
 
+    async fn count_live(&self) -> Result<u64, StoreError> {
+        let now = crate::clock::now();
+        self.with(|t| {
+            Ok(t.metas
+                .values()
+                .filter(|m| m.gone_at(now).is_none())
+                .count() as u64)
+        })
+    }
+
     async fn put_account(&self, account: Account) -> Result<(), StoreError> {
         self.with(|t| {
             t.accounts.insert(account.email.clone(), account);

@@ -89,6 +89,9 @@ pub trait SecretStore: Send + Sync + 'static {
     /// Checks that the backend answers.
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// How many stored secrets are readable (live) now; scans the records.
+    async fn count_live(&self) -> Result<u64, StoreError>;
+
     /// Creates or replaces an account, durably.
     async fn put_account(&self, account: Account) -> Result<(), StoreError>;
 

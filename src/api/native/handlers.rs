@@ -18,6 +18,7 @@ use crate::api::schema::KeyParam;
 use crate::api::timefmt::iso_millis;
 use crate::domain::{AnyKey, Lifecycle, Passphrase, SecretKey, SecretText, Ttl, ViewLimit};
 use crate::service::{Caller, KeyKind, NewSecret, SecretService, ServiceError};
+use crate::telemetry;
 
 #[derive(Tags)]
 enum ApiTags {
@@ -192,6 +193,7 @@ impl NativeApi {
         };
         let base = public_url.0.0.trim_end_matches('/');
         let meta = &created.meta;
+        telemetry::secret_event(telemetry::CREATED, "native");
         CreateResponse::Ok(Json(CreateSecretResponse {
             success: true,
             secret_url: format!("{base}/secret/{}", created.secret_key.expose()),
@@ -289,6 +291,9 @@ impl NativeApi {
             // A passphrase that could never be right is simply wrong, and costs no view.
             (Ok(_), Err(_)) => Err(ServiceError::WrongPassphrase),
         };
+        if revealed.is_ok() {
+            telemetry::secret_event(telemetry::REVEALED, "native");
+        }
         match revealed {
             Ok((text, meta)) => ViewResponse::Ok(Json(ViewSecretResponse {
                 success: true,
@@ -323,6 +328,9 @@ impl NativeApi {
             Ok(key) => service.burn(&key, &caller).await,
             Err(err) => Err(err.into()),
         };
+        if burned.is_ok() {
+            telemetry::secret_event(telemetry::BURNED, "native");
+        }
         match burned {
             Ok(_) => BurnResponse::Ok(Json(BurnSecretResponse {
                 success: true,

@@ -21,6 +21,7 @@ use crate::crypto::password::{DEFAULT_LENGTH, PasswordError, generate_password};
 use crate::domain::recipient::obscure_list;
 use crate::domain::{AnyKey, DomainError, Passphrase, SecretKey, SecretText, Ttl, ViewLimit};
 use crate::service::{Caller, NewSecret, SecretService, ServiceError};
+use crate::telemetry;
 
 /// Shortest key the v1 dialect looks up; shorter ones are not found without a lookup.
 const MIN_KEY_LEN: usize = 20;
@@ -225,6 +226,7 @@ impl<'a> Context<'a> {
                 .map_err(ServiceError::from)?,
         };
         let created = self.service.create(new, self.caller).await?;
+        telemetry::secret_event(telemetry::CREATED, "ots");
         Ok(receipt_object(
             ReceiptParts {
                 meta: &created.meta,
@@ -266,6 +268,7 @@ impl<'a> Context<'a> {
             .service
             .burn_with_passphrase(&key, passphrase, self.caller)
             .await?;
+        telemetry::secret_event(telemetry::BURNED, "ots");
         let shortkey = secret_key.expose().chars().take(8).collect();
         let state = receipt_object(
             ReceiptParts {
@@ -346,6 +349,7 @@ async fn reveal(
     let key = v1_key(raw_key)?.as_secret();
     let passphrase = parse_passphrase(passphrase).map_err(|_| OtsError::wrong_passphrase())?;
     let (text, _) = service.reveal(&key, passphrase).await?;
+    telemetry::secret_event(telemetry::REVEALED, "ots");
     Ok(RevealedSecret {
         value: text.expose().to_owned(),
         secret_key: raw_key.to_owned(),

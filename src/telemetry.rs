@@ -1,0 +1,224 @@
+//! Metrics (Prometheus, through the `metrics` facade) and the names of every series burnbox
+//! exports, in one place. No label ever carries a key, a secret, a token or an address: routes are
+//! templates, and callers appear only as their tier.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics::{counter, gauge, histogram};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+/// HTTP requests by route template, method and status.
+pub const HTTP_REQUESTS: &str = "burnbox_http_requests_total";
+/// HTTP request latency by route template and method.
+pub const HTTP_DURATION: &str = "burnbox_http_request_duration_seconds";
+/// Secrets created, by dialect.
+pub const CREATED: &str = "burnbox_secrets_created_total";
+/// Views handed out, by dialect.
+pub const REVEALED: &str = "burnbox_secrets_revealed_total";
+/// Secrets burned by their sender, by dialect.
+pub const BURNED: &str = "burnbox_secrets_burned_total";
+/// Secrets whose TTL passed.
+pub const EXPIRED: &str = "burnbox_secrets_expired_total";
+/// Secrets locked after too many wrong passphrases.
+pub const LOCKED: &str = "burnbox_secrets_locked_total";
+/// Readable secrets stored now.
+pub const LIVE: &str = "burnbox_live_secrets";
+/// Secret actors in memory now.
+pub const RESIDENT: &str = "burnbox_resident_actors";
+/// Store operation latency by backend and operation.
+pub const STORE_DURATION: &str = "burnbox_store_operation_duration_seconds";
+/// Store operations that failed, by backend and operation.
+pub const STORE_ERRORS: &str = "burnbox_store_errors_total";
+/// Read-cache lookups by cache and result (hit or miss).
+pub const CACHE: &str = "burnbox_cache_requests_total";
+/// Expiry sweeps run.
+pub const SWEEPS: &str = "burnbox_sweeper_runs_total";
+/// How late the sweeper handled the most overdue record of its last run, in seconds.
+pub const SWEEP_LAG: &str = "burnbox_sweeper_lag_seconds";
+/// Records the sweeper expired or purged, by action.
+pub const SWEPT: &str = "burnbox_sweeper_deletions_total";
+/// Requests refused by a quota, by tier.
+pub const RATE_LIMITED: &str = "burnbox_rate_limited_total";
+/// Always 1, labelled with the version.
+pub const BUILD_INFO: &str = "burnbox_build_info";
+
+/// Buckets for latencies, from 100 µs to 10 s.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    10.0,
+];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// The process's Prometheus recorder, installed on first use (one per process: servers started
+/// in one test process share it).
+pub fn handle() -> &'static PrometheusHandle {
+    HANDLE.get_or_init(|| {
+        let builder = PrometheusBuilder::new()
+            .set_buckets(LATENCY_BUCKETS)
+            .unwrap_or_else(|_| unreachable!("the bucket list is not empty"));
+        let handle = match builder.install_recorder() {
+            Ok(handle) => handle,
+            // Another recorder is installed (an embedding program's): render our own anyway.
+            Err(_) => PrometheusBuilder::new().build_recorder().handle(),
+        };
+        describe();
+        handle
+    })
+}
+
+/// Describes every series and sets it to zero, so dashboards and alerts see them from the start.
+fn describe() {
+    metrics::describe_counter!(
+        HTTP_REQUESTS,
+        "HTTP requests by route template, method and status"
+    );
+    metrics::describe_histogram!(
+        HTTP_DURATION,
+        metrics::Unit::Seconds,
+        "HTTP request latency"
+    );
+    metrics::describe_counter!(CREATED, "Secrets created, by dialect");
+    metrics::describe_counter!(REVEALED, "Views handed out, by dialect");
+    metrics::describe_counter!(BURNED, "Secrets burned by their sender, by dialect");
+    metrics::describe_counter!(EXPIRED, "Secrets whose TTL passed before their last view");
+    metrics::describe_counter!(LOCKED, "Secrets locked after too many wrong passphrases");
+    metrics::describe_gauge!(LIVE, "Readable secrets stored now");
+    metrics::describe_gauge!(RESIDENT, "Secret actors in memory now");
+    metrics::describe_histogram!(
+        STORE_DURATION,
+        metrics::Unit::Seconds,
+        "Store operation latency"
+    );
+    metrics::describe_counter!(STORE_ERRORS, "Store operations that failed");
+    metrics::describe_counter!(CACHE, "Read-cache lookups by cache and result");
+    metrics::describe_counter!(SWEEPS, "Expiry sweeps run");
+    metrics::describe_gauge!(
+        SWEEP_LAG,
+        metrics::Unit::Seconds,
+        "Lateness of the most overdue record of the last sweep"
+    );
+    metrics::describe_counter!(SWEPT, "Records the sweeper expired or purged");
+    metrics::describe_counter!(RATE_LIMITED, "Requests refused by a quota, by tier");
+    metrics::describe_gauge!(BUILD_INFO, "Always 1; the version is a label");
+    for dialect in ["native", "ots"] {
+        counter!(CREATED, "dialect" => dialect).absolute(0);
+        counter!(REVEALED, "dialect" => dialect).absolute(0);
+        counter!(BURNED, "dialect" => dialect).absolute(0);
+    }
+    counter!(EXPIRED).absolute(0);
+    counter!(LOCKED).absolute(0);
+    counter!(SWEEPS).absolute(0);
+    for action in ["expired", "purged"] {
+        counter!(SWEPT, "action" => action).absolute(0);
+    }
+    for tier in ["anonymous", "authenticated", "api"] {
+        counter!(RATE_LIMITED, "tier" => tier).absolute(0);
+    }
+    for (cache, result) in [
+        ("meta", "hit"),
+        ("meta", "miss"),
+        ("receipt", "hit"),
+        ("receipt", "miss"),
+    ] {
+        counter!(CACHE, "cache" => cache, "result" => result).absolute(0);
+    }
+    gauge!(SWEEP_LAG).set(0.0);
+    gauge!(RESIDENT).set(0.0);
+    gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+}
+
+/// Records one HTTP request.
+pub fn http_request(route: &str, method: &str, status: u16, elapsed: Duration) {
+    let status = status.to_string();
+    counter!(HTTP_REQUESTS, "route" => route.to_owned(), "method" => method.to_owned(), "status" => status).increment(1);
+    histogram!(HTTP_DURATION, "route" => route.to_owned(), "method" => method.to_owned())
+        .record(elapsed.as_secs_f64());
+}
+
+/// Counts a lifecycle event of a secret (`created`, `revealed`, `burned`) for a dialect.
+pub fn secret_event(name: &'static str, dialect: &'static str) {
+    counter!(name, "dialect" => dialect).increment(1);
+}
+
+/// Records one store operation.
+pub fn store_operation(
+    backend: &'static str,
+    operation: &'static str,
+    elapsed: Duration,
+    ok: bool,
+) {
+    histogram!(STORE_DURATION, "backend" => backend, "operation" => operation)
+        .record(elapsed.as_secs_f64());
+    if !ok {
+        counter!(STORE_ERRORS, "backend" => backend, "operation" => operation).increment(1);
+    }
+}
+
+/// Records a read-cache lookup.
+pub fn cache_lookup(cache: &'static str, hit: bool) {
+    counter!(CACHE, "cache" => cache, "result" => if hit { "hit" } else { "miss" }).increment(1);
+}
+
+/// The route template of a path: known words stay, anything else (keys above all) becomes
+/// `{key}`, so labels never carry a key and stay few.
+pub fn route_template(path: &str) -> String {
+    const WORDS: &[&str] = &[
+        "api",
+        "secrets",
+        "v1",
+        "status",
+        "authcheck",
+        "share",
+        "create",
+        "generate",
+        "secret",
+        "private",
+        "metadata",
+        "receipt",
+        "recent",
+        "burn",
+        "docs",
+        "openapi.json",
+        "openapi.yaml",
+        "healthz",
+        "readyz",
+        "metrics",
+    ];
+    let segments: Vec<&str> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|segment| {
+            if WORDS.contains(&segment) {
+                segment
+            } else {
+                "{key}"
+            }
+        })
+        .collect();
+    format!("/{}", segments.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_never_carry_keys() {
+        assert_eq!(
+            route_template("/api/secrets/abc123def456"),
+            "/api/secrets/{key}"
+        );
+        assert_eq!(
+            route_template("/api/v1/private/0123456789abcdefghij/burn"),
+            "/api/v1/private/{key}/burn"
+        );
+        assert_eq!(
+            route_template("/api/v1/private/recent"),
+            "/api/v1/private/recent"
+        );
+        assert_eq!(route_template("/"), "/");
+        assert_eq!(route_template("/wp-admin/x.php"), "/{key}/{key}");
+    }
+}
