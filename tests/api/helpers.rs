@@ -230,6 +230,18 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts the binary on a free port over `data_dir`, with `extra` flags.
     pub async fn start(data_dir: &Path, extra: &[&str]) -> Self {
+        Self::start_logging(data_dir, extra, None).await
+    }
+
+    /// Like [`Self::start`], logging at debug level (JSON) into `log` when given.
+    pub async fn start_logging(data_dir: &Path, extra: &[&str], log: Option<&Path>) -> Self {
+        let (level, stderr) = match log {
+            Some(path) => (
+                "debug",
+                Stdio::from(std::fs::File::create(path).expect("log file")),
+            ),
+            None => ("warn", Stdio::inherit()),
+        };
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_burnbox"))
             .args([
                 "serve",
@@ -241,9 +253,10 @@ impl ServerProcess {
             .arg(data_dir)
             .args(extra)
             .env_remove("BURNBOX_MASTER_KEY")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", level)
+            .env("BURNBOX_LOG_FORMAT", "json")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .kill_on_drop(true)
             .spawn()
             .expect("burnbox binary starts");

@@ -10,4 +10,5 @@ mod flow;
 mod helpers;
 mod openapi;
 mod ots;
+mod telemetry;
 mod views;

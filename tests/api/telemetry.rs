@@ -1,0 +1,385 @@
+//! Metrics, logs, probes and shutdown, against the real binary: counts equal what was done,
+//! promtool accepts the metrics and the alert rules, a real Prometheus scrapes burnbox, no log
+//! line carries a secret, and SIGTERM loses no acknowledged create.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use crate::helpers::{Encoding, ServerProcess, keys, status_and_json};
+
+/// A program the tests need, or a loud failure that says how to install it.
+fn tool(name: &str) -> String {
+    let found = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file());
+    match found {
+        Some(path) => path.display().to_string(),
+        None => {
+            panic!("`{name}` is not installed: run `apt-get install prometheus` (ops/test.sh does)")
+        }
+    }
+}
+
+/// The value of one series in Prometheus text, by name and exact label set.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|line| {
+            let (name, value) = line.rsplit_once(' ')?;
+            (name == series).then(|| value.parse().ok()).flatten()
+        })
+}
+
+async fn scrape(base: &str) -> String {
+    reqwest::get(format!("{base}/metrics"))
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("text")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_what_was_done_and_carry_no_secrets() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("burnbox.log");
+    let data = dir.path().join("data");
+    let server = ServerProcess::start_logging(
+        &data,
+        &["--test-min-ttl", "1", "--sweep-interval-ms", "200"],
+        Some(&log),
+    )
+    .await;
+    let api = &server.api;
+    let mut needles = Vec::new();
+
+    // 3 native creates, 2 v1 shares; 2 native reveals, 1 v1 reveal; 1 native burn, 1 v1 burn;
+    // 1 expiry; 5 wrong passphrases lock one secret.
+    let mut native = Vec::new();
+    for n in 0..3 {
+        let text = format!("native-plaintext-{n}");
+        let created = api
+            .create_ok(&json!({"secret": text, "maxViews": 5, "passphrase": format!("pass-{n}")}))
+            .await;
+        let (secret_key, metadata_key) = keys(&created);
+        needles.extend([
+            text,
+            format!("pass-{n}"),
+            secret_key.clone(),
+            metadata_key.clone(),
+        ]);
+        native.push((secret_key, metadata_key, format!("pass-{n}")));
+    }
+    let mut v1 = Vec::new();
+    for n in 0..2 {
+        let text = format!("v1-plaintext-{n}");
+        let (code, receipt) = status_and_json(
+            api.v1_post("share", Encoding::Form, &[("secret", &text)])
+                .await,
+        )
+        .await;
+        assert_eq!(code, StatusCode::OK);
+        let (secret_key, metadata_key) = (
+            receipt["secret_key"].as_str().expect("key").to_owned(),
+            receipt["metadata_key"].as_str().expect("key").to_owned(),
+        );
+        needles.extend([text, secret_key.clone(), metadata_key.clone()]);
+        v1.push((secret_key, metadata_key));
+    }
+    for (secret_key, _, pass) in &native[..2] {
+        assert_eq!(
+            api.view(secret_key, Some(&json!({"passphrase": pass})))
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        api.v1_post(&format!("secret/{}", v1[0].0), Encoding::Form, &[])
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(api.burn(&native[2].1).await.status(), StatusCode::OK);
+    assert_eq!(
+        api.v1_post(&format!("private/{}/burn", v1[1].1), Encoding::Form, &[])
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let short = api
+        .create_ok(&json!({"secret": "short-lived-plaintext", "ttl": 1}))
+        .await;
+    let (short_key, short_meta) = keys(&short);
+    needles.extend(["short-lived-plaintext".to_owned(), short_key, short_meta]);
+    for n in 0..5 {
+        let guess = format!("wrong-guess-{n}");
+        assert_eq!(
+            api.view(&native[0].0, Some(&json!({"passphrase": guess})))
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+        needles.push(guess);
+    }
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+
+    let text = scrape(&api.base).await;
+    let expect = [
+        ("burnbox_secrets_created_total{dialect=\"native\"}", 4.0),
+        ("burnbox_secrets_created_total{dialect=\"ots\"}", 2.0),
+        ("burnbox_secrets_revealed_total{dialect=\"native\"}", 2.0),
+        ("burnbox_secrets_revealed_total{dialect=\"ots\"}", 1.0),
+        ("burnbox_secrets_burned_total{dialect=\"native\"}", 1.0),
+        ("burnbox_secrets_burned_total{dialect=\"ots\"}", 1.0),
+        ("burnbox_secrets_expired_total", 1.0),
+        ("burnbox_secrets_locked_total", 1.0),
+        // 6 created; the v1 reveal received one, two burned, one expired: 2 live.
+        ("burnbox_live_secrets", 2.0),
+        (
+            "burnbox_http_requests_total{route=\"/api/secrets\",method=\"POST\",status=\"200\"}",
+            4.0,
+        ),
+        (
+            "burnbox_http_requests_total{route=\"/api/secrets/{key}\",method=\"POST\",status=\"401\"}",
+            5.0,
+        ),
+        (
+            "burnbox_http_requests_total{route=\"/api/v1/share\",method=\"POST\",status=\"200\"}",
+            2.0,
+        ),
+    ];
+    for (series, value) in expect {
+        assert_eq!(sample(&text, series), Some(value), "{series} in\n{text}");
+    }
+    for name in [
+        "burnbox_http_request_duration_seconds_bucket",
+        "burnbox_resident_actors",
+        "burnbox_build_info",
+        "burnbox_store_operation_duration_seconds_count",
+        "burnbox_sweeper_runs_total",
+    ] {
+        assert!(text.contains(name), "{name} exported");
+    }
+
+    // promtool accepts the exposition.
+    let mut promtool = std::process::Command::new(tool("promtool"))
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool runs");
+    std::io::Write::write_all(&mut promtool.stdin.take().expect("stdin"), text.as_bytes())
+        .expect("write");
+    let checked = promtool.wait_with_output().expect("promtool finishes");
+    let complaints = format!(
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(
+        checked.status.success() && complaints.trim().is_empty(),
+        "promtool: {complaints}"
+    );
+
+    drop(server);
+    let logs = std::fs::read_to_string(&log).expect("log");
+    let request_lines = logs
+        .lines()
+        .filter(|l| l.contains("\"route\"") && !l.contains("/metrics"))
+        .count();
+    assert_eq!(request_lines, 16, "one line per request");
+    for needle in needles.iter().chain(std::iter::once(&text)) {
+        if needle != &text {
+            assert!(!logs.contains(needle.as_str()), "the log shows {needle}");
+            assert!(!text.contains(needle.as_str()), "a metric shows {needle}");
+        }
+    }
+}
+
+#[test]
+fn alert_rules_pass_promtool() {
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/prometheus/alerts.yml");
+    let checked = std::process::Command::new(tool("promtool"))
+        .args(["check", "rules"])
+        .arg(&rules)
+        .output()
+        .expect("promtool runs");
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_prometheus_scrapes_burnbox() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let metrics_port = free_port();
+    let metrics_addr = format!("127.0.0.1:{metrics_port}");
+    let server = ServerProcess::start(
+        &dir.path().join("data"),
+        &["--metrics-listen", &metrics_addr],
+    )
+    .await;
+    for n in 0..3 {
+        server
+            .api
+            .create_ok(&json!({"secret": format!("s{n}")}))
+            .await;
+    }
+    assert_eq!(
+        reqwest::get(format!("{}/metrics", server.api.base))
+            .await
+            .expect("get")
+            .status(),
+        StatusCode::NOT_FOUND,
+        "metrics moved off the main address"
+    );
+
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: burnbox\n    static_configs:\n      - targets: ['{metrics_addr}']\n"),
+    )
+    .expect("config");
+    let prometheus_port = free_port();
+    let _prometheus = tokio::process::Command::new(tool("prometheus"))
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("tsdb").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{prometheus_port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("prometheus starts");
+    let query = format!(
+        "http://127.0.0.1:{prometheus_port}/api/v1/query?query=sum(burnbox_secrets_created_total)"
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(response) = reqwest::get(&query).await
+            && let Ok(body) = response.json::<Value>().await
+            && let Some(value) = body["data"]["result"][0]["value"][1].as_str()
+        {
+            assert_eq!(value, "3", "Prometheus sees the three creates");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Prometheus never scraped burnbox"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probes_answer() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = ServerProcess::start(dir.path(), &[]).await;
+    let (code, body) = status_and_json(
+        reqwest::get(format!("{}/healthz", server.api.base))
+            .await
+            .expect("get"),
+    )
+    .await;
+    assert_eq!(
+        (code, body["status"].as_str()),
+        (StatusCode::OK, Some("ok"))
+    );
+    let (code, body) = status_and_json(
+        reqwest::get(format!("{}/readyz", server.api.base))
+            .await
+            .expect("get"),
+    )
+    .await;
+    assert_eq!(
+        (code, body["status"].as_str()),
+        (StatusCode::OK, Some("ready"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_burst_loses_no_acknowledged_create() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut server = ServerProcess::start(dir.path(), &[]).await;
+    let acknowledged = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
+    let running = Arc::new(AtomicBool::new(true));
+    let writers: Vec<_> = (0..8)
+        .map(|writer| {
+            let url = format!("{}/api/secrets", server.api.base);
+            let acknowledged = Arc::clone(&acknowledged);
+            let running = Arc::clone(&running);
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let mut n = 0;
+                while running.load(Ordering::Relaxed) {
+                    n += 1;
+                    let text = format!("term {writer}-{n}");
+                    let Ok(response) = client
+                        .post(&url)
+                        .json(&json!({"secret": text}))
+                        .send()
+                        .await
+                    else {
+                        return;
+                    };
+                    if response.status() != StatusCode::OK {
+                        return;
+                    }
+                    let Ok(body) = response.json::<Value>().await else {
+                        return;
+                    };
+                    acknowledged.lock().await.push((keys(&body).0, text));
+                }
+            })
+        })
+        .collect();
+    while acknowledged.lock().await.len() < 100 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.terminate().await;
+    running.store(false, Ordering::Relaxed);
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+    let acknowledged = acknowledged.lock().await.clone();
+    let server = ServerProcess::start(dir.path(), &[]).await;
+    let mut seen = HashMap::new();
+    for (secret_key, text) in &acknowledged {
+        let (code, viewed) = status_and_json(server.api.view(secret_key, None).await).await;
+        assert_eq!(
+            code,
+            StatusCode::OK,
+            "acknowledged secret lost after SIGTERM"
+        );
+        seen.insert(
+            secret_key.clone(),
+            viewed["secret"].as_str() == Some(text.as_str()),
+        );
+    }
+    assert!(seen.values().all(|ok| *ok));
+}
