@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 
-use crate::crypto::{Keyring, MasterKey};
+use crate::app::{create_data_dir, load_master_key};
+use crate::crypto::Keyring;
 use crate::domain::Tier;
 use crate::service::ServiceError;
 use crate::service::accounts::Accounts;
@@ -89,13 +90,11 @@ fn open(args: &StoreArgs) -> Result<Accounts, String> {
         }
         other => return Err(format!("unknown store '{other}' (known: embedded)")),
     }
-    std::fs::create_dir_all(&data_dir)
-        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    create_data_dir(&data_dir).map_err(|e| e.to_string())?;
     let master_env = std::env::var("BURNBOX_MASTER_KEY")
         .ok()
         .filter(|k| !k.is_empty());
-    let master =
-        MasterKey::load_or_create(master_env.as_deref(), &data_dir).map_err(|e| e.to_string())?;
+    let master = load_master_key(master_env.as_deref(), &data_dir).map_err(|e| e.to_string())?;
     let store = storage::open(&Engine::Embedded { data_dir: data_dir.clone() }).map_err(|err| match err {
         StoreError::Backend { message, .. } if message.to_lowercase().contains("already open") => format!(
             "{} is in use by a running burnbox server: stop it, run this command, then start it again",

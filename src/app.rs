@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,11 +13,12 @@ use tokio::sync::watch;
 use crate::actors::{ActorSettings, Actors, sweeper};
 use crate::api;
 use crate::api::guard::Guard;
-use crate::config::Settings;
+use crate::config::{SecretString, Settings};
 use crate::crypto::{Keyring, MasterKey};
 use crate::service::accounts::Accounts;
 use crate::service::ratelimit::RateLimiter;
 use crate::service::{Limits, SecretService};
+use crate::storage::DB_FILE_NAME;
 use crate::storage::{self, Engine, EngineKind, SecretStore};
 
 /// How long in-flight requests may take to finish after a shutdown signal.
@@ -65,16 +67,40 @@ pub struct Application {
     settings: Settings,
 }
 
-fn create_data_dir(settings: &Settings) -> Result<(), StartError> {
+/// Creates the data directory (mode 0700) if it does not exist.
+///
+/// # Errors
+/// [`StartError::DataDir`].
+pub fn create_data_dir(data_dir: &Path) -> Result<(), StartError> {
     let fail = |source| StartError::DataDir {
-        path: settings.data_dir.display().to_string(),
+        path: data_dir.display().to_string(),
         source,
     };
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(&settings.data_dir).map_err(fail)
+    builder.create(data_dir).map_err(fail)
+}
+
+/// The master key of `data_dir`: the configured one, else its key file, generated only for a
+/// directory that holds no data yet. (A store written under a key that is now missing must not
+/// get a new one: nothing in it could be opened, and the new key would be used from then on.)
+///
+/// # Errors
+/// [`StartError::MasterKey`].
+pub fn load_master_key(configured: Option<&str>, data_dir: &Path) -> Result<MasterKey, StartError> {
+    let key_file = data_dir.join(crate::crypto::master_key::KEY_FILE_NAME);
+    if configured.is_none() && !key_file.exists() && data_dir.join(DB_FILE_NAME).exists() {
+        return Err(StartError::MasterKey(
+            crate::crypto::CryptoError::MasterKey(format!(
+                "{} holds data but no master key: set BURNBOX_MASTER_KEY to the key it was written with, or restore {}",
+                data_dir.display(),
+                key_file.display()
+            )),
+        ));
+    }
+    Ok(MasterKey::load_or_create(configured, data_dir)?)
 }
 
 impl Application {
@@ -83,9 +109,12 @@ impl Application {
     /// # Errors
     /// A [`StartError`] naming what could not be set up.
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
-        create_data_dir(&settings)?;
+        create_data_dir(&settings.data_dir)?;
         crate::telemetry::handle();
-        let master = MasterKey::load_or_create(settings.master_key.as_deref(), &settings.data_dir)?;
+        let master = load_master_key(
+            settings.master_key.as_ref().map(SecretString::expose),
+            &settings.data_dir,
+        )?;
         let keyring = Arc::new(Keyring::new(&master));
         drop(master);
         let engine = match settings.store {

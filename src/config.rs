@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 use serde::Deserialize;
+use zeroize::Zeroizing;
 
 use crate::domain::{LockoutPolicy, TtlRange};
 use crate::service::ratelimit::Windows;
@@ -24,6 +25,23 @@ pub const DEFAULT_MAX_SECRET_BYTES: usize = 50_000_000;
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ConfigError(String);
+
+/// A configured secret (the master key): wiped when dropped, never printed.
+#[derive(Clone)]
+pub struct SecretString(Zeroizing<String>);
+
+impl SecretString {
+    /// The value, for the one place that uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -54,10 +72,10 @@ pub struct ServeArgs {
     #[arg(long, env = "BURNBOX_MAX_SECRET_BYTES", value_name = "BYTES")]
     pub max_secret_bytes: Option<usize>,
     /// Turn request quotas off (benchmarks, or a gateway that limits)
-    #[arg(long, env = "BURNBOX_NO_RATE_LIMITS")]
+    #[arg(long, env = "BURNBOX_NO_RATE_LIMITS", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_rate_limits: bool,
     /// Refuse secrets from callers without an API key
-    #[arg(long, env = "BURNBOX_NO_ANONYMOUS_CREATE")]
+    #[arg(long, env = "BURNBOX_NO_ANONYMOUS_CREATE", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_anonymous_create: bool,
     /// A proxy whose X-Forwarded-For is believed (repeat for several)
     #[arg(
@@ -151,7 +169,7 @@ pub struct Settings {
     /// Where `/metrics` is served, when not on the main address.
     pub metrics_listen: Option<SocketAddr>,
     /// `BURNBOX_MASTER_KEY`, base64, when set.
-    pub master_key: Option<String>,
+    pub master_key: Option<SecretString>,
     /// Whether request quotas apply.
     pub rate_limits: bool,
     /// Whether callers without an API key may create secrets.
@@ -290,16 +308,30 @@ impl Settings {
                 .unwrap_or(LogFormat::Human),
             master_key: std::env::var("BURNBOX_MASTER_KEY")
                 .ok()
-                .filter(|k| !k.is_empty()),
+                .filter(|k| !k.is_empty())
+                .map(|k| SecretString(Zeroizing::new(k))),
             metrics_listen,
             rate_limits: !(args.no_rate_limits || file.no_rate_limits.unwrap_or(false)),
             anonymous_create: !args.no_anonymous_create && file.anonymous_create.unwrap_or(true),
             trusted_proxies,
-            tiers: file.tiers.unwrap_or(TierTable::DOCUMENTED),
-            rate_windows: file.rate_windows.map_or(Windows::DOCUMENTED, |w| Windows {
-                short: Duration::from_secs(w.short_secs.max(1)),
-                long: Duration::from_secs(w.long_secs.max(1)),
-            }),
+            tiers: check_tiers(file.tiers.unwrap_or(TierTable::DOCUMENTED))?,
+            rate_windows: match file.rate_windows {
+                None => Windows::DOCUMENTED,
+                Some(w)
+                    if (1..=MAX_WINDOW_SECS).contains(&w.short_secs)
+                        && (1..=MAX_WINDOW_SECS).contains(&w.long_secs) =>
+                {
+                    Windows {
+                        short: Duration::from_secs(w.short_secs),
+                        long: Duration::from_secs(w.long_secs),
+                    }
+                }
+                Some(_) => {
+                    return Err(ConfigError(format!(
+                        "invalid [rate_windows] in the config file: short_secs and long_secs must be 1 to {MAX_WINDOW_SECS}"
+                    )));
+                }
+            },
             lockout: file
                 .lockout
                 .map_or(LockoutPolicy::DEFAULT, |l| LockoutPolicy {
@@ -309,6 +341,35 @@ impl Settings {
                 }),
         })
     }
+}
+
+/// Longest quota window accepted: a year.
+const MAX_WINDOW_SECS: u64 = 366 * 86_400;
+
+/// Refuses tier limits no caller could live with.
+fn check_tiers(tiers: TierTable) -> Result<TierTable, ConfigError> {
+    for (name, limits) in [
+        ("anonymous", tiers.anonymous),
+        ("authenticated", tiers.authenticated),
+        ("api", tiers.api),
+    ] {
+        let bad =
+            |what: &str| ConfigError(format!("invalid [tiers.{name}] in the config file: {what}"));
+        if !(1..=999).contains(&limits.max_views) {
+            return Err(bad("max_views must be 1 to 999"));
+        }
+        if limits.max_secret_bytes == 0 {
+            return Err(bad("max_secret_bytes must be at least 1"));
+        }
+        if limits.max_ttl_secs < 60 {
+            return Err(bad("max_ttl_secs must be at least 60"));
+        }
+        if limits.requests_per_hour.limit() == Some(0) || limits.requests_per_day.limit() == Some(0)
+        {
+            return Err(bad("request quotas must be at least 1, or \"unlimited\""));
+        }
+    }
+    Ok(tiers)
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {

@@ -24,6 +24,25 @@ pub fn error_response(
     response
 }
 
+/// What was wrong with a request the framework could not parse, naming the parameter when there
+/// is one but never echoing the client's value (it may be a secret).
+pub fn describe_request_error(err: &poem::Error) -> String {
+    use poem_openapi::error::{
+        ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
+    };
+    if let Some(param) = err.downcast_ref::<ParseParamError>() {
+        format!("parameter '{}' has an invalid value", param.name)
+    } else if let Some(path) = err.downcast_ref::<ParsePathError>() {
+        format!("path parameter '{}' has an invalid value", path.name)
+    } else if err.downcast_ref::<ContentTypeError>().is_some() {
+        "the Content-Type is missing or not supported here".to_owned()
+    } else if err.downcast_ref::<ParseRequestPayloadError>().is_some() {
+        "the body is not valid or a field has the wrong type".to_owned()
+    } else {
+        "the request could not be read".to_owned()
+    }
+}
+
 /// Which API a request speaks, by its path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {

@@ -75,7 +75,7 @@ impl<'de, const MIN: i64, const MAX: i64> Deserialize<'de> for BoundedInt<MIN, M
 
 /// A string documented as required and non-empty; a missing or empty one still parses, so the
 /// dialect can answer with its own "missing secret" error.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct RequiredText(pub Option<String>);
 
 impl Type for RequiredText {
@@ -121,7 +121,7 @@ impl ToJSON for RequiredText {
 
 /// A key in a URL path, documented as `MIN_LEN` to 64 ASCII letters and digits; any string parses
 /// so that the dialect answers a malformed key in its own way.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct KeyParam<const MIN_LEN: usize>(pub String);
 
 impl<const MIN_LEN: usize> Type for KeyParam<MIN_LEN> {

@@ -55,7 +55,7 @@ impl Ttl {
     /// A requested TTL moved into `range` instead of refused (the Onetime Secret rule).
     pub fn clamped(requested: Option<i64>, range: TtlRange) -> Self {
         let secs = requested.map_or(range.default, |r| u64::try_from(r).unwrap_or(0));
-        Self(secs.clamp(range.min, range.max))
+        Self(secs.min(range.max).max(range.min))
     }
 
     /// The TTL in seconds.

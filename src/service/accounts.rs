@@ -12,8 +12,7 @@ use crate::crypto::{self, Keyring};
 use crate::domain::{Account, ApiToken, Email, Tier};
 use crate::storage::SecretStore;
 
-/// Credentials as a request carries them.
-#[derive(Debug)]
+/// Credentials as a request carries them (no `Debug`: they are secrets).
 pub enum Credentials {
     /// `Authorization: Bearer <token>`.
     Bearer(String),

@@ -40,14 +40,6 @@ impl Caller {
         }
     }
 
-    /// The Onetime Secret `custid`: the account's address, or `anon`.
-    pub fn custid(&self) -> &str {
-        match self {
-            Self::Anonymous { .. } => "anon",
-            Self::Account { email, .. } => email.as_str(),
-        }
-    }
-
     /// The account's address, if there is one.
     pub fn email(&self) -> Option<&Email> {
         match self {

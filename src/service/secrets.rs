@@ -53,12 +53,18 @@ impl Limits {
 
     /// The Onetime Secret TTL range of `caller`: 7 days anonymous, 30 days with an account.
     pub fn ots_ttl_for(&self, caller: &Caller) -> TtlRange {
-        match caller {
-            Caller::Anonymous { .. } => self.ots_ttl,
-            Caller::Account { .. } => TtlRange {
-                max: self.ots_ttl.max.max(OTS_ACCOUNT_MAX_TTL),
-                ..self.ots_ttl
-            },
+        let dialect_max = match caller {
+            Caller::Anonymous { .. } => self.ots_ttl.max,
+            Caller::Account { .. } => self.ots_ttl.max.max(OTS_ACCOUNT_MAX_TTL),
+        };
+        // The tier's own cap applies too, so an operator's lower limit holds in both dialects.
+        let max = dialect_max
+            .min(self.tiers.of(caller.tier()).max_ttl_secs)
+            .max(self.ots_ttl.min);
+        TtlRange {
+            max,
+            default: self.ots_ttl.default.min(max),
+            ..self.ots_ttl
         }
     }
 

@@ -411,6 +411,12 @@ async fn receipts_belong_to_their_account() {
         list.iter()
             .any(|r| r["metadata_key"] == mine["metadata_key"])
     );
+    let receipt_path = format!("private/{}", mine["metadata_key"].as_str().expect("key"));
+    let (_, read_anonymously) = status_and_json(app.v1_get(&receipt_path).await).await;
+    assert_eq!(
+        read_anonymously["custid"], "person@example.com",
+        "custid names the owner, whoever reads"
+    );
     let theirs_list: Value = recent(&other, "other@example.com")
         .await
         .expect("request")

@@ -34,7 +34,13 @@ async fn bad_creates_are_refused_and_store_nothing() {
         row("not an object", "[1,2,3]", bad, "INVALID_JSON"),
         row(
             "secret of the wrong type",
-            r#"{"secret": ["a"]}"#,
+            r#"{"secret": ["hunter2"]}"#,
+            bad,
+            "INVALID_JSON",
+        ),
+        row(
+            "passphrase of the wrong type",
+            r#"{"secret": "s", "passphrase": {"hunter2": 1}}"#,
             bad,
             "INVALID_JSON",
         ),
@@ -133,6 +139,11 @@ async fn bad_creates_are_refused_and_store_nothing() {
             .unwrap_or_else(|e| panic!("{}: JSON error body: {e}", row.what));
         assert_eq!(status, row.status, "{}: {body}", row.what);
         assert_eq!(body["code"], row.code, "{}", row.what);
+        assert!(
+            !body.to_string().contains("hunter2"),
+            "{}: the answer echoes the client's value",
+            row.what
+        );
         for field in ["error", "hint", "requestId"] {
             assert!(
                 body[field].as_str().is_some_and(|s| !s.is_empty()),

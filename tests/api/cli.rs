@@ -19,7 +19,17 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
     let bad_file = dir.path().join("bad.toml");
     std::fs::write(&bad_file, "listen = \"127.0.0.1:0\"\nlisen = \"typo\"\n").expect("write");
     let bad_file = bad_file.to_str().expect("utf-8 path");
-    let cases: [(&[&str], &str); 6] = [
+    let bad_tiers = dir.path().join("tiers.toml");
+    let example_path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/burnbox.example.toml");
+    let example = std::fs::read_to_string(example_path).expect("example");
+    std::fs::write(
+        &bad_tiers,
+        example.replacen("max_views = 10", "max_views = 0", 1),
+    )
+    .expect("write");
+    let bad_tiers = bad_tiers.to_str().expect("utf-8 path");
+    let cases: [(&[&str], &str); 7] = [
         (&["--listen", "not-an-address"], "--listen"),
         (&["--data-dir", data_dir, "--store", "postgres"], "--store"),
         (
@@ -29,6 +39,10 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
         (&["--max-secret-bytes", "lots"], "--max-secret-bytes"),
         (&["--log-format", "xml"], "--log-format"),
         (&["--config", bad_file, "--data-dir", data_dir], "lisen"),
+        (
+            &["--config", bad_tiers, "--data-dir", data_dir],
+            "tiers.anonymous",
+        ),
     ];
     for (args, named) in cases {
         let output = burnbox(args);
@@ -40,6 +54,31 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
             "{args:?}: one line, got {stderr}"
         );
         assert!(stderr.contains(named), "{args:?}: names {named}: {stderr}");
+    }
+}
+
+#[test]
+fn data_without_its_master_key_is_refused_not_rekeyed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().to_str().expect("utf-8 path");
+    burnbox(&["account", "create", "a@example.com", "--data-dir", data_dir]);
+    assert!(dir.path().join("burnbox.redb").exists() && dir.path().join("master.key").exists());
+    std::fs::remove_file(dir.path().join("master.key")).expect("remove key");
+    for args in [
+        vec!["--listen", "127.0.0.1:0", "--data-dir", data_dir],
+        vec!["account", "list", "--data-dir", data_dir],
+    ] {
+        let output = burnbox(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(
+            stderr.contains("holds data but no master key"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            !dir.path().join("master.key").exists(),
+            "no new key was made"
+        );
     }
 }
 

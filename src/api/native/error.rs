@@ -5,7 +5,7 @@ use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
 use poem_openapi::{Enum, Object};
 
-use crate::api::dialect::{DialectError, error_response};
+use crate::api::dialect::{DialectError, describe_request_error, error_response};
 use crate::api::request_id;
 use crate::domain::{DomainError, Gone, ViewLimit};
 use crate::service::ServiceError;
@@ -233,7 +233,7 @@ impl NativeError {
 
     /// A request the framework could not parse (bad JSON, wrong content type, wrong field type).
     pub fn from_request_error(err: &poem::Error) -> Self {
-        let reason = err.to_string();
+        let reason = describe_request_error(err);
         Self::hinted(
             ErrorCode::InvalidJson,
             format!(

@@ -6,7 +6,7 @@ use poem_openapi::{Enum, Object};
 use crate::api::schema::{BoundedInt, RequiredText};
 
 /// Body of `POST /api/secrets`.
-#[derive(Debug, Object)]
+#[derive(Object)]
 #[oai(rename_all = "camelCase", example)]
 pub struct CreateSecretRequest {
     /// The content to encrypt. Required, non-empty.
@@ -38,7 +38,7 @@ impl Example for CreateSecretRequest {
 }
 
 /// A created secret's metadata.
-#[derive(Debug, Object)]
+#[derive(Object)]
 #[oai(rename_all = "camelCase")]
 pub struct SecretMetadata {
     /// The metadata (receipt) key: status and burn. Keep it to yourself.
@@ -61,7 +61,7 @@ pub struct SecretMetadata {
 }
 
 /// Answer to `POST /api/secrets`.
-#[derive(Debug, Object)]
+#[derive(Object)]
 #[oai(rename_all = "camelCase", example)]
 pub struct CreateSecretResponse {
     /// Always true.
@@ -101,7 +101,7 @@ pub enum SecretStateName {
 }
 
 /// Answer to `GET /api/secrets/{key}`.
-#[derive(Debug, Object)]
+#[derive(Object)]
 #[oai(rename_all = "camelCase", example)]
 pub struct SecretStatusResponse {
     /// Whether the content can still be viewed.
@@ -135,7 +135,7 @@ pub struct SecretStatusResponse {
 }
 
 /// Body of `POST /api/secrets/{secretKey}`; may be omitted when there is no passphrase.
-#[derive(Debug, Object)]
+#[derive(Object)]
 #[oai(rename_all = "camelCase", example)]
 pub struct ViewSecretRequest {
     /// Required if the secret is password-protected.
@@ -143,7 +143,7 @@ pub struct ViewSecretRequest {
 }
 
 /// Answer to `POST /api/secrets/{secretKey}`.
-#[derive(Debug, Object)]
+#[derive(Object)]
 #[oai(rename_all = "camelCase", example)]
 pub struct ViewSecretResponse {
     /// Always true.
@@ -160,7 +160,7 @@ pub struct ViewSecretResponse {
 }
 
 /// Answer to `DELETE /api/secrets/{metadataKey}`.
-#[derive(Debug, Object)]
+#[derive(Object)]
 #[oai(rename_all = "camelCase", example)]
 pub struct BurnSecretResponse {
     /// Always true.

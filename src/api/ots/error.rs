@@ -7,7 +7,7 @@ use poem::{IntoResponse, Response};
 use poem_openapi::Object;
 use poem_openapi::types::Example;
 
-use crate::api::dialect::{DialectError, error_response};
+use crate::api::dialect::{DialectError, describe_request_error, error_response};
 use crate::api::request_id;
 use crate::domain::DomainError;
 use crate::service::ServiceError;
@@ -151,7 +151,10 @@ impl DialectError for OtsError {
         Self::new(
             StatusCode::BAD_REQUEST,
             "FormError",
-            format!("The request could not be read: {err}"),
+            format!(
+                "The request could not be read: {}",
+                describe_request_error(err)
+            ),
             None,
         )
     }

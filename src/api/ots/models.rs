@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::api::schema::BoundedInt;
 
 /// Parameters of `share` (alias `create`).
-#[derive(Debug, Default, Object, Deserialize)]
+#[derive(Default, Object, Deserialize)]
 pub struct ShareParams {
     /// The secret. Required.
     pub secret: Option<String>,
@@ -22,7 +22,7 @@ pub struct ShareParams {
 }
 
 /// Parameters of `generate`.
-#[derive(Debug, Default, Object, Deserialize)]
+#[derive(Default, Object, Deserialize)]
 pub struct GenerateParams {
     /// Length of the generated password: 4 to 128, default 12.
     pub length: Option<BoundedInt<4, 128>>,
@@ -35,7 +35,7 @@ pub struct GenerateParams {
 }
 
 /// Parameters of reveal and burn.
-#[derive(Debug, Default, Object, Deserialize)]
+#[derive(Default, Object, Deserialize)]
 pub struct PassphraseParams {
     /// The secret's passphrase, when it has one.
     pub passphrase: Option<String>,
@@ -103,7 +103,7 @@ pub enum ReceiptState {
 }
 
 /// The receipt (metadata) object.
-#[derive(Debug, Clone, Object)]
+#[derive(Clone, Object)]
 #[oai(example)]
 pub struct ReceiptObject {
     /// Who created it: `anon` for anonymous callers.
@@ -188,7 +188,7 @@ impl Example for ReceiptObject {
 }
 
 /// Answer to `POST /api/v1/secret/{key}`.
-#[derive(Debug, Object)]
+#[derive(Object)]
 #[oai(example)]
 pub struct RevealedSecret {
     /// The secret.
@@ -210,7 +210,7 @@ impl Example for RevealedSecret {
 }
 
 /// Answer to a burn.
-#[derive(Debug, Object)]
+#[derive(Object)]
 pub struct BurnedReceipt {
     /// The receipt, now `burned`.
     pub state: ReceiptObject,
@@ -219,7 +219,7 @@ pub struct BurnedReceipt {
 }
 
 /// Answer to `status` and `authcheck`.
-#[derive(Debug, Object)]
+#[derive(Object)]
 pub struct SystemStatus {
     /// `nominal`.
     pub status: String,

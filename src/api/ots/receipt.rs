@@ -17,8 +17,6 @@ pub struct ReceiptParts<'a> {
     pub secret_key: &'a SecretKey,
     /// The content is missing while it should be readable.
     pub orphaned: bool,
-    /// The caller's `custid`.
-    pub custid: &'a str,
     /// The generated password, for `generate`.
     pub value: Option<String>,
 }
@@ -67,7 +65,12 @@ pub fn receipt_object(parts: ReceiptParts<'_>, base_url: &str) -> ReceiptObject 
     );
     let metadata_ttl = secs_until(now, meta.purge_at);
     ReceiptObject {
-        custid: parts.custid.to_owned(),
+        // The owner's address, whoever reads the receipt.
+        custid: meta
+            .owner
+            .as_ref()
+            .map_or("anon", |owner| owner.email.as_str())
+            .to_owned(),
         metadata_key: parts.metadata_key.to_owned(),
         secret_identifier: secret_key.clone(),
         secret_key,
