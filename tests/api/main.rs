@@ -9,6 +9,7 @@ mod expiry;
 mod flow;
 mod helpers;
 mod openapi;
+mod ops_files;
 mod ots;
 mod telemetry;
 mod views;
