@@ -33,7 +33,7 @@ fn account(dir: &Path, email: &str, tier: &str) -> String {
     burnbox(dir, &["account", "create", email, "--tier", tier]).expect("account created")
 }
 
-/// Small quotas and windows so limits and recovery are seen in seconds.
+/// Small quotas and a 4-second "hour" so limits and recovery are seen in seconds.
 fn small_quotas(settings: &mut Settings) {
     let tier = |hour, day| TierLimits {
         requests_per_hour: Quota::Limited(hour),
@@ -51,8 +51,8 @@ fn small_quotas(settings: &mut Settings) {
         api: tier(6, 8),
     };
     settings.rate_windows = burnbox::service::ratelimit::Windows {
-        short: Duration::from_secs(2),
-        long: Duration::from_secs(30),
+        short: Duration::from_secs(4),
+        long: Duration::from_secs(60),
     };
 }
 
@@ -136,7 +136,7 @@ async fn each_tier_hits_its_limit_exactly_and_recovers() {
     );
     let (_, body) = status_and_json(response).await;
     assert_eq!(body["code"], "RATE_LIMIT_EXCEEDED");
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(4100)).await;
     assert_eq!(
         status_with(&app, None).await.status(),
         StatusCode::OK,
@@ -152,7 +152,7 @@ async fn each_tier_hits_its_limit_exactly_and_recovers() {
 async fn the_daily_quota_binds_after_the_hourly_one_recovers() {
     let (app, _, _, _) = app_with_accounts(small_quotas).await;
     assert_eq!(allowed_until_refused(&app, None, 3).await, 3);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(4100)).await;
     let fourth = status_with(&app, None).await;
     assert_eq!(fourth.status(), StatusCode::OK);
     assert_eq!(
