@@ -1,0 +1,519 @@
+//! The load benchmark: the real `burnbox` binary on a loopback port against the floor (the same
+//! poem server stack answering a no-op JSON handler), measured in the same run.
+//!
+//! `cargo bench --bench load` runs it in full and writes `benches/RESULTS.md`; `cargo test` runs
+//! it as a one-second smoke test. `BURNBOX_BENCH_SECS` sets the seconds per scenario (default 10),
+//! `BURNBOX_BENCH_MILLION=1` adds the 1 M live secrets level (minutes of preloading).
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use burnbox::clock;
+use burnbox::crypto::{Keyring, MasterKey, new_receipt_key, new_secret_key};
+use burnbox::domain::{Lifecycle, SecretMeta, Ttl, TtlRange, ViewLimit};
+use burnbox::storage::{EmbeddedStore, SecretStore};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+/// Concurrent connections of every scenario.
+const CONNECTIONS: usize = 64;
+/// Secrets the reveal and status scenarios cycle through.
+const POOL: usize = 2000;
+
+/// What one scenario measured.
+#[derive(Debug, Clone)]
+struct Figures {
+    name: String,
+    requests: usize,
+    errors: usize,
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    p999_ms: f64,
+    cpu_s_per_1k: f64,
+}
+
+/// A server process under test.
+struct Server {
+    child: tokio::process::Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(program: &Path, args: &[&str]) -> Self {
+        let mut child = tokio::process::Command::new(program)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("server starts");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let line = lines
+            .next_line()
+            .await
+            .expect("stdout")
+            .expect("a first line");
+        let base = line
+            .rsplit_once(' ')
+            .map(|(_, url)| url.to_owned())
+            .expect("listening line");
+        Self { child, base }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id().expect("running")
+    }
+
+    /// User plus system CPU seconds the process used so far.
+    fn cpu_seconds(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
+            f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()
+        });
+        ticks / clock_ticks()
+    }
+
+    /// Resident memory in MiB.
+    fn rss_mib(&self) -> f64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    }
+}
+
+fn clock_ticks() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// One request of a scenario, by its sequence number.
+type MakeRequest = Arc<dyn Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync>;
+
+/// Runs `make` from `CONNECTIONS` workers for `duration`.
+async fn drive(name: &str, server: &Server, duration: Duration, make: MakeRequest) -> Figures {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONNECTIONS)
+        .build()
+        .expect("client");
+    let counter = Arc::new(AtomicUsize::new(0));
+    let cpu_before = server.cpu_seconds();
+    let started = Instant::now();
+    let workers: Vec<_> = (0..CONNECTIONS)
+        .map(|_| {
+            let (client, counter, make) = (client.clone(), Arc::clone(&counter), Arc::clone(&make));
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0;
+                while started.elapsed() < duration {
+                    let n = counter.fetch_add(1, Ordering::Relaxed);
+                    let sent = Instant::now();
+                    match make(&client, n).send().await {
+                        Ok(response) if response.status().is_success() => {
+                            let _ = response.bytes().await;
+                            latencies.push(sent.elapsed().as_micros() as u64);
+                        }
+                        _ => errors += 1,
+                    }
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for worker in workers {
+        let (mine, failed) = worker.await.expect("worker");
+        latencies.extend(mine);
+        errors += failed;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = server.cpu_seconds() - cpu_before;
+    latencies.sort_unstable();
+    let quantile = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * q) as usize)
+            .map_or(0.0, |us| *us as f64 / 1000.0)
+    };
+    let requests = latencies.len();
+    Figures {
+        name: name.to_owned(),
+        requests,
+        errors,
+        rps: requests as f64 / elapsed,
+        p50_ms: quantile(0.5),
+        p99_ms: quantile(0.99),
+        p999_ms: quantile(0.999),
+        cpu_s_per_1k: if requests == 0 {
+            0.0
+        } else {
+            cpu / requests as f64 * 1000.0
+        },
+    }
+}
+
+/// The floor: poem answering a no-op JSON handler, in a process of its own (this binary, run
+/// with the argument `floor-server`).
+fn run_floor_server() {
+    use poem::listener::{Acceptor, Listener, TcpListener};
+    use poem::web::Json;
+    use poem::{Route, Server, handler, post};
+
+    #[handler]
+    fn noop(body: Json<Value>) -> Json<Value> {
+        Json(json!({"success": true, "echo": body.0.is_object()}))
+    }
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let acceptor = TcpListener::bind("127.0.0.1:0")
+            .into_acceptor()
+            .await
+            .expect("bind");
+        let addr = acceptor.local_addr()[0]
+            .as_socket_addr()
+            .copied()
+            .expect("address");
+        println!("floor listening on http://{addr}");
+        let _ = Server::new_with_acceptor(acceptor)
+            .run(Route::new().at("/noop", post(noop)))
+            .await;
+    });
+}
+
+/// Stores `count` live secrets straight into a data directory before its server starts.
+async fn preload(data_dir: &Path, count: usize) {
+    if count == 0 {
+        return;
+    }
+    let keyring = Arc::new(Keyring::new(
+        &MasterKey::load_or_create(None, data_dir).expect("master key"),
+    ));
+    let store: Arc<dyn SecretStore> = Arc::new(EmbeddedStore::open(data_dir).expect("store"));
+    let ttl = Ttl::parse(Some(86_400), TtlRange::BURN_THE_SECRET).expect("ttl");
+    let tasks: Vec<_> = (0..256)
+        .map(|task| {
+            let (keyring, store) = (Arc::clone(&keyring), Arc::clone(&store));
+            tokio::spawn(async move {
+                for _ in (task..count).step_by(256) {
+                    let key = new_secret_key().expect("rng");
+                    let receipt = new_receipt_key().expect("rng");
+                    let id = keyring.secret_id(&key);
+                    let now = clock::now();
+                    let meta = SecretMeta {
+                        receipt_id: keyring.receipt_id(&receipt),
+                        created_at: now,
+                        updated_at: now,
+                        ttl,
+                        expires_at: now.plus_secs(86_400),
+                        purge_at: now.plus_secs(172_800),
+                        view_limit: ViewLimit::Limited(1),
+                        view_count: 0,
+                        lifecycle: Lifecycle::Live,
+                        received_at: None,
+                        has_passphrase: false,
+                        one_click_retrieval: true,
+                        allow_deletion: true,
+                        sealed_secret_key: keyring.seal_secret_key(&receipt, &key).expect("seal"),
+                        receipt_viewed: false,
+                        recipients: vec![],
+                        owner: None,
+                        passphrase_failures: vec![],
+                        locked_until: None,
+                    };
+                    let content = keyring
+                        .seal_content(&id, &key, None, &[b'x'; 100])
+                        .expect("seal");
+                    store.insert(id, meta, content).await.expect("insert");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("preload task");
+    }
+}
+
+/// Starts burnbox over `data_dir` with quotas off and every tier allowed 999 views.
+async fn start_burnbox(data_dir: &Path) -> Server {
+    let config = data_dir.with_extension("toml");
+    let example = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/burnbox.example.toml"),
+    )
+    .expect("example");
+    std::fs::write(
+        &config,
+        example.replacen("max_views = 10", "max_views = 999", 1),
+    )
+    .expect("config");
+    let data = data_dir.to_str().expect("utf-8 path");
+    let config = config.to_str().expect("utf-8 path");
+    Server::start(
+        Path::new(env!("CARGO_BIN_EXE_burnbox")),
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-rate-limits",
+            "--data-dir",
+            data,
+            "--config",
+            config,
+        ],
+    )
+    .await
+}
+
+/// Creates the pool the reveal and status scenarios cycle through: (secret key, receipt key).
+async fn pool(server: &Server) -> Arc<Vec<(String, String)>> {
+    let client = reqwest::Client::new();
+    let mut keys = Vec::with_capacity(POOL);
+    for n in 0..POOL {
+        let body: Value = client
+            .post(format!("{}/api/secrets", server.base))
+            .json(&json!({"secret": format!("pool secret {n}"), "maxViews": 999}))
+            .send()
+            .await
+            .expect("create")
+            .json()
+            .await
+            .expect("json");
+        keys.push((
+            body["metadata"]["secretKey"]
+                .as_str()
+                .expect("key")
+                .to_owned(),
+            body["metadata"]["key"].as_str().expect("key").to_owned(),
+        ));
+    }
+    Arc::new(keys)
+}
+
+fn secret_text() -> String {
+    "s".repeat(100)
+}
+
+fn create_request(base: &str) -> MakeRequest {
+    let url = format!("{base}/api/secrets");
+    Arc::new(move |client, _| client.post(&url).json(&json!({"secret": secret_text()})))
+}
+
+fn reveal_request(base: &str, keys: Arc<Vec<(String, String)>>) -> MakeRequest {
+    let base = base.to_owned();
+    Arc::new(move |client, n| client.post(format!("{base}/api/secrets/{}", keys[n % keys.len()].0)))
+}
+
+fn status_request(base: &str, keys: Arc<Vec<(String, String)>>) -> MakeRequest {
+    let base = base.to_owned();
+    Arc::new(move |client, n| client.get(format!("{base}/api/secrets/{}", keys[n % keys.len()].1)))
+}
+
+fn mix_request(base: &str, keys: Arc<Vec<(String, String)>>) -> MakeRequest {
+    let (create, reveal, status) = (
+        create_request(base),
+        reveal_request(base, Arc::clone(&keys)),
+        status_request(base, keys),
+    );
+    Arc::new(move |client, n| match n % 4 {
+        0 => create(client, n),
+        1 => reveal(client, n),
+        _ => status(client, n),
+    })
+}
+
+fn table(rows: &[Figures], floor_rps: f64) -> String {
+    let mut out = String::from(
+        "| scenario | requests | errors | req/s | x floor | p50 ms | p99 ms | p99.9 ms | CPU s / 1000 req |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for f in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.3} |",
+            f.name,
+            f.requests,
+            f.errors,
+            f.rps,
+            f.rps / floor_rps,
+            f.p50_ms,
+            f.p99_ms,
+            f.p999_ms,
+            f.cpu_s_per_1k
+        );
+    }
+    out
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let date = std::process::Command::new("date")
+        .arg("-u")
+        .arg("+%Y-%m-%d %H:%M UTC")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    format!(
+        "- machine: {cores} cores, {cpu}\n- date: {date}\n- commit: {commit}\n- connections: {CONNECTIONS}, keep-alive; load generator in the same machine\n"
+    )
+}
+
+async fn run(full: bool) {
+    let secs: u64 = std::env::var("BURNBOX_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if full { 10 } else { 1 });
+    let duration = Duration::from_secs(secs);
+    let scratch = tempfile::tempdir().expect("temp dir");
+
+    let floor = Server::start(
+        &std::env::current_exe().expect("bench binary"),
+        &["floor-server"],
+    )
+    .await;
+    let floor_url = format!("{}/noop", floor.base);
+    let floor_figures = drive(
+        "floor (poem, no-op JSON)",
+        &floor,
+        duration,
+        Arc::new(move |client, _| {
+            client
+                .post(&floor_url)
+                .json(&json!({"secret": secret_text()}))
+        }),
+    )
+    .await;
+    drop(floor);
+
+    let data = scratch.path().join("main");
+    let server = start_burnbox(&data).await;
+    let keys = pool(&server).await;
+    let mut rows = vec![floor_figures.clone()];
+    rows.push(
+        drive(
+            "create (100-byte secret)",
+            &server,
+            duration,
+            create_request(&server.base),
+        )
+        .await,
+    );
+    rows.push(
+        drive(
+            "reveal",
+            &server,
+            duration,
+            reveal_request(&server.base, Arc::clone(&keys)),
+        )
+        .await,
+    );
+    rows.push(
+        drive(
+            "status",
+            &server,
+            duration,
+            status_request(&server.base, Arc::clone(&keys)),
+        )
+        .await,
+    );
+    rows.push(
+        drive(
+            "mix 1 create : 1 reveal : 2 status",
+            &server,
+            duration,
+            mix_request(&server.base, Arc::clone(&keys)),
+        )
+        .await,
+    );
+    let rss_main = server.rss_mib();
+    drop(server);
+    print!("{}", table(&rows, floor_figures.rps));
+    if !full {
+        println!("smoke run done: {} scenarios", rows.len());
+        return;
+    }
+
+    let mut levels = vec![0usize, 100_000];
+    if std::env::var_os("BURNBOX_BENCH_MILLION").is_some() {
+        levels.push(1_000_000);
+    }
+    let mut growth = String::from(
+        "| live secrets stored | create req/s | create p99 ms | reveal req/s | reveal p99 ms | server RSS MiB after |\n| --- | --- | --- | --- | --- | --- |\n",
+    );
+    for level in levels {
+        let data = scratch.path().join(format!("level-{level}"));
+        std::fs::create_dir_all(&data).expect("dir");
+        preload(&data, level).await;
+        let server = start_burnbox(&data).await;
+        let keys = pool(&server).await;
+        let create = drive("create", &server, duration, create_request(&server.base)).await;
+        let reveal = drive(
+            "reveal",
+            &server,
+            duration,
+            reveal_request(&server.base, keys),
+        )
+        .await;
+        let _ = writeln!(
+            growth,
+            "| {level} | {:.0} | {:.2} | {:.0} | {:.2} | {:.0} |",
+            create.rps,
+            create.p99_ms,
+            reveal.rps,
+            reveal.p99_ms,
+            server.rss_mib()
+        );
+    }
+    let report = format!(
+        "# burnbox load benchmark\n\nWritten by `cargo bench --bench load` ({secs} s per scenario).\n\n{}\n## Against the floor\n\n{}\nServer RSS after these runs: {rss_main:.0} MiB.\n\n## Growth\n\nCreate and reveal with secrets already stored (preloaded straight into the store).\n\n{growth}",
+        machine(),
+        table(&rows, floor_figures.rps)
+    );
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/RESULTS.md");
+    std::fs::write(&path, report).expect("write results");
+    println!("\n{growth}\nwrote {}", path.display());
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "floor-server") {
+        run_floor_server();
+        return;
+    }
+    let full = args.iter().any(|a| a == "--bench");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(run(full));
+}
