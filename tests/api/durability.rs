@@ -1,14 +1,9 @@
 //! Restarts and crashes lose nothing a client was told succeeded.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use serde_json::json;
-use tokio::sync::Mutex;
 
-use crate::helpers::{ApiClient, ServerProcess, keys, status_and_json};
+use crate::helpers::{ApiClient, CreateBurst, ServerProcess, keys, status_and_json};
 
 /// Reveals `key` with no passphrase; status and body.
 async fn reveal(api: &ApiClient, key: &str) -> (StatusCode, serde_json::Value) {
@@ -55,52 +50,11 @@ async fn a_restart_keeps_every_secret_and_its_count() {
 async fn kill_9_during_a_burst_loses_no_acknowledged_create() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut server = ServerProcess::start(dir.path(), &[]).await;
-    let acknowledged = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
-    let running = Arc::new(AtomicBool::new(true));
-    let writers: Vec<_> = (0..8)
-        .map(|writer| {
-            let url = format!("{}/api/secrets", server.api.base);
-            let acknowledged = Arc::clone(&acknowledged);
-            let running = Arc::clone(&running);
-            tokio::spawn(async move {
-                let client = reqwest::Client::new();
-                let mut n = 0;
-                while running.load(Ordering::Relaxed) {
-                    n += 1;
-                    let text = format!("burst {writer}-{n}");
-                    let Ok(response) = client
-                        .post(&url)
-                        .json(&json!({"secret": text}))
-                        .send()
-                        .await
-                    else {
-                        return; // the server died mid-request: not acknowledged
-                    };
-                    let code = response.status();
-                    let Ok(body) = response.json::<serde_json::Value>().await else {
-                        return; // died while answering: not acknowledged either
-                    };
-                    assert_eq!(
-                        code,
-                        StatusCode::OK,
-                        "create failed before the kill: {body}"
-                    );
-                    acknowledged.lock().await.push((keys(&body).0, text));
-                }
-            })
-        })
-        .collect();
+    let burst = CreateBurst::start(&server.api.base);
     // Let the burst run, then kill without warning while requests are in flight.
-    let started = tokio::time::Instant::now();
-    while acknowledged.lock().await.len() < 200 && started.elapsed() < Duration::from_secs(20) {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    burst.wait_for(200).await;
     server.kill_hard().await;
-    running.store(false, Ordering::Relaxed);
-    for writer in writers {
-        writer.await.expect("writer");
-    }
-    let acknowledged = acknowledged.lock().await.clone();
+    let acknowledged = burst.stop().await;
     assert!(
         acknowledged.len() >= 200,
         "the burst ran ({} creates)",

@@ -346,3 +346,84 @@ pub async fn stored_records(dir: &Path) -> usize {
         .expect("scan")
         .len()
 }
+
+/// Eight writers creating secrets as fast as they can against `base`, keeping every create the
+/// server acknowledged (secret key, text). A writer stops at its first failed request.
+pub struct CreateBurst {
+    acknowledged: std::sync::Arc<tokio::sync::Mutex<Vec<(String, String)>>>,
+    running: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    writers: Vec<JoinHandle<()>>,
+}
+
+impl CreateBurst {
+    /// Starts the writers.
+    pub fn start(base: &str) -> Self {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let acknowledged = Arc::new(tokio::sync::Mutex::new(Vec::new()));
+        let running = Arc::new(AtomicBool::new(true));
+        let writers = (0..8)
+            .map(|writer| {
+                let url = format!("{base}/api/secrets");
+                let (acknowledged, running) = (Arc::clone(&acknowledged), Arc::clone(&running));
+                tokio::spawn(async move {
+                    let client = Client::new();
+                    let mut n = 0;
+                    while running.load(Ordering::Relaxed) {
+                        n += 1;
+                        let text = format!("burst {writer}-{n}");
+                        let body = serde_json::json!({ "secret": text });
+                        let Ok(response) = client.post(&url).json(&body).send().await else {
+                            return;
+                        };
+                        if response.status() != StatusCode::OK {
+                            return;
+                        }
+                        // A server that dies while answering has not acknowledged the create.
+                        let Ok(created) = response.json::<Value>().await else {
+                            return;
+                        };
+                        acknowledged.lock().await.push((keys(&created).0, text));
+                    }
+                })
+            })
+            .collect();
+        Self {
+            acknowledged,
+            running,
+            writers,
+        }
+    }
+
+    /// Waits until `count` creates were acknowledged (or 30 s passed).
+    pub async fn wait_for(&self, count: usize) {
+        let started = tokio::time::Instant::now();
+        while self.acknowledged.lock().await.len() < count
+            && started.elapsed() < Duration::from_secs(30)
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Stops the writers; every acknowledged create.
+    pub async fn stop(self) -> Vec<(String, String)> {
+        self.running
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        for writer in self.writers {
+            writer.await.expect("writer");
+        }
+        self.acknowledged.lock().await.clone()
+    }
+}
+
+/// The path of a program the tests need, or a loud failure that says how to install it.
+pub fn tool(name: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| {
+            panic!("`{name}` is not installed: run `apt-get install prometheus` (ops/test.sh does)")
+        })
+}

@@ -91,12 +91,7 @@ fn dashboard_and_alerts_use_only_exported_series() {
 
 #[test]
 fn prometheus_config_passes_promtool() {
-    let promtool = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
-        .map(|dir| dir.join("promtool"))
-        .find(|path| path.is_file())
-        .expect("promtool is not installed: run `apt-get install prometheus` (ops/test.sh does)");
+    let promtool = crate::helpers::tool("promtool");
     let checked = std::process::Command::new(promtool)
         .args(["check", "config"])
         .arg(ops("prometheus/prometheus.yml"))
