@@ -209,12 +209,19 @@ impl SecretService {
         } = new;
         let has_passphrase = passphrase.is_some();
         let seal = move || {
-            keyring.seal_content(&id, &key_for_seal, passphrase.as_ref(), text.expose().as_bytes())
+            keyring.seal_content(
+                &id,
+                &key_for_seal,
+                passphrase.as_ref(),
+                text.expose().as_bytes(),
+            )
         };
         // argon2id takes tens of milliseconds: keep it off the async workers. Without a
         // passphrase sealing takes microseconds, less than a hand-off to the blocking pool.
         let content = if has_passphrase {
-            tokio::task::spawn_blocking(seal).await.map_err(|e| ServiceError::Internal(e.to_string()))??
+            tokio::task::spawn_blocking(seal)
+                .await
+                .map_err(|e| ServiceError::Internal(e.to_string()))??
         } else {
             seal()?
         };
