@@ -500,7 +500,12 @@ async fn run(full: bool) {
         table(&rows, floor_figures.rps)
     );
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/RESULTS.md");
-    std::fs::write(&path, report).expect("write results");
+    // Keep the hand-copied micro-benchmark section (`cargo bench --bench parts`) at the end.
+    let previous = std::fs::read_to_string(&path).unwrap_or_default();
+    let parts = previous
+        .find("\n## Parts")
+        .map_or("", |start| &previous[start..]);
+    std::fs::write(&path, format!("{report}{parts}")).expect("write results");
     println!("\n{growth}\nwrote {}", path.display());
 }
 
