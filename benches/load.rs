@@ -12,12 +12,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use burnbox::clock;
-use burnbox::crypto::{Keyring, MasterKey, new_receipt_key, new_secret_key};
-use burnbox::domain::{Lifecycle, SecretMeta, Ttl, TtlRange, ViewLimit};
+use burnbox::crypto::{Keyring, MasterKey};
+use burnbox::domain::ViewLimit;
 use burnbox::storage::{EmbeddedStore, SecretStore};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
+
+mod common;
+use common::live_record;
 
 /// Concurrent connections of every scenario.
 const CONNECTIONS: usize = 64;
@@ -207,40 +209,12 @@ async fn preload(data_dir: &Path, count: usize) {
         &MasterKey::load_or_create(None, data_dir).expect("master key"),
     ));
     let store: Arc<dyn SecretStore> = Arc::new(EmbeddedStore::open(data_dir).expect("store"));
-    let ttl = Ttl::parse(Some(86_400), TtlRange::BURN_THE_SECRET).expect("ttl");
     let tasks: Vec<_> = (0..256)
         .map(|task| {
             let (keyring, store) = (Arc::clone(&keyring), Arc::clone(&store));
             tokio::spawn(async move {
                 for _ in (task..count).step_by(256) {
-                    let key = new_secret_key().expect("rng");
-                    let receipt = new_receipt_key().expect("rng");
-                    let id = keyring.secret_id(&key);
-                    let now = clock::now();
-                    let meta = SecretMeta {
-                        receipt_id: keyring.receipt_id(&receipt),
-                        created_at: now,
-                        updated_at: now,
-                        ttl,
-                        expires_at: now.plus_secs(86_400),
-                        purge_at: now.plus_secs(172_800),
-                        view_limit: ViewLimit::Limited(1),
-                        view_count: 0,
-                        lifecycle: Lifecycle::Live,
-                        received_at: None,
-                        has_passphrase: false,
-                        one_click_retrieval: true,
-                        allow_deletion: true,
-                        sealed_secret_key: keyring.seal_secret_key(&receipt, &key).expect("seal"),
-                        receipt_viewed: false,
-                        recipients: vec![],
-                        owner: None,
-                        passphrase_failures: vec![],
-                        locked_until: None,
-                    };
-                    let content = keyring
-                        .seal_content(&id, &key, None, &[b'x'; 100])
-                        .expect("seal");
+                    let (_, id, meta, content) = live_record(&keyring, ViewLimit::Limited(1));
                     store.insert(id, meta, content).await.expect("insert");
                 }
             })

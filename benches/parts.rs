@@ -8,48 +8,16 @@ use std::time::Duration;
 
 use burnbox::actors::{ActorSettings, Actors, SecretMsg};
 use burnbox::clock;
-use burnbox::crypto::{Keyring, MasterKey, new_receipt_key, new_secret_key};
-use burnbox::domain::{
-    Lifecycle, LockoutPolicy, Operation, Passphrase, SecretId, SecretKey, SecretMeta, Ttl,
-    TtlRange, ViewLimit,
-};
+use burnbox::crypto::{Keyring, MasterKey, new_secret_key};
+use burnbox::domain::{LockoutPolicy, Operation, Passphrase, ViewLimit};
 use burnbox::storage::{EmbeddedStore, SecretStore};
 use criterion::{Criterion, criterion_group, criterion_main};
 
+mod common;
+use common::live_record;
+
 fn keyring() -> Keyring {
     Keyring::new(&MasterKey::from_bytes([7; 32]))
-}
-
-fn record(keyring: &Keyring, views: ViewLimit) -> (SecretKey, SecretId, SecretMeta, Vec<u8>) {
-    let key = new_secret_key().expect("rng");
-    let receipt = new_receipt_key().expect("rng");
-    let id = keyring.secret_id(&key);
-    let now = clock::now();
-    let meta = SecretMeta {
-        receipt_id: keyring.receipt_id(&receipt),
-        created_at: now,
-        updated_at: now,
-        ttl: Ttl::parse(None, TtlRange::BURN_THE_SECRET).expect("ttl"),
-        expires_at: now.plus_secs(86_400),
-        purge_at: now.plus_secs(172_800),
-        view_limit: views,
-        view_count: 0,
-        lifecycle: Lifecycle::Live,
-        received_at: None,
-        has_passphrase: false,
-        one_click_retrieval: true,
-        allow_deletion: true,
-        sealed_secret_key: keyring.seal_secret_key(&receipt, &key).expect("seal"),
-        receipt_viewed: false,
-        recipients: vec![],
-        owner: None,
-        passphrase_failures: vec![],
-        locked_until: None,
-    };
-    let content = keyring
-        .seal_content(&id, &key, None, &[b'x'; 100])
-        .expect("seal");
-    (key, id, meta, content)
 }
 
 fn crypto(c: &mut Criterion) {
@@ -90,7 +58,7 @@ fn store(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let ring = keyring();
     let store = EmbeddedStore::open(dir.path()).expect("store");
-    let (_, id, meta, content) = record(&ring, ViewLimit::Unlimited);
+    let (_, id, meta, content) = live_record(&ring, ViewLimit::Unlimited);
     runtime
         .block_on(store.insert(id, meta, content))
         .expect("insert");
@@ -98,7 +66,7 @@ fn store(c: &mut Criterion) {
     group.sample_size(20);
     group.bench_function("insert (one fsynced commit)", |b| {
         b.iter(|| {
-            let (_, id, meta, content) = record(&ring, ViewLimit::Limited(1));
+            let (_, id, meta, content) = live_record(&ring, ViewLimit::Limited(1));
             runtime
                 .block_on(store.insert(id, meta, content))
                 .expect("insert");
@@ -122,7 +90,7 @@ fn actors(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let ring = Arc::new(keyring());
     let store: Arc<dyn SecretStore> = Arc::new(EmbeddedStore::open(dir.path()).expect("store"));
-    let (_, id, meta, content) = record(&ring, ViewLimit::Unlimited);
+    let (_, id, meta, content) = live_record(&ring, ViewLimit::Unlimited);
     runtime
         .block_on(store.insert(id, meta, content))
         .expect("insert");
