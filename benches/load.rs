@@ -432,6 +432,15 @@ async fn run(full: bool) {
     let rss_main = server.rss_mib();
     drop(server);
     print!("{}", table(&rows, floor_figures.rps));
+    let failed: Vec<_> = rows
+        .iter()
+        .filter(|r| r.errors > 0 || r.requests == 0)
+        .map(|r| r.name.as_str())
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "scenarios with failed requests: {failed:?}"
+    );
     if !full {
         println!("smoke run done: {} scenarios", rows.len());
         return;
