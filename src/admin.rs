@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 
 use crate::app::{create_data_dir, load_master_key};
 use crate::crypto::Keyring;
-use crate::domain::Tier;
+use crate::domain::{Email, Tier};
 use crate::service::ServiceError;
 use crate::service::accounts::Accounts;
 use crate::storage::{self, Engine, StoreError};
@@ -118,6 +118,10 @@ pub async fn account(command: AccountCommand) -> ExitCode {
                 Ok(tier) => tier,
                 Err(message) => return fail(&message),
             };
+            // A bad address is refused before the store is opened.
+            if let Err(err) = Email::parse(&email) {
+                return fail(&err.to_string());
+            }
             let accounts = match open(&store) {
                 Ok(accounts) => accounts,
                 Err(message) => return fail(&message),

@@ -510,7 +510,7 @@ async fn forwarded_addresses_count_only_behind_trusted_proxies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn account_commands_say_what_to_do_while_a_server_holds_the_store() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = ServerProcess::start(dir.path(), &[]).await;
+    let mut server = ServerProcess::start(dir.path(), &[]).await;
     let refused =
         burnbox(dir.path(), &["account", "create", "late@example.com"]).expect_err("store in use");
     assert!(
@@ -518,7 +518,7 @@ async fn account_commands_say_what_to_do_while_a_server_holds_the_store() {
         "{refused}"
     );
     assert_eq!(refused.lines().count(), 1);
-    drop(server);
+    server.kill_hard().await;
     let bad =
         burnbox(dir.path(), &["account", "create", "not-an-address"]).expect_err("bad address");
     assert!(bad.contains("e-mail"), "{bad}");
