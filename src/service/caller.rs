@@ -33,9 +33,14 @@ impl Caller {
     }
 
     /// The key its request counters are kept under (an address or an account, never a token).
+    /// An IPv6 client counts by its /64 network, since one host can pick any address in it.
     pub fn rate_key(&self) -> String {
         match self {
-            Self::Anonymous { ip } => format!("ip:{ip}"),
+            Self::Anonymous { ip: IpAddr::V4(v4) } => format!("ip:{v4}"),
+            Self::Anonymous { ip: IpAddr::V6(v6) } => {
+                let network = u128::from(*v6) & !((1u128 << 64) - 1);
+                format!("ip:{}/64", std::net::Ipv6Addr::from(network))
+            }
             Self::Account { email, .. } => format!("account:{}", email.as_str()),
         }
     }
@@ -46,5 +51,28 @@ impl Caller {
             Self::Anonymous { .. } => None,
             Self::Account { email, .. } => Some(email),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(ip: &str) -> String {
+        Caller::Anonymous {
+            ip: ip.parse().expect("address"),
+        }
+        .rate_key()
+    }
+
+    #[test]
+    fn ipv6_clients_count_by_their_network() {
+        assert_eq!(
+            key("2001:db8:1:2::1"),
+            key("2001:db8:1:2:ffff:ffff:ffff:ffff")
+        );
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("203.0.113.7"), "ip:203.0.113.7");
+        assert_ne!(key("203.0.113.7"), key("203.0.113.8"));
     }
 }
