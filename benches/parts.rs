@@ -10,6 +10,7 @@ use burnbox::actors::{ActorSettings, Actors, SecretMsg};
 use burnbox::clock;
 use burnbox::crypto::{Keyring, MasterKey, new_secret_key};
 use burnbox::domain::{LockoutPolicy, Operation, Passphrase, ViewLimit};
+use burnbox::storage::blob::FsBlobStore;
 use burnbox::storage::{EmbeddedStore, SecretStore};
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -99,7 +100,12 @@ fn actors(c: &mut Criterion) {
         lockout: LockoutPolicy::DEFAULT,
     };
     let actors = runtime
-        .block_on(Actors::start(Arc::clone(&store), ring, settings))
+        .block_on(Actors::start(
+            Arc::clone(&store),
+            ring,
+            Arc::new(FsBlobStore::open(dir.path()).expect("blob store")),
+            settings,
+        ))
         .expect("actors");
     runtime
         .block_on(actors.ask(id, SecretMsg::Status))

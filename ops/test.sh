@@ -16,6 +16,13 @@ if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
 
+echo "== S3-compatible server the tests start (s3s-fs)"
+TOOLS="${BURNBOX_TOOLS:-$HOME/.cache/burnbox/tools}"
+if [ ! -x "$TOOLS/bin/s3s-fs" ]; then
+  CARGO_TARGET_DIR="$TOOLS/build" cargo install s3s-fs@0.14.1 --locked --features binary --root "$TOOLS" --quiet
+fi
+export BURNBOX_S3S_FS="$TOOLS/bin/s3s-fs"
+
 echo "== rustfmt"
 cargo fmt --all -- --check
 echo "== clippy"

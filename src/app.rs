@@ -10,15 +10,17 @@ use poem::Server;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use tokio::sync::watch;
 
-use crate::actors::{ActorSettings, Actors, sweeper};
+use crate::actors::sweeper::Sweeper;
+use crate::actors::{ActorSettings, Actors};
 use crate::api;
 use crate::api::guard::Guard;
-use crate::config::{SecretString, Settings};
+use crate::config::{BlobSettings, SecretString, Settings};
 use crate::crypto::{Keyring, MasterKey};
 use crate::service::accounts::Accounts;
 use crate::service::ratelimit::RateLimiter;
 use crate::service::{Limits, SecretService};
 use crate::storage::DB_FILE_NAME;
+use crate::storage::blob::{BlobStore, FsBlobStore, MeteredBlobs, S3BlobStore};
 use crate::storage::{self, Engine, EngineKind, SecretStore};
 
 /// How long in-flight requests may take to finish after a shutdown signal.
@@ -124,11 +126,16 @@ impl Application {
             EngineKind::Memory => Engine::Memory,
         };
         let store = storage::open(&engine)?;
+        let blobs: Arc<dyn BlobStore> = Arc::new(MeteredBlobs::new(match &settings.blobs {
+            BlobSettings::Fs => Arc::new(FsBlobStore::open(&settings.data_dir)?),
+            BlobSettings::S3(s3) => Arc::new(S3BlobStore::new(s3)),
+        }));
         let live = store.count_live().await?;
         metrics::gauge!(crate::telemetry::LIVE).set(live as f64);
         let actors = Actors::start(
             Arc::clone(&store),
             Arc::clone(&keyring),
+            Arc::clone(&blobs),
             ActorSettings {
                 idle_timeout: settings.actor_idle,
                 lockout: settings.lockout,
@@ -150,7 +157,13 @@ impl Application {
             tiers: settings.tiers,
             trusted_proxies: settings.trusted_proxies.clone(),
         };
-        let service = SecretService::new(Arc::clone(&store), keyring, actors.clone(), limits);
+        let service = SecretService::new(
+            Arc::clone(&store),
+            Arc::clone(&blobs),
+            keyring,
+            actors.clone(),
+            limits,
+        );
         let listen_error = |source| StartError::Listen {
             addr: settings.listen,
             source,
@@ -221,12 +234,16 @@ impl Application {
             settings,
         } = self;
         let (stop_sweeper, sweeper_stopped) = watch::channel(false);
-        let sweeper = tokio::spawn(sweeper::run(
-            Arc::clone(&store),
-            actors.clone(),
-            settings.sweep_interval,
-            sweeper_stopped,
-        ));
+        let sweeper = tokio::spawn(
+            Sweeper {
+                store: Arc::clone(&store),
+                blobs: Arc::clone(service.blobs()),
+                actors: actors.clone(),
+                interval: settings.sweep_interval,
+                orphan_grace: settings.orphan_grace,
+            }
+            .run(sweeper_stopped),
+        );
         let app = api::routes(service, public_url, guard, metrics_acceptor.is_some());
         let (stop_metrics, metrics_stopped) = watch::channel(false);
         let metrics_server = metrics_acceptor.map(|acceptor| {

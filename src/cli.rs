@@ -28,7 +28,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print the OpenAPI document.
     Openapi {
         /// YAML instead of JSON.
@@ -134,7 +134,7 @@ pub async fn run() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Serve(args)) => serve(*args).await,
         Some(Command::Account { command }) => crate::admin::account(command).await,
         Some(Command::Key { command }) => crate::admin::key(command).await,
         None => serve(cli.serve).await,

@@ -13,6 +13,7 @@ use crate::domain::{LockoutPolicy, TtlRange};
 use crate::service::ratelimit::Windows;
 use crate::service::tiers::TierTable;
 use crate::storage::EngineKind;
+use crate::storage::blob::S3Settings;
 
 /// Where burnbox listens unless told otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7143";
@@ -97,6 +98,24 @@ pub struct ServeArgs {
     /// Log format [default: human]
     #[arg(long, env = "BURNBOX_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
+    /// Where file contents go: fs (under the data dir) or s3 [default: fs]
+    #[arg(long, env = "BURNBOX_BLOBS", value_name = "NAME")]
+    pub blobs: Option<String>,
+    /// S3 endpoint URL (omit for AWS); credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
+    #[arg(long, env = "BURNBOX_S3_ENDPOINT", value_name = "URL")]
+    pub s3_endpoint: Option<String>,
+    /// S3 bucket for file contents (it must exist)
+    #[arg(long, env = "BURNBOX_S3_BUCKET", value_name = "NAME")]
+    pub s3_bucket: Option<String>,
+    /// S3 region [default: AWS_REGION, else us-east-1]
+    #[arg(long, env = "BURNBOX_S3_REGION", value_name = "REGION")]
+    pub s3_region: Option<String>,
+    /// Address the bucket in the URL path, as most self-hosted S3 stores want
+    #[arg(long, env = "BURNBOX_S3_PATH_STYLE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub s3_path_style: bool,
+    /// Seconds before a blob without a live secret is deleted by the orphan sweep [default: 3600]
+    #[arg(long, env = "BURNBOX_BLOB_ORPHAN_GRACE_SECS", value_name = "SECS")]
+    pub blob_orphan_grace_secs: Option<u64>,
     /// TOML file with the same keys (snake_case)
     #[arg(long, env = "BURNBOX_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -124,6 +143,12 @@ struct FileConfig {
     tiers: Option<TierTable>,
     rate_windows: Option<FileWindows>,
     lockout: Option<FileLockout>,
+    blobs: Option<String>,
+    s3_endpoint: Option<String>,
+    s3_bucket: Option<String>,
+    s3_region: Option<String>,
+    s3_path_style: Option<bool>,
+    blob_orphan_grace_secs: Option<u64>,
 }
 
 /// `[rate_windows]` of the configuration file.
@@ -182,6 +207,82 @@ pub struct Settings {
     pub rate_windows: Windows,
     /// When wrong passphrases lock a secret.
     pub lockout: LockoutPolicy,
+    /// Where file contents go.
+    pub blobs: BlobSettings,
+    /// Age after which a blob without a live secret is deleted.
+    pub orphan_grace: Duration,
+}
+
+/// Where file contents go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobSettings {
+    /// Files under `<data dir>/blobs` (the default).
+    Fs,
+    /// An S3-compatible bucket.
+    S3(S3Settings),
+}
+
+/// Default orphan grace: an hour, far longer than any upload takes.
+const DEFAULT_ORPHAN_GRACE_SECS: u64 = 3600;
+
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Resolves `--blobs` and the S3 settings.
+fn blob_settings(args: &ServeArgs, file: &FileConfig) -> Result<BlobSettings, ConfigError> {
+    let kind = args
+        .blobs
+        .clone()
+        .or_else(|| file.blobs.clone())
+        .unwrap_or_else(|| "fs".to_owned());
+    match kind.as_str() {
+        "fs" => Ok(BlobSettings::Fs),
+        "s3" => {
+            let bucket = args
+                .s3_bucket
+                .clone()
+                .or_else(|| file.s3_bucket.clone())
+                .ok_or_else(|| {
+                    ConfigError(
+                        "--blobs s3 needs a bucket (--s3-bucket / BURNBOX_S3_BUCKET)".into(),
+                    )
+                })?;
+            let credential = |name: &str| {
+                env_value(name).ok_or_else(|| {
+                    ConfigError(format!("--blobs s3 needs credentials: {name} is not set"))
+                })
+            };
+            let endpoint = args
+                .s3_endpoint
+                .clone()
+                .or_else(|| file.s3_endpoint.clone());
+            if let Some(url) = &endpoint
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                return Err(ConfigError(format!(
+                    "invalid S3 endpoint '{url}' (--s3-endpoint): must start with http:// or https://"
+                )));
+            }
+            Ok(BlobSettings::S3(S3Settings {
+                endpoint,
+                bucket,
+                region: args
+                    .s3_region
+                    .clone()
+                    .or_else(|| file.s3_region.clone())
+                    .or_else(|| env_value("AWS_REGION"))
+                    .unwrap_or_else(|| "us-east-1".to_owned()),
+                path_style: args.s3_path_style || file.s3_path_style.unwrap_or(false),
+                access_key_id: credential("AWS_ACCESS_KEY_ID")?,
+                secret_access_key: credential("AWS_SECRET_ACCESS_KEY")?,
+                session_token: env_value("AWS_SESSION_TOKEN"),
+            }))
+        }
+        other => Err(ConfigError(format!(
+            "unknown blob store '{other}' (--blobs / BURNBOX_BLOBS; known: fs, s3)"
+        ))),
+    }
 }
 
 impl Settings {
@@ -206,6 +307,8 @@ impl Settings {
             tiers: TierTable::DOCUMENTED,
             rate_windows: Windows::DOCUMENTED,
             lockout: LockoutPolicy::DEFAULT,
+            blobs: BlobSettings::Fs,
+            orphan_grace: Duration::from_secs(DEFAULT_ORPHAN_GRACE_SECS),
         }
     }
 
@@ -218,6 +321,7 @@ impl Settings {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
+        let blobs = blob_settings(&args, &file)?;
         let listen_raw = args
             .listen
             .or(file.listen)
@@ -287,7 +391,15 @@ impl Settings {
                 "invalid sweep interval (--sweep-interval-ms): must be at least 1".into(),
             ));
         }
+        let orphan_grace = Duration::from_secs(
+            args.blob_orphan_grace_secs
+                .or(file.blob_orphan_grace_secs)
+                .unwrap_or(DEFAULT_ORPHAN_GRACE_SECS)
+                .max(1),
+        );
         Ok(Self {
+            blobs,
+            orphan_grace,
             listen,
             data_dir: args
                 .data_dir

@@ -40,6 +40,14 @@ pub const SWEEP_LAG: &str = "burnbox_sweeper_lag_seconds";
 pub const SWEPT: &str = "burnbox_sweeper_deletions_total";
 /// Requests refused by a quota, by tier.
 pub const RATE_LIMITED: &str = "burnbox_rate_limited_total";
+/// Blob store operation latency by backend and operation.
+pub const BLOB_DURATION: &str = "burnbox_blob_operation_duration_seconds";
+/// Blob store operations that failed, by backend and operation.
+pub const BLOB_ERRORS: &str = "burnbox_blob_errors_total";
+/// Sealed file bytes written to or read from the blob store, by direction.
+pub const BLOB_BYTES: &str = "burnbox_blob_bytes_total";
+/// Blobs the orphan sweep removed (their secret was gone).
+pub const BLOB_ORPHANS: &str = "burnbox_blob_orphans_removed_total";
 /// Always 1, labelled with the version.
 pub const BUILD_INFO: &str = "burnbox_build_info";
 
@@ -101,6 +109,22 @@ fn describe() {
     );
     metrics::describe_counter!(SWEPT, "Records the sweeper expired or purged");
     metrics::describe_counter!(RATE_LIMITED, "Requests refused by a quota, by tier");
+    metrics::describe_histogram!(
+        BLOB_DURATION,
+        metrics::Unit::Seconds,
+        "Blob store operation latency"
+    );
+    metrics::describe_counter!(BLOB_ERRORS, "Blob store operations that failed");
+    metrics::describe_counter!(
+        BLOB_BYTES,
+        metrics::Unit::Bytes,
+        "Sealed file bytes written to (in) or read from (out) the blob store"
+    );
+    metrics::describe_counter!(BLOB_ORPHANS, "Blobs removed because their secret was gone");
+    for direction in ["in", "out"] {
+        counter!(BLOB_BYTES, "direction" => direction).absolute(0);
+    }
+    counter!(BLOB_ORPHANS).absolute(0);
     metrics::describe_gauge!(BUILD_INFO, "Always 1; the version is a label");
     for dialect in ["native", "ots"] {
         counter!(CREATED, "dialect" => dialect).absolute(0);

@@ -33,6 +33,7 @@ pub fn live_record(
         owner: None,
         passphrase_failures: vec![],
         locked_until: None,
+        file: None,
     };
     let content = keyring
         .seal_content(&id, &key, None, &[b'x'; 100])

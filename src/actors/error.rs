@@ -28,6 +28,13 @@ pub enum SecretError {
     /// Decryption failed for a reason other than a wrong passphrase.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    /// A file secret was asked for where only text can be answered (the Onetime Secret dialect).
+    #[error("secret is a file")]
+    NotText,
+    /// A file's stored contents are missing or fail their authentication; no view was counted
+    /// when this is found before the first byte is sent.
+    #[error("stored file failed its integrity check: {0}")]
+    Integrity(&'static str),
     /// The actor could not be reached or did not answer in time.
     #[error("secret actor unavailable: {0}")]
     Unavailable(String),

@@ -13,6 +13,7 @@ use super::supervisor::{Directory, SecretSupervisor, SupervisorArgs, SupervisorM
 use crate::crypto::Keyring;
 use crate::domain::{LockoutPolicy, SecretId};
 use crate::storage::SecretStore;
+use crate::storage::blob::BlobStore;
 
 /// How long a caller waits for an actor's answer. Generous: passphrase checks queue up.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -43,6 +44,7 @@ impl Actors {
     pub async fn start(
         store: Arc<dyn SecretStore>,
         keyring: Arc<Keyring>,
+        blobs: Arc<dyn BlobStore>,
         settings: ActorSettings,
     ) -> Result<Self, SecretError> {
         let directory: Directory = Arc::new(DashMap::new());
@@ -50,6 +52,7 @@ impl Actors {
             directory: Arc::clone(&directory),
             store,
             keyring,
+            blobs,
             settings,
         };
         let (supervisor, _) = Actor::spawn(None, SecretSupervisor, args)

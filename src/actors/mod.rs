@@ -12,14 +12,16 @@
 //! operation is the authority across nodes. This layer knows nothing of HTTP.
 
 mod error;
+pub mod file_stream;
 mod handle;
 mod secret;
 mod supervisor;
 pub mod sweeper;
 
 pub use error::SecretError;
+pub use file_stream::FileStream;
 pub use handle::{ActorSettings, Actors};
-pub use secret::{Proof, ReceiptRead, Revealed, SecretMsg};
+pub use secret::{Content, Proof, ReceiptRead, Revealed, SecretMsg, discard_blob};
 
 #[cfg(test)]
 mod tests;

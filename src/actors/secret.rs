@@ -7,18 +7,29 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::task::JoinHandle;
 use zeroize::Zeroizing;
 
+use super::file_stream::{self, FileStream};
 use super::{ActorSettings, SecretError};
 use crate::clock;
+use crate::crypto::stream::split_file_content;
 use crate::crypto::{CryptoError, Keyring};
 use crate::domain::{
     Gone, Lifecycle, LockoutPolicy, Operation, Passphrase, SecretId, SecretKey, SecretMeta,
 };
+use crate::storage::blob::BlobStore;
 use crate::storage::{Outcome, SecretStore};
+
+/// What a reveal hands out.
+pub enum Content {
+    /// A text secret's plaintext; wiped when dropped.
+    Text(Zeroizing<Vec<u8>>),
+    /// A file secret's plaintext, streamed.
+    File(FileStream),
+}
 
 /// What a successful reveal hands back.
 pub struct Revealed {
-    /// The decrypted content; wiped when dropped.
-    pub plaintext: Zeroizing<Vec<u8>>,
+    /// The decrypted content.
+    pub content: Content,
     /// The record after this view was counted.
     pub meta: SecretMeta,
 }
@@ -33,6 +44,8 @@ pub enum SecretMsg {
         key: SecretKey,
         /// The passphrase the caller gave, if any.
         passphrase: Option<Passphrase>,
+        /// Refuse a file secret (with [`SecretError::NotText`], before anything is counted).
+        text_only: bool,
         /// Where the answer goes.
         reply: RpcReplyPort<Result<Revealed, SecretError>>,
     },
@@ -78,6 +91,8 @@ pub struct SecretArgs {
     pub store: Arc<dyn SecretStore>,
     /// Keys to open the content.
     pub keyring: Arc<Keyring>,
+    /// Where file contents are.
+    pub blobs: Arc<dyn BlobStore>,
     /// Passivation delay and passphrase lockout.
     pub settings: ActorSettings,
 }
@@ -91,6 +106,7 @@ pub struct SecretState {
     /// Store and keys.
     store: Arc<dyn SecretStore>,
     keyring: Arc<Keyring>,
+    blobs: Arc<dyn BlobStore>,
     /// Passivation delay.
     idle_timeout: Duration,
     /// When wrong passphrases lock the secret.
@@ -122,9 +138,19 @@ impl SecretState {
     }
 
     /// Applies `op` through the store and keeps the local copy in step. `Ok(None)` when the
-    /// record is gone.
+    /// record is gone. A file secret's blob is deleted when its content ends, except on the last
+    /// view: the reveal's stream deletes it once sent.
     async fn apply(&mut self, op: Operation) -> Result<Result<SecretMeta, Gone>, SecretError> {
-        match self.store.apply(self.id, op, clock::now()).await? {
+        let outcome = self.store.apply(self.id, op, clock::now()).await?;
+        let ended = match &outcome {
+            Outcome::Updated(meta) => meta.is_final() && !self.meta.is_final(),
+            Outcome::Purged => true,
+            _ => false,
+        };
+        if ended && self.meta.file.is_some() && op != Operation::TakeView {
+            discard_blob(self.blobs.as_ref(), self.id).await;
+        }
+        match outcome {
             Outcome::Updated(meta) | Outcome::Unchanged(meta) => {
                 self.meta = meta.clone();
                 Ok(Ok(meta))
@@ -186,10 +212,14 @@ impl SecretState {
         &mut self,
         key: SecretKey,
         passphrase: Option<Passphrase>,
+        text_only: bool,
         reply: &RpcReplyPort<Result<Revealed, SecretError>>,
     ) -> Result<Revealed, SecretError> {
         if let Some(gone) = self.meta.gone_at(clock::now()) {
             return Err(SecretError::Gone(gone));
+        }
+        if text_only && self.meta.file.is_some() {
+            return Err(SecretError::NotText);
         }
         if self.meta.has_passphrase {
             self.refuse_while_locked()?;
@@ -209,6 +239,17 @@ impl SecretState {
         // A passphrase sent for a secret that has none is ignored, as the dialects document.
         let passphrase = passphrase.filter(|_| self.meta.has_passphrase);
         let plaintext = self.unlock(key, passphrase, sealed).await?;
+        // A file is checked up to its first chunk before the view is counted.
+        let checked = match &self.meta.file {
+            None => None,
+            Some(file) => {
+                let (file_key, note) = split_file_content(&plaintext)?;
+                let checked =
+                    file_stream::open_checked(self.blobs.as_ref(), self.id, &file_key, file.size)
+                        .await?;
+                Some((checked, file.size, Zeroizing::new(note.to_vec())))
+            }
+        };
         if reply.is_closed() {
             // The caller gave up: counting a view nobody receives would lose it.
             return Err(SecretError::Unavailable("caller went away".into()));
@@ -217,7 +258,14 @@ impl SecretState {
             .apply(Operation::TakeView)
             .await?
             .map_err(SecretError::Gone)?;
-        Ok(Revealed { plaintext, meta })
+        let content = match checked {
+            None => Content::Text(plaintext),
+            Some((checked, size, note)) => {
+                let delete_after = meta.is_final().then(|| (Arc::clone(&self.blobs), self.id));
+                Content::File(checked.into_stream(size, note, delete_after))
+            }
+        };
+        Ok(Revealed { content, meta })
     }
 
     /// Refuses passphrase attempts while the secret is locked.
@@ -277,6 +325,13 @@ impl SecretState {
     }
 }
 
+/// Deletes a file secret's blob; a failure is left to the orphan sweep.
+pub async fn discard_blob(blobs: &dyn BlobStore, id: SecretId) {
+    if let Err(err) = blobs.delete(id).await {
+        tracing::warn!(error = %err, "could not delete a file's blob; the orphan sweep will");
+    }
+}
+
 /// Answers a request with [`SecretError::NotFound`].
 fn answer_not_found(msg: SecretMsg) {
     match msg {
@@ -311,6 +366,7 @@ impl Actor for SecretActor {
             meta: args.meta,
             store: args.store,
             keyring: args.keyring,
+            blobs: args.blobs,
             idle_timeout: args.settings.idle_timeout,
             lockout: args.settings.lockout,
             last_used: Instant::now(),
@@ -362,9 +418,10 @@ impl Actor for SecretActor {
             SecretMsg::Reveal {
                 key,
                 passphrase,
+                text_only,
                 reply,
             } => {
-                let result = state.reveal(key, passphrase, &reply).await;
+                let result = state.reveal(key, passphrase, text_only, &reply).await;
                 stop = matches!(result, Err(SecretError::NotFound));
                 let _ = reply.send(result);
             }

@@ -13,6 +13,7 @@ use super::{ActorSettings, SecretError};
 use crate::crypto::Keyring;
 use crate::domain::SecretId;
 use crate::storage::SecretStore;
+use crate::storage::blob::BlobStore;
 
 /// The resident actors by secret, shared with request handlers for a lock-free fast path.
 pub type Directory = Arc<DashMap<SecretId, ActorRef<SecretMsg>>>;
@@ -48,6 +49,8 @@ pub struct SupervisorArgs {
     pub store: Arc<dyn SecretStore>,
     /// Keys handed to every actor.
     pub keyring: Arc<Keyring>,
+    /// Blob store handed to every actor.
+    pub blobs: Arc<dyn BlobStore>,
     /// Settings handed to every actor.
     pub settings: ActorSettings,
 }
@@ -137,6 +140,7 @@ async fn activate(
         meta,
         store: Arc::clone(&state.args.store),
         keyring: Arc::clone(&state.args.keyring),
+        blobs: Arc::clone(&state.args.blobs),
         settings: state.args.settings,
     };
     let (actor, _) = Actor::spawn_linked(None, SecretActor, args, myself.get_cell())

@@ -8,12 +8,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{ActorSettings, Actors, SecretError, SecretMsg};
+use super::{ActorSettings, Actors, Content, SecretError, SecretMsg};
 use crate::clock;
 use crate::crypto::{Keyring, MasterKey, new_receipt_key, new_secret_key};
 use crate::domain::{
     Account, Email, Operation, ReceiptId, SecretId, SecretKey, SecretMeta, Timestamp, ViewLimit,
 };
+use crate::storage::blob::FsBlobStore;
 use crate::storage::{MemoryStore, Outcome, SecretStore, StoreError};
 
 /// A memory store that panics once on the next `content` read, to make an actor fail mid-request.
@@ -101,13 +102,17 @@ struct Fixture {
     store: Arc<dyn SecretStore>,
     keyring: Arc<Keyring>,
     actors: Actors,
+    _blob_dir: tempfile::TempDir,
 }
 
 async fn fixture(store: Arc<dyn SecretStore>, idle: Duration) -> Fixture {
     let keyring = Arc::new(Keyring::new(&MasterKey::from_bytes([5; 32])));
+    let blob_dir = tempfile::tempdir().expect("temp dir");
+    let blobs = Arc::new(FsBlobStore::open(blob_dir.path()).expect("blob store"));
     let actors = Actors::start(
         Arc::clone(&store),
         Arc::clone(&keyring),
+        blobs,
         ActorSettings {
             idle_timeout: idle,
             lockout: crate::domain::LockoutPolicy::DEFAULT,
@@ -119,6 +124,7 @@ async fn fixture(store: Arc<dyn SecretStore>, idle: Duration) -> Fixture {
         store,
         keyring,
         actors,
+        _blob_dir: blob_dir,
     }
 }
 
@@ -143,10 +149,14 @@ impl Fixture {
             .ask(id, |reply| SecretMsg::Reveal {
                 key: key.clone(),
                 passphrase: None,
+                text_only: false,
                 reply,
             })
             .await
-            .map(|r| r.plaintext.to_vec())
+            .map(|r| match r.content {
+                Content::Text(plaintext) => plaintext.to_vec(),
+                Content::File(_) => panic!("a text secret revealed a file"),
+            })
     }
 }
 

@@ -2,16 +2,22 @@
 //! `Content-Length` is held to it as well. A body over the limit is refused with 413 in the
 //! dialect's error shape before any handler runs, so nothing is stored. It also gives an empty
 //! body the dialect's default content type.
+//!
+//! A file upload (`multipart/form-data` to `POST /api/secrets`) is the one body not read here: it
+//! streams to its handler, which counts the file's bytes against the caller's limit as they
+//! arrive. Here it is only refused up front when its declared length is over that limit plus
+//! room for the form's other parts.
 
-use poem::http::HeaderValue;
 use poem::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use poem::http::{HeaderValue, Method};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 use tokio::io::AsyncReadExt;
 
 use super::dialect::Dialect;
 use super::native::NativeError;
 use super::ots::OtsError;
-use crate::service::{Caller, Limits};
+use crate::domain::DomainError;
+use crate::service::{Caller, Limits, ServiceError};
 
 /// Room for JSON escaping and the other fields around a secret of the largest allowed size.
 const OVERHEAD_BYTES: usize = 64 * 1024;
@@ -57,21 +63,48 @@ fn too_large(req: &Request, max_bytes: usize) -> Response {
     }
 }
 
+/// Room for a file upload's other parts (note, options) and the form's boundaries.
+const FORM_OVERHEAD_BYTES: usize = 64 * 1024;
+
+/// Whether `req` uploads a file: it streams past this middleware.
+fn is_file_upload(req: &Request) -> bool {
+    req.method() == Method::POST
+        && req.original_uri().path() == "/api/secrets"
+        && req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("multipart/form-data"))
+}
+
 impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> Result<Response> {
-        let max_bytes = match req.extensions().get::<Caller>() {
+        let largest_secret = match req.extensions().get::<Caller>() {
             Some(caller) => self.limits.max_secret_bytes_for(caller),
             None => self.limits.max_secret_bytes,
-        }
-        .saturating_mul(2)
-        .saturating_add(OVERHEAD_BYTES);
+        };
         let declared = req
             .headers()
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
+        if is_file_upload(&req) {
+            let max_bytes = largest_secret.saturating_add(FORM_OVERHEAD_BYTES);
+            if let Some(len) = declared.filter(|len| *len > max_bytes as u64) {
+                let refused = DomainError::ContentTooLarge {
+                    size: usize::try_from(len).unwrap_or(usize::MAX),
+                    limit: largest_secret,
+                };
+                return Ok(NativeError::from(ServiceError::from(refused)).into_response());
+            }
+            return self.inner.call(req).await.map(IntoResponse::into_response);
+        }
+        let max_bytes = largest_secret
+            .saturating_mul(2)
+            .saturating_add(OVERHEAD_BYTES);
         if declared.is_some_and(|len| len > max_bytes as u64) {
             return Ok(too_large(&req, max_bytes));
         }

@@ -149,6 +149,41 @@ impl Keyring {
         envelope::open(&content_key, id.as_bytes(), envelope_bytes)
     }
 
+    fn details_key(&self, key: &SecretKey) -> Zeroizing<[u8; 32]> {
+        derive(
+            self.content_root.as_slice(),
+            None,
+            &[b"file-details\0", key.expose().as_bytes()],
+        )
+    }
+
+    /// Seals a file's details (name, media type) under a key derived from the secret key alone,
+    /// so either key's holder can see them without the passphrase, and the store cannot.
+    ///
+    /// # Errors
+    /// [`CryptoError::Rng`].
+    pub fn seal_details(
+        &self,
+        id: &SecretId,
+        key: &SecretKey,
+        details: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        envelope::seal(&self.details_key(key), id.as_bytes(), details)
+    }
+
+    /// Reads back what [`Self::seal_details`] sealed.
+    ///
+    /// # Errors
+    /// [`CryptoError::Authentication`] for another key's seal or altered bytes.
+    pub fn open_details(
+        &self,
+        id: &SecretId,
+        key: &SecretKey,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        envelope::open(&self.details_key(key), id.as_bytes(), sealed)
+    }
+
     /// The keyed hash an API token is stored and looked up by.
     pub fn token_hash(&self, token: &ApiToken) -> [u8; 32] {
         self.keyed_hash(b"token\0", token.expose())

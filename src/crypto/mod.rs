@@ -11,6 +11,7 @@ mod keyring;
 pub mod master_key;
 pub mod password;
 mod random;
+pub mod stream;
 
 pub use error::CryptoError;
 pub use keyring::Keyring;

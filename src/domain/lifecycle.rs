@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Email, ReceiptId, Timestamp, Ttl, ViewLimit};
+use super::{Email, ReceiptId, StoredFile, Timestamp, Ttl, ViewLimit};
 
 /// Where a secret is in its life, as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,6 +138,9 @@ pub struct SecretMeta {
     pub passphrase_failures: Vec<Timestamp>,
     /// Passphrase attempts are refused until then.
     pub locked_until: Option<Timestamp>,
+    /// Set for a file secret: its contents are a blob, its sealed content the blob's key.
+    /// (Last field: records written before files existed decode with it absent.)
+    pub file: Option<StoredFile>,
 }
 
 impl SecretMeta {
@@ -284,6 +287,7 @@ impl SecretMeta {
             owner: None,
             passphrase_failures: vec![],
             locked_until: None,
+            file: None,
         }
     }
 }

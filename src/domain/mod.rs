@@ -6,6 +6,7 @@
 
 mod account;
 mod error;
+mod file;
 mod ids;
 mod keys;
 mod lifecycle;
@@ -17,6 +18,7 @@ mod timestamp;
 
 pub use account::{Account, ApiToken, Email, TOKEN_PREFIX, Tier};
 pub use error::DomainError;
+pub use file::{ContentType, FileDetails, FileName, OCTET_STREAM, StoredFile};
 pub use ids::{ReceiptId, SecretId};
 pub use keys::{AnyKey, KEY_ALPHABET, ReceiptKey, SecretKey};
 pub use lifecycle::{Gone, Lifecycle, LockoutPolicy, Operation, Ownership, SecretMeta, Step};

@@ -41,6 +41,15 @@ pub enum ServiceError {
         /// Seconds until attempts are accepted again.
         retry_after_secs: u64,
     },
+    /// The secret is a file and this dialect answers only text; no view was counted.
+    #[error("the secret is a file")]
+    NotText,
+    /// A stored file is missing or was altered; no view was counted.
+    #[error("stored file failed its integrity check: {0}")]
+    Integrity(&'static str),
+    /// A backend (the blob store) cannot be reached; nothing was stored or counted.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// Something failed on our side; the message is for logs, not for clients.
     #[error("internal: {0}")]
     Internal(String),
@@ -53,6 +62,9 @@ impl From<SecretError> for ServiceError {
             SecretError::Gone(gone) => Self::Gone(gone),
             SecretError::WrongPassphrase => Self::WrongPassphrase,
             SecretError::Locked { retry_after_secs } => Self::Locked { retry_after_secs },
+            SecretError::NotText => Self::NotText,
+            SecretError::Integrity(what) => Self::Integrity(what),
+            SecretError::Store(store) => store.into(),
             other => Self::Internal(other.to_string()),
         }
     }
@@ -60,7 +72,10 @@ impl From<SecretError> for ServiceError {
 
 impl From<StoreError> for ServiceError {
     fn from(err: StoreError) -> Self {
-        Self::Internal(err.to_string())
+        match err {
+            StoreError::Unavailable { .. } => Self::Unavailable(err.to_string()),
+            other => Self::Internal(other.to_string()),
+        }
     }
 }
 

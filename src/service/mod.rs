@@ -8,7 +8,11 @@ mod error;
 pub mod ratelimit;
 mod secrets;
 pub mod tiers;
+mod upload;
 
 pub use caller::Caller;
 pub use error::ServiceError;
-pub use secrets::{Created, KeyKind, Limits, NewSecret, Receipt, SecretService, Status};
+pub use secrets::{
+    Created, KeyKind, Limits, NewSecret, Receipt, Revelation, SecretOptions, SecretService, Status,
+};
+pub use upload::FileUpload;

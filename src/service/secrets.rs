@@ -5,14 +5,17 @@ use std::sync::Arc;
 use super::Caller;
 use super::ServiceError;
 use super::tiers::TierTable;
-use crate::actors::{Actors, Proof, SecretMsg};
+use zeroize::Zeroizing;
+
+use crate::actors::{Actors, Content, FileStream, Proof, Revealed, SecretMsg};
 use crate::clock;
 use crate::crypto::{self, Keyring};
 use crate::domain::{
-    AnyKey, DomainError, Gone, Lifecycle, Ownership, Passphrase, ReceiptKey, SecretId, SecretKey,
-    SecretMeta, SecretText, Timestamp, Ttl, TtlRange, ViewLimit,
+    AnyKey, DomainError, FileDetails, Gone, Lifecycle, Ownership, Passphrase, ReceiptKey, SecretId,
+    SecretKey, SecretMeta, SecretText, StoredFile, Timestamp, Ttl, TtlRange, ViewLimit,
 };
 use crate::storage::SecretStore;
+use crate::storage::blob::BlobStore;
 
 /// Limits that apply to new secrets.
 #[derive(Debug, Clone, Copy)]
@@ -88,11 +91,18 @@ impl Limits {
     }
 }
 
-/// A validated request to create a secret.
+/// A validated request to create a text secret.
 #[derive(Debug)]
 pub struct NewSecret {
     /// The content.
     pub text: SecretText,
+    /// How it may be read.
+    pub options: SecretOptions,
+}
+
+/// How a new secret may be read: the same for text and files.
+#[derive(Debug)]
+pub struct SecretOptions {
     /// How long it may be read.
     pub ttl: Ttl,
     /// How many times it may be read.
@@ -136,6 +146,8 @@ pub struct Status {
     pub meta: SecretMeta,
     /// The secret key, shown to the receipt holder while the secret is readable.
     pub secret_key: Option<SecretKey>,
+    /// A file secret's name and media type.
+    pub file: Option<FileDetails>,
 }
 
 /// A receipt as its holder reads it.
@@ -149,11 +161,28 @@ pub struct Receipt {
     pub orphaned: bool,
 }
 
+/// What a reveal hands out.
+#[derive(Debug)]
+pub enum Revelation {
+    /// A text secret.
+    Text(SecretText),
+    /// A file secret, streamed, with its details.
+    File {
+        /// Name and media type.
+        details: FileDetails,
+        /// The note sent with it, if any.
+        note: Option<SecretText>,
+        /// The bytes.
+        stream: FileStream,
+    },
+}
+
 /// The service: shared by every API dialect.
 #[derive(Clone)]
 pub struct SecretService {
-    store: Arc<dyn SecretStore>,
-    keyring: Arc<Keyring>,
+    pub(super) store: Arc<dyn SecretStore>,
+    pub(super) blobs: Arc<dyn BlobStore>,
+    pub(super) keyring: Arc<Keyring>,
     actors: Actors,
     limits: Limits,
 }
@@ -162,12 +191,14 @@ impl SecretService {
     /// Builds the service over a running actor system.
     pub fn new(
         store: Arc<dyn SecretStore>,
+        blobs: Arc<dyn BlobStore>,
         keyring: Arc<Keyring>,
         actors: Actors,
         limits: Limits,
     ) -> Self {
         Self {
             store,
+            blobs,
             keyring,
             actors,
             limits,
@@ -184,38 +215,62 @@ impl SecretService {
         &self.store
     }
 
+    /// The blob store, for health checks.
+    pub fn blobs(&self) -> &Arc<dyn BlobStore> {
+        &self.blobs
+    }
+
+    /// Refuses anonymous callers when anonymous creation is off.
+    pub(super) fn check_may_create(&self, caller: &Caller) -> Result<(), ServiceError> {
+        if caller.email().is_none() && !self.limits.anonymous_create {
+            return Err(ServiceError::AuthenticationRequired);
+        }
+        Ok(())
+    }
+
     /// Encrypts and stores a new secret for `caller`, durably; the keys exist only in the answer.
     ///
     /// # Errors
     /// [`ServiceError::AuthenticationRequired`] for an anonymous caller when anonymous creation
     /// is off; [`ServiceError::Internal`] when randomness, encryption or the store fails.
     pub async fn create(&self, new: NewSecret, caller: &Caller) -> Result<Created, ServiceError> {
-        if caller.email().is_none() && !self.limits.anonymous_create {
-            return Err(ServiceError::AuthenticationRequired);
-        }
+        self.check_may_create(caller)?;
         let secret_key = crypto::new_secret_key()?;
+        let NewSecret { text, options } = new;
+        self.seal_and_store(
+            secret_key,
+            Zeroizing::new(text.expose().as_bytes().to_vec()),
+            None,
+            options,
+            caller,
+        )
+        .await
+    }
+
+    /// Seals `content` under the secret's key (and passphrase) and stores the record, durably;
+    /// `file` is set for a file secret whose blob is already complete.
+    pub(super) async fn seal_and_store(
+        &self,
+        secret_key: SecretKey,
+        content: Zeroizing<Vec<u8>>,
+        file: Option<StoredFile>,
+        options: SecretOptions,
+        caller: &Caller,
+    ) -> Result<Created, ServiceError> {
         let receipt_key = crypto::new_receipt_key()?;
         let id = self.keyring.secret_id(&secret_key);
         let keyring = Arc::clone(&self.keyring);
         let key_for_seal = secret_key.clone();
-        let NewSecret {
-            text,
+        let SecretOptions {
             ttl,
             views,
             passphrase,
             one_click_retrieval,
             allow_deletion,
             recipients,
-        } = new;
+        } = options;
         let has_passphrase = passphrase.is_some();
-        let seal = move || {
-            keyring.seal_content(
-                &id,
-                &key_for_seal,
-                passphrase.as_ref(),
-                text.expose().as_bytes(),
-            )
-        };
+        let seal = move || keyring.seal_content(&id, &key_for_seal, passphrase.as_ref(), &content);
         // argon2id takes tens of milliseconds: keep it off the async workers. Without a
         // passphrase sealing takes microseconds, less than a hand-off to the blocking pool.
         let content = if has_passphrase {
@@ -252,6 +307,7 @@ impl SecretService {
             },
             passphrase_failures: Vec::new(),
             locked_until: None,
+            file,
         };
         self.store.insert(id, meta.clone(), content).await?;
         Ok(Created {
@@ -281,17 +337,20 @@ impl SecretService {
     pub async fn status(&self, key: &AnyKey) -> Result<Status, ServiceError> {
         let (kind, id) = self.resolve(key).await?;
         let meta = self.actors.ask(id, SecretMsg::Status).await?;
-        let secret_key = match kind {
-            KeyKind::Receipt if meta.gone_at(clock::now()).is_none() => Some(
-                self.keyring
-                    .open_secret_key(&key.as_receipt(), &meta.sealed_secret_key)?,
-            ),
-            _ => None,
+        let opened_key = match kind {
+            KeyKind::Receipt => self
+                .keyring
+                .open_secret_key(&key.as_receipt(), &meta.sealed_secret_key)?,
+            KeyKind::Secret => key.as_secret(),
         };
+        let file = self.file_details(&opened_key, &meta)?;
+        let secret_key = (kind == KeyKind::Receipt && meta.gone_at(clock::now()).is_none())
+            .then_some(opened_key);
         Ok(Status {
             kind,
             meta,
             secret_key,
+            file,
         })
     }
 
@@ -305,19 +364,81 @@ impl SecretService {
         &self,
         key: &SecretKey,
         passphrase: Option<Passphrase>,
+    ) -> Result<(Revelation, SecretMeta), ServiceError> {
+        let revealed = self.ask_reveal(key, passphrase, false).await?;
+        let revelation = match revealed.content {
+            Content::Text(plaintext) => Revelation::Text(decrypted_text(plaintext)?),
+            Content::File(stream) => {
+                let details = self.file_details(key, &revealed.meta)?.ok_or_else(|| {
+                    ServiceError::Internal("a file was revealed without its details".into())
+                })?;
+                let note = if stream.note.is_empty() {
+                    None
+                } else {
+                    Some(decrypted_text(Zeroizing::new(stream.note.to_vec()))?)
+                };
+                Revelation::File {
+                    details,
+                    note,
+                    stream,
+                }
+            }
+        };
+        Ok((revelation, revealed.meta))
+    }
+
+    /// Reveals a text secret; a file secret is refused with [`ServiceError::NotText`] and
+    /// costs no view (for the dialect that knows only text).
+    ///
+    /// # Errors
+    /// As [`Self::reveal`], and [`ServiceError::NotText`].
+    pub async fn reveal_text(
+        &self,
+        key: &SecretKey,
+        passphrase: Option<Passphrase>,
     ) -> Result<(SecretText, SecretMeta), ServiceError> {
+        let revealed = self.ask_reveal(key, passphrase, true).await?;
+        match revealed.content {
+            Content::Text(plaintext) => Ok((decrypted_text(plaintext)?, revealed.meta)),
+            Content::File(_) => Err(ServiceError::NotText),
+        }
+    }
+
+    async fn ask_reveal(
+        &self,
+        key: &SecretKey,
+        passphrase: Option<Passphrase>,
+        text_only: bool,
+    ) -> Result<Revealed, ServiceError> {
         let id = self.keyring.secret_id(key);
-        let revealed = self
+        Ok(self
             .actors
             .ask(id, |reply| SecretMsg::Reveal {
                 key: key.clone(),
                 passphrase: passphrase.clone(),
+                text_only,
                 reply,
             })
-            .await?;
-        let text = SecretText::from_decrypted(revealed.plaintext)
-            .ok_or_else(|| ServiceError::Internal("stored text is not UTF-8".into()))?;
-        Ok((text, revealed.meta))
+            .await?)
+    }
+
+    /// The name and media type of a file secret, read with its secret key; `None` for text.
+    ///
+    /// # Errors
+    /// [`ServiceError::Internal`] when the sealed details do not open.
+    pub fn file_details(
+        &self,
+        key: &SecretKey,
+        meta: &SecretMeta,
+    ) -> Result<Option<FileDetails>, ServiceError> {
+        let Some(file) = &meta.file else {
+            return Ok(None);
+        };
+        let id = self.keyring.secret_id(key);
+        let bytes = self.keyring.open_details(&id, key, &file.sealed_details)?;
+        postcard::from_bytes(&bytes)
+            .map(Some)
+            .map_err(|e| ServiceError::Internal(format!("file details: {e}")))
     }
 
     /// Burns a secret by its receipt key, or by its secret key when the sender allowed the
@@ -430,6 +551,12 @@ impl SecretService {
     pub fn gone_now(meta: &SecretMeta) -> Option<Gone> {
         meta.gone_at(clock::now())
     }
+}
+
+/// Plaintext that must be text.
+fn decrypted_text(plaintext: Zeroizing<Vec<u8>>) -> Result<SecretText, ServiceError> {
+    SecretText::from_decrypted(plaintext)
+        .ok_or_else(|| ServiceError::Internal("stored text is not UTF-8".into()))
 }
 
 /// A secret owned by one account may not be burned with another account's credentials.

@@ -1,10 +1,13 @@
 //! Byte layouts of stored values and index keys, shared by the backends.
 
 use super::StoreError;
-use crate::domain::{Email, SecretId, Timestamp};
+use crate::domain::{Email, SecretId, SecretMeta, Timestamp};
 
 /// Version byte in front of every encoded record.
-const META_VERSION: u8 = 1;
+const FORMAT: u8 = 2;
+/// The format before file secrets: the same layouts, except that secret records end before
+/// [`SecretMeta::file`].
+const FORMAT_BEFORE_FILES: u8 = 1;
 
 /// Length of an expiry-index key.
 pub const DEADLINE_KEY_LEN: usize = 40;
@@ -50,17 +53,59 @@ pub fn id_of_owned_key(key: &[u8]) -> Result<SecretId, StoreError> {
 
 /// Encodes any stored record as `version ‖ postcard`.
 pub fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
-    let mut out = vec![META_VERSION];
+    let mut out = vec![FORMAT];
     postcard::to_io(value, &mut out).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     Ok(out)
 }
 
-/// Decodes what [`encode`] wrote.
+/// Decodes what [`encode`] wrote (any record but a secret's: see [`decode_meta`]).
 pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
     match bytes.split_first() {
-        Some((&META_VERSION, rest)) => {
+        Some((&(FORMAT | FORMAT_BEFORE_FILES), rest)) => {
             postcard::from_bytes(rest).map_err(|e| StoreError::Corrupt(e.to_string()))
         }
         _ => Err(StoreError::Corrupt("unknown record version".into())),
+    }
+}
+
+/// Decodes a secret's record, also as written before file secrets existed.
+pub fn decode_meta(bytes: &[u8]) -> Result<SecretMeta, StoreError> {
+    match bytes.split_first() {
+        Some((&FORMAT_BEFORE_FILES, rest)) => {
+            // postcard writes an absent `Option` as one zero byte: append the missing `file`.
+            let mut upgraded = rest.to_vec();
+            upgraded.push(0);
+            postcard::from_bytes(&upgraded).map_err(|e| StoreError::Corrupt(e.to_string()))
+        }
+        _ => decode(bytes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_records_written_before_files_still_decode() {
+        let (_, meta) =
+            crate::storage::conformance::record(1, crate::domain::ViewLimit::Limited(2));
+        let current = encode(&meta).expect("encoded");
+        // A record of the first format is the current one without the trailing `None`.
+        let mut old = current[..current.len() - 1].to_vec();
+        old[0] = FORMAT_BEFORE_FILES;
+        assert_eq!(decode_meta(&old).expect("decoded"), meta);
+        assert_eq!(decode_meta(&current).expect("decoded"), meta);
+
+        let file = SecretMeta {
+            file: Some(crate::domain::StoredFile {
+                size: 7,
+                sealed_details: vec![1, 2, 3],
+            }),
+            ..meta
+        };
+        assert_eq!(
+            decode_meta(&encode(&file).expect("encoded")).expect("decoded"),
+            file
+        );
     }
 }

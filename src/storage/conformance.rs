@@ -9,7 +9,7 @@ use crate::domain::{
 
 const T0: Timestamp = Timestamp::from_millis(1_700_000_000_000);
 
-fn record(n: u8, views: ViewLimit) -> (SecretId, SecretMeta) {
+pub(super) fn record(n: u8, views: ViewLimit) -> (SecretId, SecretMeta) {
     let mut meta = SecretMeta::fixture(ReceiptId::from_bytes([n; 32]), T0, views);
     meta.sealed_secret_key = vec![n; 8];
     let mut id = [0u8; 32];

@@ -14,8 +14,8 @@ use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition};
 use tokio::sync::oneshot;
 
 use super::codec::{
-    DEADLINE_KEY_LEN, deadline_key, decode, encode, id_of_deadline_key, id_of_owned_key, owned_key,
-    owned_prefix,
+    DEADLINE_KEY_LEN, deadline_key, decode, decode_meta, encode, id_of_deadline_key,
+    id_of_owned_key, owned_key, owned_prefix,
 };
 use super::tables::{RecordTables, apply_operation, insert_record};
 use super::{Outcome, SecretStore, StoreError};
@@ -252,7 +252,7 @@ struct RedbTables<'t> {
 impl RecordTables for RedbTables<'_> {
     fn meta(&mut self, id: &SecretId) -> Result<Option<SecretMeta>, StoreError> {
         match self.meta.get(id.as_bytes().as_slice()).map_err(fail)? {
-            Some(bytes) => decode(bytes.value()).map(Some),
+            Some(bytes) => decode_meta(bytes.value()).map(Some),
             None => Ok(None),
         }
     }
@@ -348,7 +348,7 @@ impl SecretStore for EmbeddedStore {
         self.read(move |txn| {
             let table = txn.open_table(META).map_err(fail)?;
             match table.get(id.as_bytes().as_slice()).map_err(fail)? {
-                Some(bytes) => decode(bytes.value()).map(Some),
+                Some(bytes) => decode_meta(bytes.value()).map(Some),
                 None => Ok(None),
             }
         })
@@ -418,7 +418,7 @@ impl SecretStore for EmbeddedStore {
             let mut live = 0;
             for entry in table.iter().map_err(fail)? {
                 let (_, bytes) = entry.map_err(fail)?;
-                let meta: SecretMeta = decode(bytes.value())?;
+                let meta: SecretMeta = decode_meta(bytes.value())?;
                 live += u64::from(meta.gone_at(now).is_none());
             }
             Ok(live)

@@ -17,6 +17,14 @@ pub enum StoreError {
         /// What it said.
         message: String,
     },
+    /// The backend cannot be reached or refused to work (a blob store that is down, a full disk).
+    #[error("{backend} store unavailable: {message}")]
+    Unavailable {
+        /// Which backend.
+        backend: &'static str,
+        /// What it said.
+        message: String,
+    },
     /// The store is shutting down.
     #[error("the store is closed")]
     Closed,
@@ -26,6 +34,14 @@ impl StoreError {
     /// A backend error from anything displayable.
     pub fn backend(backend: &'static str, err: impl std::fmt::Display) -> Self {
         Self::Backend {
+            backend,
+            message: err.to_string(),
+        }
+    }
+
+    /// An unavailable backend, from anything displayable.
+    pub fn unavailable(backend: &'static str, err: impl std::fmt::Display) -> Self {
+        Self::Unavailable {
             backend,
             message: err.to_string(),
         }

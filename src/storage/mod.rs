@@ -7,6 +7,7 @@
 //!
 //! The store sees keyed-hash ids and sealed bytes only: never a link key, never a plaintext.
 
+pub mod blob;
 mod cached;
 mod codec;
 mod embedded;

@@ -235,6 +235,20 @@ impl ServerProcess {
 
     /// Like [`Self::start`], logging at debug level (JSON) into `log` when given.
     pub async fn start_logging(data_dir: &Path, extra: &[&str], log: Option<&Path>) -> Self {
+        Self::launch(data_dir, extra, log, &[]).await
+    }
+
+    /// Like [`Self::start`], with extra environment variables.
+    pub async fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::launch(data_dir, extra, None, env).await
+    }
+
+    async fn launch(
+        data_dir: &Path,
+        extra: &[&str],
+        log: Option<&Path>,
+        env: &[(&str, &str)],
+    ) -> Self {
         let (level, stderr) = match log {
             Some(path) => (
                 "debug",
@@ -255,6 +269,7 @@ impl ServerProcess {
             .env_remove("BURNBOX_MASTER_KEY")
             .env("RUST_LOG", level)
             .env("BURNBOX_LOG_FORMAT", "json")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(stderr)
             .kill_on_drop(true)
@@ -278,6 +293,11 @@ impl ServerProcess {
                 client: Client::new(),
             },
         }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("running")
     }
 
     /// Kills the process with SIGKILL (no chance to clean up) and waits for it.

@@ -48,6 +48,9 @@ pub enum ErrorCode {
     RateLimitExceeded,
     /// Server error, contact support if persistent.
     InternalError,
+    /// A storage service (the file store) is unavailable; nothing was stored or counted
+    /// (burnbox extension).
+    ServiceUnavailable,
 }
 
 impl ErrorCode {
@@ -139,6 +142,11 @@ impl ErrorCode {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Internal server error",
                 "Something went wrong on our side. Retry later; contact the operator if it persists.",
+            ),
+            ServiceUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service unavailable",
+                "The file store cannot be reached right now; nothing was stored and no view was used. Retry later.",
             ),
         }
     }
@@ -318,6 +326,18 @@ impl From<ServiceError> for NativeError {
                 ),
                 retry_after_secs,
             ),
+            ServiceError::Unavailable(message) => {
+                tracing::error!(error = %message, "a storage service is unavailable");
+                Self::new(ErrorCode::ServiceUnavailable)
+            }
+            ServiceError::Integrity(what) => {
+                tracing::error!(error = what, "a stored file failed its integrity check");
+                Self::hinted(
+                    ErrorCode::InternalError,
+                    "The stored file failed its integrity check and cannot be returned; no view was used. Contact the operator.".into(),
+                )
+            }
+            ServiceError::NotText => Self::new(ErrorCode::InternalError),
             ServiceError::Internal(message) => {
                 tracing::error!(error = %message, "request failed");
                 Self::new(ErrorCode::InternalError)

@@ -1,23 +1,27 @@
 //! The four operations of `/api/secrets`.
 
 use poem::web::Data;
+use poem::{IntoResponse, Response};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::types::MaybeUndefined;
-use poem_openapi::{ApiResponse, Tags};
+use poem_openapi::registry::{MetaResponses, Registry};
+use poem_openapi::{ApiRequest, ApiResponse, Tags};
 
+use super::download::{FileDownload, merge_shared_statuses};
 use super::models::{
-    BurnSecretResponse, CreateSecretRequest, CreateSecretResponse, KeyType, SecretMetadata,
-    SecretStateName, SecretStatusResponse, ViewSecretRequest, ViewSecretResponse,
+    BurnSecretResponse, CreateSecretRequest, CreateSecretResponse, FileInfo, KeyType,
+    SecretMetadata, SecretStateName, SecretStatusResponse, ViewSecretRequest, ViewSecretResponse,
 };
+use super::options::RawOptions;
+use super::upload::FileForm;
 use super::{ErrorBody, NativeError, PublicUrl};
 use crate::api::auth::ApiAuth;
 use crate::api::dialect::error_variants;
 use crate::api::request_id;
 use crate::api::schema::KeyParam;
 use crate::api::timefmt::iso_millis;
-use crate::domain::{AnyKey, Lifecycle, Passphrase, SecretKey, SecretText, Ttl, ViewLimit};
-use crate::service::{Caller, KeyKind, NewSecret, SecretService, ServiceError};
+use crate::domain::{AnyKey, Lifecycle, Passphrase, SecretKey, SecretText};
+use crate::service::{Caller, KeyKind, NewSecret, Revelation, SecretService, ServiceError};
 use crate::telemetry;
 
 #[derive(Tags)]
@@ -39,7 +43,7 @@ pub enum CreateResponse {
     /// The API key is not valid, or anonymous creation is off.
     #[oai(status = 401)]
     Unauthorized(Json<ErrorBody>),
-    /// The secret is over the size limit.
+    /// The secret is over the size limit (a file is refused as soon as it crosses it).
     #[oai(status = 413)]
     PayloadTooLarge(Json<ErrorBody>),
     /// Over the caller's request quota, or too many wrong passphrases; see `Retry-After`.
@@ -48,8 +52,20 @@ pub enum CreateResponse {
     /// Server error.
     #[oai(status = 500)]
     InternalError(Json<ErrorBody>),
+    /// The file store cannot be reached; nothing was stored.
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
 }
-error_variants!(CreateResponse, NativeError, create_bad_request, { 400 => BadRequest, 401 => Unauthorized, 413 => PayloadTooLarge });
+error_variants!(CreateResponse, NativeError, create_bad_request, { 400 => BadRequest, 401 => Unauthorized, 413 => PayloadTooLarge, 503 => Unavailable });
+
+/// Body of `POST /api/secrets`: JSON for text, a multipart form for a file.
+#[derive(ApiRequest)]
+pub enum CreateBody {
+    /// A text secret.
+    Json(Json<CreateSecretRequest>),
+    /// A file secret: a `file` part and the same options as text parts.
+    Form(FileForm),
+}
 
 /// Answers of `GET /api/secrets/{key}`.
 #[derive(ApiResponse)]
@@ -76,13 +92,17 @@ pub enum StatusResponse {
 }
 error_variants!(StatusResponse, NativeError, status_bad_request, { 400 => BadRequest, 401 => Unauthorized, 404 => NotFound });
 
-/// Answers of `POST /api/secrets/{secretKey}`.
+/// Answers of `POST /api/secrets/{secretKey}`, documented with [`ViewResponse`].
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "view_bad_request")]
-pub enum ViewResponse {
-    /// The content; one view was counted.
+pub enum ViewAnswer {
+    /// The content; one view was counted. A text secret comes as JSON; a file secret as its own
+    /// bytes, with its media type, `Content-Disposition: attachment` and `X-Views-Remaining`.
     #[oai(status = 200)]
     Ok(Json<ViewSecretResponse>),
+    /// A file secret's bytes.
+    #[oai(status = 200)]
+    File(FileDownload),
     /// The key is not alphanumeric, or the body is not valid JSON.
     #[oai(status = 400)]
     BadRequest(Json<ErrorBody>),
@@ -98,11 +118,45 @@ pub enum ViewResponse {
     /// Over the caller's request quota, or too many wrong passphrases; see `Retry-After`.
     #[oai(status = 429)]
     TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
-    /// Server error.
+    /// Server error (for a file: its stored contents failed their integrity check).
     #[oai(status = 500)]
     InternalError(Json<ErrorBody>),
+    /// The file store cannot be reached; no view was counted.
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
 }
-error_variants!(ViewResponse, NativeError, view_bad_request, { 400 => BadRequest, 401 => Unauthorized, 404 => NotFound, 410 => Gone });
+error_variants!(ViewAnswer, NativeError, view_bad_request, { 400 => BadRequest, 401 => Unauthorized, 404 => NotFound, 410 => Gone, 500 => InternalError, 503 => Unavailable });
+
+/// [`ViewAnswer`] with its two 200 answers (JSON and file bytes) documented as one.
+pub struct ViewResponse(ViewAnswer);
+
+impl ApiResponse for ViewResponse {
+    const BAD_REQUEST_HANDLER: bool = true;
+
+    fn meta() -> MetaResponses {
+        merge_shared_statuses(ViewAnswer::meta())
+    }
+
+    fn register(registry: &mut Registry) {
+        ViewAnswer::register(registry);
+    }
+
+    fn from_parse_request_error(err: poem::Error) -> Self {
+        Self(ViewAnswer::from_parse_request_error(err))
+    }
+}
+
+impl IntoResponse for ViewResponse {
+    fn into_response(self) -> Response {
+        self.0.into_response()
+    }
+}
+
+impl From<NativeError> for ViewResponse {
+    fn from(err: NativeError) -> Self {
+        Self(err.into())
+    }
+}
 
 /// Answers of `DELETE /api/secrets/{metadataKey}`.
 #[derive(ApiResponse)]
@@ -145,27 +199,15 @@ fn parse_create(
 ) -> Result<NewSecret, ServiceError> {
     let limits = service.limits();
     let text = SecretText::parse(body.secret.0, limits.max_secret_bytes_for(caller))?;
-    let ttl = Ttl::parse(body.ttl.map(|t| t.0), limits.ttl_for(caller))?;
-    let views = match body.max_views {
-        MaybeUndefined::Undefined => ViewLimit::Limited(1),
-        MaybeUndefined::Null => ViewLimit::Unlimited,
-        MaybeUndefined::Value(n) => ViewLimit::parse(Some(n.0))?,
-    };
-    let views = limits.check_views(caller, views)?;
-    let passphrase = body
-        .passphrase
-        .filter(|p| !p.is_empty())
-        .map(Passphrase::parse)
-        .transpose()?;
-    Ok(NewSecret {
-        text,
-        ttl,
-        views,
-        passphrase,
-        one_click_retrieval: body.one_click_retrieval.unwrap_or(true),
-        allow_deletion: body.allow_deletion.unwrap_or(true),
-        recipients: Vec::new(),
-    })
+    let options = RawOptions {
+        ttl: body.ttl.map(|t| t.0),
+        max_views: body.max_views.map_value(|n| n.0),
+        passphrase: body.passphrase,
+        one_click_retrieval: body.one_click_retrieval,
+        allow_deletion: body.allow_deletion,
+    }
+    .check(service, caller)?;
+    Ok(NewSecret { text, options })
 }
 
 #[poem_openapi::OpenApi(tag = "ApiTags::Secrets")]
@@ -181,15 +223,21 @@ impl NativeApi {
         public_url: Data<&PublicUrl>,
         caller: Data<&Caller>,
         _auth: ApiAuth,
-        body: Json<CreateSecretRequest>,
+        body: CreateBody,
     ) -> CreateResponse {
-        let created = match parse_create(&service, &caller, body.0) {
-            Ok(new) => service.create(new, &caller).await,
-            Err(err) => Err(err),
+        let created = match body {
+            CreateBody::Json(json) => match parse_create(&service, &caller, json.0) {
+                Ok(new) => service
+                    .create(new, &caller)
+                    .await
+                    .map_err(NativeError::from),
+                Err(err) => Err(err.into()),
+            },
+            CreateBody::Form(form) => form.create(&service, &caller).await,
         };
         let created = match created {
             Ok(created) => created,
-            Err(err) => return NativeError::from(err).into(),
+            Err(err) => return err.into(),
         };
         let base = public_url.0.0.trim_end_matches('/');
         let meta = &created.meta;
@@ -259,6 +307,11 @@ impl NativeApi {
             view_count: meta.view_count,
             views_remaining: meta.views_remaining(),
             state,
+            file: status.file.map(|details| FileInfo {
+                name: details.name.as_str().to_owned(),
+                size: meta.file.as_ref().map_or(0, |f| f.size),
+                content_type: details.content_type.as_str().to_owned(),
+            }),
             request_id: request_id::current(),
         }))
     }
@@ -295,12 +348,27 @@ impl NativeApi {
             telemetry::secret_event(telemetry::REVEALED, "native");
         }
         match revealed {
-            Ok((text, meta)) => ViewResponse::Ok(Json(ViewSecretResponse {
-                success: true,
-                secret: text.expose().to_owned(),
-                one_click_retrieval: meta.one_click_retrieval,
+            Ok((Revelation::Text(text), meta)) => {
+                ViewResponse(ViewAnswer::Ok(Json(ViewSecretResponse {
+                    success: true,
+                    secret: text.expose().to_owned(),
+                    one_click_retrieval: meta.one_click_retrieval,
+                    views_remaining: meta.views_remaining(),
+                    request_id: request_id::current(),
+                })))
+            }
+            Ok((
+                Revelation::File {
+                    details,
+                    note,
+                    stream,
+                },
+                meta,
+            )) => ViewResponse(ViewAnswer::File(FileDownload {
+                details,
+                note: note.map(|n| n.expose().to_owned()),
                 views_remaining: meta.views_remaining(),
-                request_id: request_id::current(),
+                stream,
             })),
             Err(err) => NativeError::from(err).into(),
         }

@@ -1,9 +1,12 @@
 //! The Burn the Secret dialect (`/api/secrets`): JSON bodies, camelCase fields, errors as
 //! `{error, code, hint, requestId}`.
 
+mod download;
 mod error;
 mod handlers;
 mod models;
+mod options;
+mod upload;
 
 pub use error::{ErrorBody, ErrorCode, NativeError};
 pub use handlers::NativeApi;

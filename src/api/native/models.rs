@@ -130,8 +130,23 @@ pub struct SecretStatusResponse {
     pub views_remaining: Option<u32>,
     /// Where it is in its life (burnbox extension).
     pub state: SecretStateName,
+    /// For a file secret: its name, size and media type.
+    #[oai(skip_serializing_if_is_none)]
+    pub file: Option<FileInfo>,
     /// The request id.
     pub request_id: String,
+}
+
+/// What a status shows of a file secret.
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+pub struct FileInfo {
+    /// The file's name.
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its media type.
+    pub content_type: String,
 }
 
 /// Body of `POST /api/secrets/{secretKey}`; may be omitted when there is no passphrase.
@@ -206,6 +221,7 @@ impl Example for SecretStatusResponse {
             view_count: 0,
             views_remaining: Some(1),
             state: SecretStateName::Live,
+            file: None,
             request_id: "req_m4k9z4_ghi789".into(),
         }
     }

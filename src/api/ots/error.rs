@@ -200,7 +200,15 @@ impl From<ServiceError> for OtsError {
                 format!("Too many wrong passphrases; retry in {retry_after_secs} seconds"),
                 retry_after_secs,
             ),
-            ServiceError::Internal(message) => {
+            ServiceError::NotText => Self::form(
+                "This secret is a file, which the v1 API cannot return: view it with POST /api/secrets/{key} (the Burn the Secret API). No view was used.",
+                "key",
+            ),
+            ServiceError::Integrity(what) => {
+                tracing::error!(error = what, "a stored file failed its integrity check");
+                Self::internal()
+            }
+            ServiceError::Unavailable(message) | ServiceError::Internal(message) => {
                 tracing::error!(error = %message, "request failed");
                 Self::internal()
             }

@@ -20,7 +20,7 @@ use crate::api::schema::{BoundedInt, KeyParam};
 use crate::crypto::password::{DEFAULT_LENGTH, PasswordError, generate_password};
 use crate::domain::recipient::obscure_list;
 use crate::domain::{AnyKey, DomainError, Passphrase, SecretKey, SecretText, Ttl, ViewLimit};
-use crate::service::{Caller, NewSecret, SecretService, ServiceError};
+use crate::service::{Caller, NewSecret, SecretOptions, SecretService, ServiceError};
 use crate::telemetry;
 
 /// Shortest key the v1 dialect looks up; shorter ones are not found without a lookup.
@@ -217,13 +217,15 @@ impl<'a> Context<'a> {
         let new = NewSecret {
             text: SecretText::parse(params.text, limits.max_secret_bytes_for(self.caller))
                 .map_err(ServiceError::from)?,
-            ttl: Ttl::clamped(params.ttl, limits.ots_ttl_for(self.caller)),
-            views: ViewLimit::Limited(1),
-            passphrase: parse_passphrase(params.passphrase).map_err(ServiceError::from)?,
-            one_click_retrieval: true,
-            allow_deletion: false,
-            recipients: obscure_list(params.recipient.as_deref().unwrap_or_default())
-                .map_err(ServiceError::from)?,
+            options: SecretOptions {
+                ttl: Ttl::clamped(params.ttl, limits.ots_ttl_for(self.caller)),
+                views: ViewLimit::Limited(1),
+                passphrase: parse_passphrase(params.passphrase).map_err(ServiceError::from)?,
+                one_click_retrieval: true,
+                allow_deletion: false,
+                recipients: obscure_list(params.recipient.as_deref().unwrap_or_default())
+                    .map_err(ServiceError::from)?,
+            },
         };
         let created = self.service.create(new, self.caller).await?;
         telemetry::secret_event(telemetry::CREATED, "ots");
@@ -344,7 +346,7 @@ async fn reveal(
 ) -> Result<RevealedSecret, OtsError> {
     let key = v1_key(raw_key)?.as_secret();
     let passphrase = parse_passphrase(passphrase).map_err(|_| OtsError::wrong_passphrase())?;
-    let (text, _) = service.reveal(&key, passphrase).await?;
+    let (text, _) = service.reveal_text(&key, passphrase).await?;
     telemetry::secret_event(telemetry::REVEALED, "ots");
     Ok(RevealedSecret {
         value: text.expose().to_owned(),

@@ -1,0 +1,233 @@
+//! `POST /api/secrets` as `multipart/form-data`: a `file` part streamed straight into the
+//! encrypted blob store, and the JSON body's fields as text parts (`secret` becomes a note sent
+//! with the file). Nothing of the file is buffered beyond one chunk, and nothing is kept when the
+//! request fails.
+
+use poem::web::{Field, Multipart};
+use poem::{FromRequest, Request, RequestBody};
+use poem_openapi::payload::{ParsePayload, Payload};
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
+use poem_openapi::types::{MaybeUndefined, Type};
+use tokio::io::AsyncReadExt;
+
+use super::options::RawOptions;
+use super::{ErrorCode, NativeError};
+use crate::api::schema::BoundedInt;
+use crate::domain::{ContentType, FileDetails, FileName, SecretText};
+use crate::service::{Caller, Created, FileUpload, SecretService, ServiceError};
+
+/// Bytes read from the file part at a time.
+const READ_LEN: usize = 64 * 1024;
+/// Largest text part (a note, a passphrase, a number), in bytes.
+pub const MAX_TEXT_PART: usize = 16 * 1024;
+
+/// A `multipart/form-data` create request, read as it streams in.
+pub struct FileForm(Multipart);
+
+impl Payload for FileForm {
+    const CONTENT_TYPE: &'static str = "multipart/form-data";
+
+    fn check_content_type(content_type: &str) -> bool {
+        content_type
+            .split(';')
+            .next()
+            .is_some_and(|essence| essence.trim().eq_ignore_ascii_case(Self::CONTENT_TYPE))
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        let text = |description| {
+            MetaSchemaRef::Inline(Box::new(MetaSchema {
+                description: Some(description),
+                ..MetaSchema::new("string")
+            }))
+        };
+        let flag = |description| {
+            MetaSchemaRef::Inline(Box::new(MetaSchema {
+                description: Some(description),
+                ..MetaSchema::new("boolean")
+            }))
+        };
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            description: Some(
+                "A file secret: the `file` part (its filename and Content-Type are kept) and the \
+                 JSON body's options as text parts.",
+            ),
+            required: vec!["file"],
+            properties: vec![
+                (
+                    "file",
+                    MetaSchemaRef::Inline(Box::new(MetaSchema {
+                        description: Some(
+                            "The file: up to 50 MB (1 MB without an API key), or the tier's limit.",
+                        ),
+                        ..MetaSchema::new_with_format("string", "binary")
+                    })),
+                ),
+                (
+                    "secret",
+                    text("An optional note sent with the file (up to 16 KiB)."),
+                ),
+                ("ttl", BoundedInt::<1800, 86_313_600>::schema_ref()),
+                ("maxViews", BoundedInt::<1, 999>::schema_ref()),
+                ("passphrase", text("Password the recipient must give.")),
+                (
+                    "oneClickRetrieval",
+                    flag("Require a click to reveal. Default true."),
+                ),
+                (
+                    "allowDeletion",
+                    flag("Allow the recipient to delete it. Default true."),
+                ),
+            ],
+            ..MetaSchema::new("object")
+        }))
+    }
+
+    fn register(_registry: &mut Registry) {}
+}
+
+impl ParsePayload for FileForm {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        Ok(Self(Multipart::from_request(request, body).await?))
+    }
+}
+
+fn bad_form(reason: impl std::fmt::Display) -> NativeError {
+    NativeError::hinted(
+        ErrorCode::InvalidParameter,
+        format!("The multipart form could not be read ({reason})."),
+    )
+}
+
+/// Reads a text part of at most [`MAX_TEXT_PART`] bytes.
+async fn read_text(field: Field, name: &str) -> Result<String, NativeError> {
+    let mut bytes = Vec::new();
+    field
+        .into_async_read()
+        .take(MAX_TEXT_PART as u64 + 1)
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(bad_form)?;
+    if bytes.len() > MAX_TEXT_PART {
+        return Err(NativeError::hinted(
+            ErrorCode::InvalidParameter,
+            format!("The '{name}' part is over {MAX_TEXT_PART} bytes."),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        NativeError::hinted(
+            ErrorCode::InvalidParameter,
+            format!("The '{name}' part is not UTF-8 text."),
+        )
+    })
+}
+
+fn parse_int(value: &str, code: ErrorCode, name: &str) -> Result<i64, NativeError> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| NativeError::hinted(code, format!("'{name}' must be a whole number.")))
+}
+
+fn parse_flag(value: &str, name: &str) -> Result<bool, NativeError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "on" | "yes" => Ok(true),
+        "false" | "0" | "off" | "no" => Ok(false),
+        _ => Err(NativeError::hinted(
+            ErrorCode::InvalidParameter,
+            format!("'{name}' must be true or false."),
+        )),
+    }
+}
+
+/// Streams the `file` part into a new upload.
+async fn receive_file(
+    service: &SecretService,
+    caller: &Caller,
+    field: Field,
+) -> Result<(FileUpload, FileDetails), NativeError> {
+    let details = FileDetails {
+        name: FileName::sanitize(field.file_name()),
+        content_type: ContentType::sanitize(field.content_type()),
+    };
+    let mut upload = service.begin_file(caller).await?;
+    let mut reader = field.into_async_read();
+    let mut buffer = vec![0u8; READ_LEN];
+    loop {
+        let read = reader.read(&mut buffer).await.map_err(bad_form)?;
+        if read == 0 {
+            return Ok((upload, details));
+        }
+        // Over the limit or a failing store: returning drops the upload, which discards it.
+        upload.write(&buffer[..read]).await?;
+    }
+}
+
+impl FileForm {
+    /// Reads the form, streaming the file into the blob store, and creates the secret.
+    ///
+    /// # Errors
+    /// The dialect's error: a missing `file` part, a bad option, a file over the limit (as soon
+    /// as it crosses it), an unavailable blob store. Nothing is kept when it fails.
+    pub async fn create(
+        self,
+        service: &SecretService,
+        caller: &Caller,
+    ) -> Result<Created, NativeError> {
+        let mut form = self.0;
+        let mut file = None;
+        let mut note = None;
+        let mut options = RawOptions::default();
+        while let Some(field) = form.next_field().await.map_err(bad_form)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            match name.as_str() {
+                "file" if file.is_some() => {
+                    return Err(bad_form("send one 'file' part"));
+                }
+                "file" => file = Some(receive_file(service, caller, field).await?),
+                "secret" => note = Some(read_text(field, &name).await?),
+                "ttl" => {
+                    let value = read_text(field, &name).await?;
+                    options.ttl = Some(parse_int(&value, ErrorCode::InvalidTtl, &name)?);
+                }
+                "maxViews" => {
+                    let value = read_text(field, &name).await?;
+                    options.max_views = match value.trim() {
+                        "null" | "unlimited" => MaybeUndefined::Null,
+                        other => MaybeUndefined::Value(parse_int(
+                            other,
+                            ErrorCode::InvalidMaxViews,
+                            &name,
+                        )?),
+                    };
+                }
+                "passphrase" => options.passphrase = Some(read_text(field, &name).await?),
+                "oneClickRetrieval" => {
+                    options.one_click_retrieval =
+                        Some(parse_flag(&read_text(field, &name).await?, &name)?);
+                }
+                "allowDeletion" => {
+                    options.allow_deletion =
+                        Some(parse_flag(&read_text(field, &name).await?, &name)?);
+                }
+                // Unknown parts are skipped, as unknown JSON fields are.
+                _ => {}
+            }
+        }
+        let Some((upload, details)) = file else {
+            return Err(NativeError::hinted(
+                ErrorCode::MissingSecret,
+                "Include a 'file' part in the multipart form (or send JSON with 'secret').".into(),
+            ));
+        };
+        let options = options.check(service, caller)?;
+        let note = note
+            .filter(|n| !n.is_empty())
+            .map(|n| SecretText::parse(Some(n), MAX_TEXT_PART))
+            .transpose()
+            .map_err(ServiceError::from)?;
+        Ok(upload.finish(details, note, options, caller).await?)
+    }
+}

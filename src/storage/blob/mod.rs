@@ -1,0 +1,124 @@
+//! Blob stores: the encrypted contents of file secrets, kept apart from the records.
+//!
+//! A blob is named by its secret's id (a keyed hash, never a link key) and holds only sealed
+//! chunks (see [`crate::crypto::stream`]). An upload becomes visible under its name only when it
+//! is complete, so a reader never sees half a blob; an upload dropped or aborted on the way leaves
+//! nothing behind. Backends: [`FsBlobStore`] (files under the data directory, the default) and
+//! [`S3BlobStore`] (any S3-compatible service). [`MeteredBlobs`] wraps either with metrics.
+
+mod fs;
+mod metered;
+mod s3;
+
+use std::pin::Pin;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::Stream;
+
+pub use fs::FsBlobStore;
+pub use metered::MeteredBlobs;
+pub use s3::{S3BlobStore, S3Settings};
+
+use super::StoreError;
+use crate::domain::SecretId;
+
+/// The bytes of a blob as they arrive.
+pub type BlobStream = Pin<Box<dyn Stream<Item = Result<Bytes, StoreError>> + Send>>;
+
+/// A blob opened for reading.
+pub struct BlobReader {
+    /// Its length in bytes.
+    pub len: u64,
+    /// Its bytes, in order.
+    pub bytes: BlobStream,
+}
+
+/// Where file contents are kept. Shared behind `Arc<dyn BlobStore>`.
+#[async_trait]
+pub trait BlobStore: Send + Sync + 'static {
+    /// Short name of the backend, for logs and metrics.
+    fn backend(&self) -> &'static str;
+
+    /// Starts writing the blob of `id`; nothing is visible under that name until
+    /// [`BlobUpload::finish`].
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the backend cannot be reached.
+    async fn create(&self, id: SecretId) -> Result<Box<dyn BlobUpload>, StoreError>;
+
+    /// Opens the blob of `id` for reading; `None` when there is none.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the backend cannot be reached.
+    async fn open(&self, id: SecretId) -> Result<Option<BlobReader>, StoreError>;
+
+    /// Deletes the blob of `id`; deleting a blob that is not there succeeds.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the backend cannot be reached.
+    async fn delete(&self, id: SecretId) -> Result<(), StoreError>;
+
+    /// Every blob last written before `before`, for the orphan sweep; unfinished uploads that
+    /// old are removed on the way.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the backend cannot be reached.
+    async fn written_before(&self, before: SystemTime) -> Result<Vec<SecretId>, StoreError>;
+
+    /// Checks that the backend answers.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when it does not.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// A blob being written. Dropping it before [`Self::finish`] discards what was written.
+#[async_trait]
+pub trait BlobUpload: Send {
+    /// Appends bytes.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the backend fails; the upload is then discarded.
+    async fn write(&mut self, bytes: Bytes) -> Result<(), StoreError>;
+
+    /// Makes the blob durable and visible under its name.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the backend fails; nothing is left behind.
+    async fn finish(self: Box<Self>) -> Result<(), StoreError>;
+
+    /// Discards what was written.
+    async fn abort(self: Box<Self>);
+}
+
+/// A blob's name: the hex of its secret's id.
+pub fn blob_name(id: &SecretId) -> String {
+    id.as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The id a blob name stands for; `None` for names burnbox did not write.
+pub fn id_of_blob_name(name: &str) -> Option<SecretId> {
+    if name.len() != 64 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut bytes = [0u8; 32];
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(name.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(SecretId::from_bytes(bytes))
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_strangers_are_ignored() {
+        let id = SecretId::from_bytes([0xab; 32]);
+        assert_eq!(id_of_blob_name(&blob_name(&id)), Some(id));
+        assert_eq!(id_of_blob_name("notes.txt"), None);
+        assert_eq!(id_of_blob_name(&"zz".repeat(32)), None);
+    }
+}

@@ -1,0 +1,699 @@
+//! File secrets through `POST /api/secrets` (multipart), on both blob backends: local files and a
+//! real S3-compatible server (`s3s-fs`). The blobs are inspected where they really are: the data
+//! directory, or the S3 server's folder behind the bucket.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use burnbox::config::BlobSettings;
+use burnbox::config::Settings;
+use reqwest::header::HeaderMap;
+use reqwest::multipart::{Form, Part};
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{
+    ApiClient, ServerProcess, TestApp, files_under, keys, spawn_app_with, status_and_json,
+    stored_records,
+};
+use crate::s3::S3Server;
+
+/// The largest file an API-tier caller may send: 50 MB.
+const FIFTY_MB: usize = 50_000_000;
+/// One sealed chunk on disk: 64 KiB of plaintext and a 16-byte tag.
+const SEALED_CHUNK: usize = 64 * 1024 + 16;
+
+/// Where file contents go in a test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `<data dir>/blobs`.
+    Fs,
+    /// An S3 bucket on `s3s-fs`.
+    S3,
+}
+
+/// A server with one blob backend, in this process.
+pub struct FileApp {
+    pub app: TestApp,
+    pub s3: Option<S3Server>,
+}
+
+impl FileApp {
+    pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    pub async fn start_with(backend: Backend, tune: impl FnOnce(&mut Settings)) -> Self {
+        let s3 = match backend {
+            Backend::Fs => None,
+            Backend::S3 => Some(S3Server::start().await),
+        };
+        let blobs = match &s3 {
+            Some(server) => BlobSettings::S3(server.settings()),
+            None => BlobSettings::Fs,
+        };
+        let app = spawn_app_with(|settings| {
+            settings.blobs = blobs;
+            tune(settings);
+        })
+        .await;
+        Self { app, s3 }
+    }
+
+    /// Every blob stored now: files under `<data dir>/blobs`, or objects in the bucket.
+    pub fn blobs(&self) -> Vec<PathBuf> {
+        match &self.s3 {
+            Some(server) => files_under(&server.bucket_dir()),
+            None => files_under(&self.app.data_dir.path().join("blobs")),
+        }
+    }
+
+    /// Every file either store keeps (the data directory and the S3 server's folder).
+    pub fn stored_files(&self) -> Vec<PathBuf> {
+        let mut files = files_under(self.app.data_dir.path());
+        if let Some(server) = &self.s3 {
+            files.extend(files_under(server.root()));
+        }
+        files
+    }
+}
+
+/// Bytes that look like nothing in particular, different for each `seed`.
+pub fn sample_file(len: usize, seed: u8) -> Vec<u8> {
+    let mut state = u64::from(seed).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
+fn sha256(bytes: &[u8]) -> Vec<u8> {
+    Sha256::digest(bytes).to_vec()
+}
+
+impl ApiClient {
+    /// `POST /api/secrets` as a multipart form: the file, then the text parts.
+    pub async fn upload(
+        &self,
+        file: Vec<u8>,
+        name: &str,
+        content_type: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let part = Part::bytes(file)
+            .file_name(name.to_owned())
+            .mime_str(content_type)
+            .expect("media type");
+        let mut form = Form::new().part("file", part);
+        for (key, value) in fields {
+            form = form.text((*key).to_owned(), (*value).to_owned());
+        }
+        self.client
+            .post(format!("{}/api/secrets", self.base))
+            .multipart(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Uploads a file and returns its secret key and metadata key.
+    pub async fn upload_ok(&self, file: Vec<u8>, fields: &[(&str, &str)]) -> (String, String) {
+        let response = self
+            .upload(file, "secret.bin", "application/octet-stream", fields)
+            .await;
+        let (status, body) = status_and_json(response).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        keys(&body)
+    }
+}
+
+/// Views `key` and reads the whole body; `Err` when the transfer was cut short.
+async fn download(api: &ApiClient, key: &str) -> (HeaderMap, Result<Vec<u8>, reqwest::Error>) {
+    let response = api.view(key, None).await;
+    assert_eq!(response.status(), StatusCode::OK, "the view starts");
+    let headers = response.headers().clone();
+    (headers, response.bytes().await.map(|b| b.to_vec()))
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod on_fs {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Fs).await;
+                }
+            )*
+        }
+        mod on_s3 {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::S3).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    a_50_mb_file_round_trips_byte_for_byte,
+    a_file_over_the_limit_is_refused_and_leaves_nothing,
+    max_views_two_gives_the_file_twice_then_410,
+    burn_and_expiry_remove_the_blob,
+    no_plaintext_reaches_the_stores,
+    a_tampered_truncated_or_reordered_blob_fails_the_reveal,
+    an_orphaned_blob_is_swept,
+);
+
+async fn a_50_mb_file_round_trips_byte_for_byte(backend: Backend) {
+    let f = FileApp::start(backend).await;
+    let file = sample_file(FIFTY_MB, 1);
+    let response = f
+        .app
+        .upload(
+            file.clone(),
+            "quarterly report.pdf",
+            "application/pdf",
+            &[("maxViews", "1"), ("secret", "the password is in the PDF")],
+        )
+        .await;
+    let (status, created) = status_and_json(response).await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    assert_eq!(created["success"], true);
+    let (secret_key, metadata_key) = keys(&created);
+
+    let (_, status) = status_and_json(f.app.status(&metadata_key).await).await;
+    assert_eq!(
+        status["file"],
+        json!({"name": "quarterly report.pdf", "size": FIFTY_MB, "contentType": "application/pdf"})
+    );
+    let (_, by_secret) = status_and_json(f.app.status(&secret_key).await).await;
+    assert_eq!(by_secret["file"], status["file"]);
+    assert_eq!(by_secret["viewCount"], 0, "a status is no view");
+
+    let (head, body) = download(&f.app, &secret_key).await;
+    let body = body.expect("the whole file arrives");
+    assert_eq!(body.len(), FIFTY_MB);
+    assert_eq!(sha256(&body), sha256(&file), "byte for byte");
+    let header = |name: &str| {
+        head.get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(header("content-type").as_deref(), Some("application/pdf"));
+    assert_eq!(header("content-length"), Some(FIFTY_MB.to_string()));
+    assert_eq!(header("cache-control").as_deref(), Some("no-store"));
+    assert_eq!(
+        header("content-disposition").as_deref(),
+        Some(
+            "attachment; filename=\"quarterly report.pdf\"; filename*=UTF-8''quarterly%20report.pdf"
+        )
+    );
+    assert_eq!(header("x-views-remaining").as_deref(), Some("0"));
+    assert_eq!(
+        header("x-secret-note").as_deref(),
+        Some("the%20password%20is%20in%20the%20PDF")
+    );
+
+    let (status, gone) = status_and_json(f.app.view(&secret_key, None).await).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert_eq!(gone["code"], "MAX_VIEWS_REACHED");
+    wait_for_no_blobs(&f).await;
+}
+
+/// The last view's blob is deleted once its transfer is done.
+async fn wait_for_no_blobs(f: &FileApp) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !f.blobs().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "blobs left: {:?}",
+            f.blobs()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn a_file_over_the_limit_is_refused_and_leaves_nothing(backend: Backend) {
+    let f = FileApp::start(backend).await;
+    let response = f
+        .app
+        .upload(
+            sample_file(FIFTY_MB + 1, 2),
+            "big.bin",
+            "application/octet-stream",
+            &[],
+        )
+        .await;
+    let (status, body) = status_and_json(response).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(body["code"], "CONTENT_TOO_LARGE");
+    assert!(
+        body["hint"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("50000000"),
+        "{body}"
+    );
+
+    // A body sent without a length is refused once it crosses the limit, not read to its end.
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&sent);
+    let chunks = futures_util::stream::iter((0..400).map(move |_| {
+        counter.fetch_add(256 * 1024, std::sync::atomic::Ordering::Relaxed);
+        Ok::<_, std::io::Error>(vec![7u8; 256 * 1024])
+    }));
+    let form = Form::new().part(
+        "file",
+        Part::stream(reqwest::Body::wrap_stream(chunks)).file_name("endless.bin"),
+    );
+    let streamed = f
+        .app
+        .client
+        .post(format!("{}/api/secrets", f.app.base))
+        .multipart(form)
+        .send()
+        .await;
+    if let Ok(response) = streamed {
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    let sent = sent.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        sent < 100 * 1024 * 1024,
+        "the server stopped reading near the limit ({sent} of 100 MiB produced)"
+    );
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(f.blobs().is_empty(), "no blob: {:?}", f.blobs());
+    if let Some(server) = &f.s3 {
+        // No part of an aborted multipart upload stays anywhere on the S3 server either.
+        let leftovers: Vec<_> = files_under(server.root())
+            .into_iter()
+            .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 1024 * 1024))
+            .collect();
+        assert!(leftovers.is_empty(), "parts left: {leftovers:?}");
+    }
+    if backend == Backend::Fs {
+        let partial = files_under(&f.app.data_dir.path().join("blobs"));
+        assert!(partial.is_empty(), "no partial file: {partial:?}");
+    }
+    let data = f.app.stop().await;
+    assert_eq!(stored_records(data.path()).await, 0, "no record");
+}
+
+async fn max_views_two_gives_the_file_twice_then_410(backend: Backend) {
+    let f = FileApp::start(backend).await;
+    let file = sample_file(200_000, 3);
+    let (secret_key, _) = f.app.upload_ok(file.clone(), &[("maxViews", "2")]).await;
+    for left in ["1", "0"] {
+        let (head, body) = download(&f.app, &secret_key).await;
+        assert_eq!(body.expect("whole file"), file);
+        assert_eq!(
+            head.get("x-views-remaining").and_then(|v| v.to_str().ok()),
+            Some(left)
+        );
+    }
+    let (status, body) = status_and_json(f.app.view(&secret_key, None).await).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert_eq!(body["code"], "MAX_VIEWS_REACHED");
+    wait_for_no_blobs(&f).await;
+}
+
+async fn burn_and_expiry_remove_the_blob(backend: Backend) {
+    let f = FileApp::start_with(backend, |s| {
+        s.ttl.min = 1;
+        s.sweep_interval = Duration::from_millis(100);
+    })
+    .await;
+    let (secret_key, metadata_key) = f.app.upload_ok(sample_file(100_000, 4), &[]).await;
+    assert_eq!(f.blobs().len(), 1);
+    assert_eq!(f.app.burn(&metadata_key).await.status(), StatusCode::OK);
+    assert!(f.blobs().is_empty(), "burn deletes the blob at once");
+    let (status, body) = status_and_json(f.app.view(&secret_key, None).await).await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::GONE, json!("SECRET_BURNED"))
+    );
+
+    let (secret_key, _) = f
+        .app
+        .upload_ok(sample_file(100_000, 5), &[("ttl", "1")])
+        .await;
+    assert_eq!(f.blobs().len(), 1);
+    wait_for_no_blobs(&f).await;
+    let (status, body) = status_and_json(f.app.view(&secret_key, None).await).await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::GONE, json!("SECRET_EXPIRED"))
+    );
+}
+
+async fn no_plaintext_reaches_the_stores(backend: Backend) {
+    let f = FileApp::start(backend).await;
+    // Any 4 KiB run of this file holds a whole line of it.
+    let line = b"burnbox canary: this line must never be stored in the clear!!\n";
+    let file: Vec<u8> = line.iter().copied().cycle().take(1_000_000).collect();
+    let name = "payroll-export-canary.csv";
+    let note = "note-canary-7f3a";
+    let response = f
+        .app
+        .upload(
+            file,
+            name,
+            "text/csv",
+            &[("secret", note), ("passphrase", "pw")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let stored = f.stored_files();
+    assert!(!f.blobs().is_empty());
+    for path in stored {
+        let bytes = std::fs::read(&path).expect("readable");
+        for needle in [&line[..], name.as_bytes(), note.as_bytes()] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "{} holds plaintext",
+                path.display()
+            );
+        }
+    }
+}
+
+/// The one blob's file, after a single upload.
+fn only_blob(f: &FileApp) -> PathBuf {
+    let blobs = f.blobs();
+    assert_eq!(blobs.len(), 1, "{blobs:?}");
+    blobs.into_iter().next().expect("one blob")
+}
+
+async fn a_tampered_truncated_or_reordered_blob_fails_the_reveal(backend: Backend) {
+    let f = FileApp::start(backend).await;
+    let file = sample_file(3 * 64 * 1024 + 500, 6);
+
+    // A flipped bit in the first chunk: a clear error before any byte, and no view used.
+    let (secret_key, metadata_key) = f.app.upload_ok(file.clone(), &[]).await;
+    let blob = only_blob(&f);
+    let mut bytes = std::fs::read(&blob).expect("blob");
+    bytes[100] ^= 1;
+    std::fs::write(&blob, &bytes).expect("tampered");
+    let (status, body) = status_and_json(f.app.view(&secret_key, None).await).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body["code"], "INTERNAL_ERROR");
+    assert!(
+        body["hint"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("integrity"),
+        "{body}"
+    );
+    let (_, status) = status_and_json(f.app.status(&metadata_key).await).await;
+    assert_eq!(status["viewCount"], 0, "no view was used");
+    f.app.burn(&metadata_key).await;
+
+    // Truncated: the length is wrong, so nothing is sent.
+    let (secret_key, metadata_key) = f.app.upload_ok(file.clone(), &[]).await;
+    let blob = only_blob(&f);
+    let bytes = std::fs::read(&blob).expect("blob");
+    std::fs::write(&blob, &bytes[..bytes.len() - 200]).expect("truncated");
+    let response = f.app.view(&secret_key, None).await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    f.app.burn(&metadata_key).await;
+
+    // A flipped bit or two swapped chunks after the first: the transfer is cut short.
+    for damage in ["flip", "swap"] {
+        let (secret_key, metadata_key) = f.app.upload_ok(file.clone(), &[("maxViews", "5")]).await;
+        let blob = only_blob(&f);
+        let mut bytes = std::fs::read(&blob).expect("blob");
+        if damage == "flip" {
+            bytes[2 * SEALED_CHUNK + 10] ^= 1;
+        } else {
+            let second = bytes[SEALED_CHUNK..2 * SEALED_CHUNK].to_vec();
+            let third = bytes[2 * SEALED_CHUNK..3 * SEALED_CHUNK].to_vec();
+            bytes[SEALED_CHUNK..2 * SEALED_CHUNK].copy_from_slice(&third);
+            bytes[2 * SEALED_CHUNK..3 * SEALED_CHUNK].copy_from_slice(&second);
+        }
+        std::fs::write(&blob, &bytes).expect("damaged");
+        // The transfer is cut: before the headers arrive, or in the middle of the body.
+        let sent = f
+            .app
+            .client
+            .post(format!("{}/api/secrets/{secret_key}", f.app.base))
+            .send()
+            .await;
+        if let Ok(response) = sent {
+            assert_eq!(response.status(), StatusCode::OK);
+            if let Ok(received) = response.bytes().await {
+                panic!(
+                    "{damage}: a complete-looking download of {} bytes",
+                    received.len()
+                );
+            }
+        }
+        f.app.burn(&metadata_key).await;
+    }
+}
+
+async fn an_orphaned_blob_is_swept(backend: Backend) {
+    let f = FileApp::start_with(backend, |s| {
+        s.orphan_grace = Duration::from_secs(1);
+        s.sweep_interval = Duration::from_millis(100);
+    })
+    .await;
+    // A live file's blob stays; a blob that no secret owns (a crash between the two writes)
+    // goes once it is older than the grace period.
+    let (secret_key, _) = f.app.upload_ok(sample_file(70_000, 7), &[]).await;
+    let live = only_blob(&f);
+    let stray = live.with_file_name("ab".repeat(32));
+    std::fs::copy(&live, &stray).expect("stray blob");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while stray.exists() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "orphan swept in time"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(live.exists(), "a live secret's blob is kept");
+    let (_, body) = download(&f.app, &secret_key).await;
+    assert_eq!(body.expect("whole file").len(), 70_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_onetime_secret_dialect_refuses_files_without_using_a_view() {
+    let f = FileApp::start(Backend::Fs).await;
+    let (secret_key, metadata_key) = f.app.upload_ok(sample_file(1000, 8), &[]).await;
+    let response = f
+        .app
+        .client
+        .post(format!("{}/api/v1/secret/{secret_key}", f.app.base))
+        .send()
+        .await
+        .expect("request");
+    let (status, body) = status_and_json(response).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("file"),
+        "{body}"
+    );
+    let (_, status) = status_and_json(f.app.status(&metadata_key).await).await;
+    assert_eq!(status["viewCount"], 0);
+    let (_, body) = download(&f.app, &secret_key).await;
+    assert_eq!(body.expect("whole file").len(), 1000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_forms_get_the_dialects_errors_and_leave_nothing() {
+    let f = FileApp::start(Backend::Fs).await;
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (&[("ttl", "60")], "INVALID_TTL"),
+        (&[("ttl", "soon")], "INVALID_TTL"),
+        (&[("maxViews", "1000")], "INVALID_MAX_VIEWS"),
+        (&[("allowDeletion", "maybe")], "INVALID_PARAMETER"),
+    ];
+    for (fields, code) in cases {
+        let response = f
+            .app
+            .upload(
+                sample_file(100_000, 9),
+                "a.bin",
+                "application/octet-stream",
+                fields,
+            )
+            .await;
+        let (status, body) = status_and_json(response).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{fields:?}: {body}");
+        assert_eq!(body["code"], code, "{fields:?}");
+    }
+    // A form without a file part.
+    let form = Form::new().text("secret", "just a note");
+    let response = f
+        .app
+        .client
+        .post(format!("{}/api/secrets", f.app.base))
+        .multipart(form)
+        .send()
+        .await
+        .expect("request");
+    let (status, body) = status_and_json(response).await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!("MISSING_SECRET"))
+    );
+    // Not a multipart body at all, though it says so.
+    let response = f
+        .app
+        .client
+        .post(format!("{}/api/secrets", f.app.base))
+        .header("content-type", "multipart/form-data; boundary=xyz")
+        .body("this is not a form")
+        .send()
+        .await
+        .expect("request");
+    let (status, body) = status_and_json(response).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(f.blobs().is_empty(), "nothing kept: {:?}", f.blobs());
+    let data = f.app.stop().await;
+    assert_eq!(stored_records(data.path()).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_down_s3_server_gives_503_and_no_half_state() {
+    let mut f = FileApp::start(Backend::S3).await;
+    let file = sample_file(300_000, 10);
+    let (secret_key, metadata_key) = f.app.upload_ok(file.clone(), &[]).await;
+    let s3 = f.s3.as_mut().expect("s3");
+    s3.stop().await;
+
+    let response = f
+        .app
+        .upload(
+            sample_file(300_000, 11),
+            "a.bin",
+            "application/octet-stream",
+            &[],
+        )
+        .await;
+    let (status, body) = status_and_json(response).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["code"], "SERVICE_UNAVAILABLE");
+    let (status, body) = status_and_json(f.app.view(&secret_key, None).await).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    // Text secrets do not need the blob store.
+    f.app.create_ok(&json!({"secret": "still works"})).await;
+
+    let s3 = f.s3.as_mut().expect("s3");
+    s3.resume().await;
+    let (_, status) = status_and_json(f.app.status(&metadata_key).await).await;
+    assert_eq!(status["viewCount"], 0, "the failed view was not counted");
+    let (_, body) = download(&f.app, &secret_key).await;
+    assert_eq!(sha256(&body.expect("whole file")), sha256(&file));
+    assert!(f.blobs().is_empty() || f.blobs().len() == 1);
+    wait_for_no_blobs(&f).await;
+    let data = f.app.stop().await;
+    assert_eq!(
+        stored_records(data.path()).await,
+        2,
+        "the file's receipt and the text"
+    );
+}
+
+/// Peak RSS (`VmHWM`) and current RSS of a process, in bytes.
+fn memory_of(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches(" kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .map(|kb| kb * 1024)
+            .expect("field")
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+async fn four_concurrent_uploads_stay_flat(backend: Backend) {
+    let s3 = match backend {
+        Backend::S3 => Some(S3Server::start().await),
+        Backend::Fs => None,
+    };
+    let data = tempfile::tempdir().expect("temp dir");
+    // Callers without a key may send 50 MB files on this server.
+    let config = data.path().join("burnbox.toml");
+    let example = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/burnbox.example.toml"),
+    )
+    .expect("example config");
+    let raised = example.replacen(
+        "max_secret_bytes = 1000000",
+        "max_secret_bytes = 50000000",
+        1,
+    );
+    assert_ne!(raised, example, "the example sets the anonymous size limit");
+    std::fs::write(&config, raised).expect("config");
+    let config = config.to_str().expect("utf-8 path").to_owned();
+    let mut flags = s3.as_ref().map(S3Server::flags).unwrap_or_default();
+    flags.extend(["--config".to_owned(), config]);
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let env = s3.as_ref().map(|s| s.env().to_vec()).unwrap_or_default();
+    let server = ServerProcess::start_with_env(data.path(), &flags, &env).await;
+    // Warm up: one small file through every path, so lazy start-up allocations are counted out.
+    let (key, _) = server.api.upload_ok(sample_file(100_000, 12), &[]).await;
+    let (_, warm) = download(&server.api, &key).await;
+    warm.expect("warm-up file");
+    let (_, baseline) = memory_of(server.pid());
+
+    let files: Vec<Vec<u8>> = (0..4).map(|i| sample_file(FIFTY_MB, 20 + i)).collect();
+    let uploads = files.iter().map(|file| {
+        let api = &server.api;
+        let file = file.clone();
+        async move { api.upload_ok(file, &[]).await }
+    });
+    let keys = futures_util::future::join_all(uploads).await;
+    let downloads = keys.iter().map(|(key, _)| download(&server.api, key));
+    let bodies = futures_util::future::join_all(downloads).await;
+    for ((_, body), file) in bodies.into_iter().zip(&files) {
+        assert_eq!(sha256(&body.expect("whole file")), sha256(file));
+    }
+    let (peak, _) = memory_of(server.pid());
+    let growth = peak.saturating_sub(baseline);
+    assert!(
+        growth < 4 * 64 * 1024 * 1024,
+        "peak RSS grew by {} MiB for 4 concurrent 50 MB files",
+        growth / (1024 * 1024)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_concurrent_50_mb_files_keep_memory_flat_on_fs() {
+    four_concurrent_uploads_stay_flat(Backend::Fs).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_concurrent_50_mb_files_keep_memory_flat_on_s3() {
+    four_concurrent_uploads_stay_flat(Backend::S3).await;
+}
+
+/// The JSON create still works beside the form, and a status of a text secret has no `file`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_secrets_have_no_file_details() {
+    let f = FileApp::start(Backend::Fs).await;
+    let created = f.app.create_ok(&json!({"secret": "plain"})).await;
+    let (secret_key, _) = keys(&created);
+    let (_, status) = status_and_json(f.app.status(&secret_key).await).await;
+    assert_eq!(status.get("file"), None::<&Value>);
+}
