@@ -518,5 +518,7 @@ mod tests {
             (settings.rate_limits, settings.anonymous_create),
             (true, true)
         );
+        assert_eq!(settings.blobs, BlobSettings::Fs);
+        assert_eq!(settings.orphan_grace, defaults.orphan_grace);
     }
 }

@@ -8,6 +8,8 @@ fn burnbox(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_burnbox"))
         .args(args)
         .env_remove("BURNBOX_MASTER_KEY")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
         .output()
         .expect("binary runs")
 }
@@ -29,7 +31,7 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
     )
     .expect("write");
     let bad_tiers = bad_tiers.to_str().expect("utf-8 path");
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 11] = [
         (&["--listen", "not-an-address"], "--listen"),
         (&["--data-dir", data_dir, "--store", "postgres"], "--store"),
         (
@@ -42,6 +44,25 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
         (
             &["--config", bad_tiers, "--data-dir", data_dir],
             "tiers.anonymous",
+        ),
+        (&["--blobs", "gcs", "--data-dir", data_dir], "--blobs"),
+        (&["--blobs", "s3", "--data-dir", data_dir], "--s3-bucket"),
+        (
+            &["--blobs", "s3", "--s3-bucket", "b", "--data-dir", data_dir],
+            "AWS_ACCESS_KEY_ID",
+        ),
+        (
+            &[
+                "--blobs",
+                "s3",
+                "--s3-bucket",
+                "b",
+                "--s3-endpoint",
+                "minio:9000",
+                "--data-dir",
+                data_dir,
+            ],
+            "--s3-endpoint",
         ),
     ];
     for (args, named) in cases {

@@ -169,6 +169,7 @@ on_both_backends!(
     no_plaintext_reaches_the_stores,
     a_tampered_truncated_or_reordered_blob_fails_the_reveal,
     an_orphaned_blob_is_swept,
+    an_upload_cut_off_by_the_client_leaves_nothing,
 );
 
 async fn a_50_mb_file_round_trips_byte_for_byte(backend: Backend) {
@@ -293,11 +294,7 @@ async fn a_file_over_the_limit_is_refused_and_leaves_nothing(backend: Backend) {
     assert!(f.blobs().is_empty(), "no blob: {:?}", f.blobs());
     if let Some(server) = &f.s3 {
         // No part of an aborted multipart upload stays anywhere on the S3 server either.
-        let leftovers: Vec<_> = files_under(server.root())
-            .into_iter()
-            .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 1024 * 1024))
-            .collect();
-        assert!(leftovers.is_empty(), "parts left: {leftovers:?}");
+        assert_no_upload_left(server);
     }
     if backend == Backend::Fs {
         let partial = files_under(&f.app.data_dir.path().join("blobs"));
@@ -305,6 +302,67 @@ async fn a_file_over_the_limit_is_refused_and_leaves_nothing(backend: Backend) {
     }
     let data = f.app.stop().await;
     assert_eq!(stored_records(data.path()).await, 0, "no record");
+}
+
+/// No multipart upload (parts or its record) is left on the S3 server.
+fn assert_no_upload_left(server: &S3Server) {
+    let leftovers: Vec<_> = files_under(server.root())
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(".upload"))
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "upload left behind: {leftovers:?}");
+}
+
+async fn an_upload_cut_off_by_the_client_leaves_nothing(backend: Backend) {
+    let f = FileApp::start(backend).await;
+    // 20 MB arrive (two S3 parts' worth), then the client's body fails and the request is gone.
+    let chunks = futures_util::stream::iter((0..81).map(|i| {
+        if i < 80 {
+            Ok(vec![9u8; 256 * 1024])
+        } else {
+            Err(std::io::Error::other("the client gives up"))
+        }
+    }));
+    let form = Form::new().part(
+        "file",
+        Part::stream(reqwest::Body::wrap_stream(chunks)).file_name("cut.bin"),
+    );
+    let sent = f
+        .app
+        .client
+        .post(format!("{}/api/secrets", f.app.base))
+        .multipart(form)
+        .send()
+        .await;
+    assert!(sent.is_err(), "the request was cut off");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let partial = match backend {
+            Backend::Fs => files_under(&f.app.data_dir.path().join("blobs")),
+            Backend::S3 => Vec::new(),
+        };
+        let upload_left = f.s3.as_ref().is_some_and(|server| {
+            files_under(server.root()).iter().any(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(".upload_id"))
+            })
+        });
+        if partial.is_empty() && !upload_left && f.blobs().is_empty() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "left behind: {partial:?}, S3 upload parts: {upload_left}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let data = f.app.stop().await;
+    assert_eq!(stored_records(data.path()).await, 0);
 }
 
 async fn max_views_two_gives_the_file_twice_then_410(backend: Backend) {
@@ -670,7 +728,34 @@ async fn four_concurrent_uploads_stay_flat(backend: Backend) {
         assert_eq!(sha256(&body.expect("whole file")), sha256(file));
     }
     let (peak, _) = memory_of(server.pid());
+    // The blob metrics saw every sealed byte go in and out.
+    let metrics = server
+        .api
+        .client
+        .get(format!("{}/metrics", server.api.base))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let counted = |direction: &str| {
+        let prefix = format!("burnbox_blob_bytes_total{{direction=\"{direction}\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .expect("blob bytes counted")
+    };
+    let sealed = 4.0 * (FIFTY_MB as f64 + 16.0 * (FIFTY_MB as f64 / 65536.0).ceil());
+    assert!(counted("in") >= sealed, "in: {}", counted("in"));
+    assert!(counted("out") >= sealed, "out: {}", counted("out"));
     let growth = peak.saturating_sub(baseline);
+    eprintln!(
+        "{backend:?}: peak RSS grew {} MiB over a {} MiB baseline for 4 concurrent 50 MB files",
+        growth / (1024 * 1024),
+        baseline / (1024 * 1024)
+    );
     assert!(
         growth < 4 * 64 * 1024 * 1024,
         "peak RSS grew by {} MiB for 4 concurrent 50 MB files",

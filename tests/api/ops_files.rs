@@ -52,6 +52,10 @@ fn exported() -> BTreeSet<String> {
         telemetry::SWEEP_LAG,
         telemetry::SWEPT,
         telemetry::RATE_LIMITED,
+        telemetry::BLOB_DURATION,
+        telemetry::BLOB_ERRORS,
+        telemetry::BLOB_BYTES,
+        telemetry::BLOB_ORPHANS,
         telemetry::BUILD_INFO,
     ]
     .into_iter()
@@ -84,6 +88,7 @@ fn dashboard_and_alerts_use_only_exported_series() {
         telemetry::HTTP_DURATION,
         telemetry::SWEEP_LAG,
         telemetry::STORE_ERRORS,
+        telemetry::BLOB_ERRORS,
     ] {
         assert!(alerting.contains(needed), "an alert watches {needed}");
     }

@@ -18,8 +18,14 @@ pub struct MeteredBlobs {
 }
 
 impl MeteredBlobs {
-    /// Wraps `inner`.
+    /// Wraps `inner`, with its error counters at zero so alerts see them from the start.
     pub fn new(inner: Arc<dyn BlobStore>) -> Self {
+        let backend = inner.backend();
+        for op in [
+            "create", "write", "finish", "open", "read", "delete", "list", "ping",
+        ] {
+            metrics::counter!(BLOB_ERRORS, "backend" => backend, "op" => op).absolute(0);
+        }
         Self { inner }
     }
 }
