@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 mod common;
+mod files;
 use common::live_record;
 
 /// Concurrent connections of every scenario.
@@ -46,10 +47,11 @@ struct Server {
 }
 
 impl Server {
-    async fn start(program: &Path, args: &[&str]) -> Self {
+    async fn start(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = tokio::process::Command::new(program)
             .args(args)
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -88,11 +90,20 @@ impl Server {
 
     /// Resident memory in MiB.
     fn rss_mib(&self) -> f64 {
+        self.memory_mib("VmRSS:")
+    }
+
+    /// The most resident memory the process ever had, in MiB.
+    fn peak_rss_mib(&self) -> f64 {
+        self.memory_mib("VmHWM:")
+    }
+
+    fn memory_mib(&self, field: &str) -> f64 {
         let status =
             std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .find_map(|l| l.strip_prefix(field))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
             .map_or(0.0, |kb| kb / 1024.0)
     }
@@ -225,8 +236,13 @@ async fn preload(data_dir: &Path, count: usize) {
     }
 }
 
-/// Starts burnbox over `data_dir` with quotas off and every tier allowed 999 views.
+/// Starts burnbox over `data_dir` with quotas off and every tier allowed 999 views and 50 MB.
 async fn start_burnbox(data_dir: &Path) -> Server {
+    start_burnbox_with(data_dir, &[], &[]).await
+}
+
+/// [`start_burnbox`] with extra flags and environment.
+async fn start_burnbox_with(data_dir: &Path, extra: &[String], env: &[(&str, &str)]) -> Server {
     let config = data_dir.with_extension("toml");
     let example = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/burnbox.example.toml"),
@@ -234,25 +250,29 @@ async fn start_burnbox(data_dir: &Path) -> Server {
     .expect("example");
     std::fs::write(
         &config,
-        example.replacen("max_views = 10", "max_views = 999", 1),
+        example
+            .replacen("max_views = 10", "max_views = 999", 1)
+            .replacen(
+                "max_secret_bytes = 1000000",
+                "max_secret_bytes = 50000000",
+                1,
+            ),
     )
     .expect("config");
     let data = data_dir.to_str().expect("utf-8 path");
     let config = config.to_str().expect("utf-8 path");
-    Server::start(
-        Path::new(env!("CARGO_BIN_EXE_burnbox")),
-        &[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--no-rate-limits",
-            "--data-dir",
-            data,
-            "--config",
-            config,
-        ],
-    )
-    .await
+    let mut args = vec![
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--no-rate-limits",
+        "--data-dir",
+        data,
+        "--config",
+        config,
+    ];
+    args.extend(extra.iter().map(String::as_str));
+    Server::start(Path::new(env!("CARGO_BIN_EXE_burnbox")), &args, env).await
 }
 
 /// Creates the pool the reveal and status scenarios cycle through: (secret key, receipt key).
@@ -373,6 +393,7 @@ async fn run(full: bool) {
     let floor = Server::start(
         &std::env::current_exe().expect("bench binary"),
         &["floor-server"],
+        &[],
     )
     .await;
     let floor_url = format!("{}/noop", floor.base);
@@ -477,8 +498,9 @@ async fn run(full: bool) {
             server.rss_mib()
         );
     }
+    let files = files::section(scratch.path()).await;
     let report = format!(
-        "# burnbox load benchmark\n\nWritten by `cargo bench --bench load` ({secs} s per scenario).\n\n{}\n## Against the floor\n\n{}\nServer RSS after these runs: {rss_main:.0} MiB.\n\n## Growth\n\nCreate and reveal with secrets already stored (preloaded straight into the store).\n\n{growth}",
+        "# burnbox load benchmark\n\nWritten by `cargo bench --bench load` ({secs} s per scenario).\n\n{}\n## Against the floor\n\n{}\nServer RSS after these runs: {rss_main:.0} MiB.\n\n## Growth\n\nCreate and reveal with secrets already stored (preloaded straight into the store).\n\n{growth}\n{files}",
         machine(),
         table(&rows, floor_figures.rps)
     );
