@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use burnbox::storage::blob::PART_LEN;
 use bytes::Bytes;
 use futures_util::future::join_all;
 use serde_json::Value;
@@ -18,6 +20,9 @@ use super::{Server, start_burnbox_with};
 #[allow(dead_code, reason = "shared with the tests, which use all of it")]
 mod s3;
 use s3::S3Server;
+
+#[path = "../../tests/api/sample.rs"]
+mod sample;
 
 /// Bytes per file.
 const FILE_LEN: usize = 50_000_000;
@@ -32,20 +37,6 @@ struct Row {
     mb_per_s: f64,
     baseline: Option<f64>,
     peak_growth_mib: Option<f64>,
-}
-
-fn sample(len: usize, seed: u8) -> Bytes {
-    let mut state = u64::from(seed).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    Bytes::from(
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state >> 24) as u8
-            })
-            .collect::<Vec<u8>>(),
-    )
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -74,6 +65,68 @@ fn raw_client(server: &S3Server) -> Client {
         .endpoint_url(server.endpoint())
         .build();
     Client::from_conf(config)
+}
+
+/// One multipart upload of `file` in parts of burnbox's part size, one part after the other.
+async fn multipart_put(client: &Client, key: String, file: Bytes) {
+    let started = client
+        .create_multipart_upload()
+        .bucket(s3::BUCKET)
+        .key(&key)
+        .send()
+        .await
+        .expect("start upload");
+    let upload_id = started.upload_id().expect("upload id").to_owned();
+    let mut parts = Vec::new();
+    for (i, offset) in (0..file.len()).step_by(PART_LEN).enumerate() {
+        let number = i32::try_from(i + 1).expect("part number");
+        let body = file.slice(offset..(offset + PART_LEN).min(file.len()));
+        let sent = client
+            .upload_part()
+            .bucket(s3::BUCKET)
+            .key(&key)
+            .upload_id(&upload_id)
+            .part_number(number)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .expect("part");
+        parts.push(
+            CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(sent.e_tag().map(str::to_owned))
+                .build(),
+        );
+    }
+    client
+        .complete_multipart_upload()
+        .bucket(s3::BUCKET)
+        .key(&key)
+        .upload_id(upload_id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("complete");
+}
+
+/// Raw S3 multipart uploads of every file, `ROUNDS` times: what a stream of unknown length costs
+/// the S3 server (burnbox cannot `PutObject` a file it has not seen whole).
+async fn raw_s3_multipart(server: &S3Server, files: &[Bytes]) -> f64 {
+    let client = raw_client(server);
+    let mut puts = Vec::new();
+    for round in 0..ROUNDS {
+        let started = Instant::now();
+        join_all(files.iter().enumerate().map(|(i, file)| {
+            multipart_put(&client, format!("multipart/{round}/{i}"), file.clone())
+        }))
+        .await;
+        puts.push(throughput(started.elapsed()));
+    }
+    median(puts)
 }
 
 /// Raw S3: every file put, then every file got, `ROUNDS` times.
@@ -179,9 +232,12 @@ async fn through_burnbox(server: &Server, files: &[Bytes]) -> (f64, f64, f64) {
 
 /// Runs every file scenario and returns the report's section.
 pub async fn section(scratch: &Path) -> String {
-    let files: Vec<Bytes> = (0..AT_ONCE).map(|i| sample(FILE_LEN, i as u8)).collect();
+    let files: Vec<Bytes> = (0..AT_ONCE)
+        .map(|i| Bytes::from(sample::sample_file(FILE_LEN, i as u8)))
+        .collect();
     let s3 = S3Server::start().await;
     let (raw_put, raw_get) = raw_s3(&s3, &files).await;
+    let raw_multipart = raw_s3_multipart(&s3, &files).await;
 
     let on_s3 = start_burnbox_with(&scratch.join("files-s3"), &s3.flags(), &s3.env()).await;
     let (s3_up, s3_down, s3_growth) = through_burnbox(&on_s3, &files).await;
@@ -201,6 +257,12 @@ pub async fn section(scratch: &Path) -> String {
             name: "raw S3 GetObject",
             mb_per_s: raw_get,
             baseline: None,
+            peak_growth_mib: None,
+        },
+        Row {
+            name: "raw S3 multipart upload (8 MiB parts)",
+            mb_per_s: raw_multipart,
+            baseline: Some(raw_put),
             peak_growth_mib: None,
         },
         Row {

@@ -18,6 +18,7 @@ use crate::helpers::{
     stored_records,
 };
 use crate::s3::S3Server;
+use crate::sample::sample_file;
 
 /// The largest file an API-tier caller may send: 50 MB.
 const FIFTY_MB: usize = 50_000_000;
@@ -79,19 +80,6 @@ impl FileApp {
     }
 }
 
-/// Bytes that look like nothing in particular, different for each `seed`.
-pub fn sample_file(len: usize, seed: u8) -> Vec<u8> {
-    let mut state = u64::from(seed).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect()
-}
-
 fn sha256(bytes: &[u8]) -> Vec<u8> {
     Sha256::digest(bytes).to_vec()
 }
@@ -113,12 +101,26 @@ impl ApiClient {
         for (key, value) in fields {
             form = form.text((*key).to_owned(), (*value).to_owned());
         }
+        self.post_form(form).await.expect("request")
+    }
+
+    /// `POST /api/secrets` with any multipart form; `Err` when the request did not complete.
+    pub async fn post_form(&self, form: Form) -> reqwest::Result<Response> {
         self.client
             .post(format!("{}/api/secrets", self.base))
             .multipart(form)
             .send()
             .await
-            .expect("request")
+    }
+
+    /// `POST /api/secrets` with a file part streamed from `chunks`, of no declared length.
+    pub async fn upload_stream(
+        &self,
+        chunks: impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> + Send + Sync + 'static,
+        name: &str,
+    ) -> reqwest::Result<Response> {
+        let part = Part::stream(reqwest::Body::wrap_stream(chunks)).file_name(name.to_owned());
+        self.post_form(Form::new().part("file", part)).await
     }
 
     /// Uploads a file and returns its secret key and metadata key.
@@ -270,17 +272,7 @@ async fn a_file_over_the_limit_is_refused_and_leaves_nothing(backend: Backend) {
         counter.fetch_add(256 * 1024, std::sync::atomic::Ordering::Relaxed);
         Ok::<_, std::io::Error>(vec![7u8; 256 * 1024])
     }));
-    let form = Form::new().part(
-        "file",
-        Part::stream(reqwest::Body::wrap_stream(chunks)).file_name("endless.bin"),
-    );
-    let streamed = f
-        .app
-        .client
-        .post(format!("{}/api/secrets", f.app.base))
-        .multipart(form)
-        .send()
-        .await;
+    let streamed = f.app.upload_stream(chunks, "endless.bin").await;
     if let Ok(response) = streamed {
         assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
@@ -327,17 +319,7 @@ async fn an_upload_cut_off_by_the_client_leaves_nothing(backend: Backend) {
             Err(std::io::Error::other("the client gives up"))
         }
     }));
-    let form = Form::new().part(
-        "file",
-        Part::stream(reqwest::Body::wrap_stream(chunks)).file_name("cut.bin"),
-    );
-    let sent = f
-        .app
-        .client
-        .post(format!("{}/api/secrets", f.app.base))
-        .multipart(form)
-        .send()
-        .await;
+    let sent = f.app.upload_stream(chunks, "cut.bin").await;
     assert!(sent.is_err(), "the request was cut off");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
@@ -593,14 +575,7 @@ async fn bad_forms_get_the_dialects_errors_and_leave_nothing() {
     }
     // A form without a file part.
     let form = Form::new().text("secret", "just a note");
-    let response = f
-        .app
-        .client
-        .post(format!("{}/api/secrets", f.app.base))
-        .multipart(form)
-        .send()
-        .await
-        .expect("request");
+    let response = f.app.post_form(form).await.expect("request");
     let (status, body) = status_and_json(response).await;
     assert_eq!(
         (status, body["code"].clone()),

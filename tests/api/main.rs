@@ -13,5 +13,6 @@ mod openapi;
 mod ops_files;
 mod ots;
 mod s3;
+mod sample;
 mod telemetry;
 mod views;

@@ -1,7 +1,8 @@
 //! Blobs in any S3-compatible bucket (aws-sdk-s3): objects `<prefix><name>`. Small blobs go up in
 //! one `PutObject`; bigger ones as a multipart upload of [`PART_LEN`] parts, completed at the end
 //! (the object appears whole or not at all) and aborted on any failure or when dropped, so no part
-//! is left behind.
+//! is left behind. One part is sent in the background while the next one fills, so the client's
+//! bytes keep flowing; an upload holds at most two parts in memory.
 
 use std::time::{Duration, SystemTime};
 
@@ -14,6 +15,7 @@ use aws_sdk_s3::config::{
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use bytes::Bytes;
+use tokio::task::JoinHandle;
 
 use super::{BlobReader, BlobStore, BlobUpload, blob_name, id_of_blob_name};
 use crate::domain::SecretId;
@@ -23,6 +25,8 @@ const BACKEND: &str = "s3";
 /// Size of each part of a multipart upload (S3 wants at least 5 MiB for all but the last). It is
 /// also the most an upload holds in memory.
 pub const PART_LEN: usize = 8 * 1024 * 1024;
+/// Room for one part and the chunk that crosses into the next, so the buffer never reallocates.
+const BUFFER_CAPACITY: usize = PART_LEN + 128 * 1024;
 /// Object names start with this inside the bucket.
 const PREFIX: &str = "blobs/";
 
@@ -126,6 +130,7 @@ impl BlobStore for S3BlobStore {
             buffer: Vec::new(),
             upload_id: None,
             parts: Vec::new(),
+            in_flight: None,
         }))
     }
 
@@ -225,11 +230,26 @@ struct S3Upload {
     /// Set once the first full part was sent.
     upload_id: Option<String>,
     parts: Vec<CompletedPart>,
+    /// The part being sent while the buffer fills.
+    in_flight: Option<JoinHandle<Result<CompletedPart, StoreError>>>,
 }
 
 impl S3Upload {
-    /// Sends the buffer as the next part, starting the multipart upload first if needed.
+    /// Waits for the part in flight, if any, and records it.
+    async fn settle(&mut self) -> Result<(), StoreError> {
+        if let Some(task) = self.in_flight.take() {
+            let part = task
+                .await
+                .map_err(|e| StoreError::unavailable(BACKEND, e))??;
+            self.parts.push(part);
+        }
+        Ok(())
+    }
+
+    /// Starts sending the buffer as the next part (after the previous one is through), starting
+    /// the multipart upload first if needed.
     async fn send_part(&mut self) -> Result<(), StoreError> {
+        self.settle().await?;
         let upload_id = match &self.upload_id {
             Some(id) => id.clone(),
             None => {
@@ -251,8 +271,8 @@ impl S3Upload {
         };
         let number = i32::try_from(self.parts.len() + 1)
             .map_err(|_| StoreError::unavailable(BACKEND, "too many parts"))?;
-        let body = std::mem::replace(&mut self.buffer, Vec::with_capacity(PART_LEN));
-        let sent = self
+        let body = std::mem::replace(&mut self.buffer, Vec::with_capacity(BUFFER_CAPACITY));
+        let request = self
             .client
             .upload_part()
             .bucket(&self.bucket)
@@ -260,15 +280,17 @@ impl S3Upload {
             .upload_id(upload_id)
             .part_number(number)
             .body(ByteStream::from(body))
-            .send()
-            .await
-            .map_err(fail)?;
-        self.parts.push(
-            CompletedPart::builder()
+            // Chunks authenticate themselves (AES-GCM, checked on every read): hashing the body
+            // again for the signature would only cost CPU.
+            .customize()
+            .disable_payload_signing();
+        self.in_flight = Some(tokio::spawn(async move {
+            let sent = request.send().await.map_err(fail)?;
+            Ok(CompletedPart::builder()
                 .part_number(number)
                 .set_e_tag(sent.e_tag().map(str::to_owned))
-                .build(),
-        );
+                .build())
+        }));
         Ok(())
     }
 
@@ -281,6 +303,8 @@ impl S3Upload {
                 .bucket(&self.bucket)
                 .key(&self.key)
                 .body(ByteStream::from(body))
+                .customize()
+                .disable_payload_signing()
                 .send()
                 .await
                 .map(drop)
@@ -289,6 +313,7 @@ impl S3Upload {
         if !self.buffer.is_empty() {
             self.send_part().await?;
         }
+        self.settle().await?;
         self.client
             .complete_multipart_upload()
             .bucket(&self.bucket)
@@ -308,6 +333,9 @@ impl S3Upload {
 
     /// Aborts the multipart upload, if one was started.
     async fn discard(&mut self) {
+        if let Some(task) = self.in_flight.take() {
+            task.abort();
+        }
         if let Some(upload_id) = self.upload_id.take() {
             let aborted = self
                 .client
@@ -327,6 +355,10 @@ impl S3Upload {
 #[async_trait]
 impl BlobUpload for S3Upload {
     async fn write(&mut self, bytes: Bytes) -> Result<(), StoreError> {
+        if self.buffer.capacity() == 0 {
+            // Address space only: pages become resident as they are written.
+            self.buffer.reserve_exact(BUFFER_CAPACITY);
+        }
         self.buffer.extend_from_slice(&bytes);
         if self.buffer.len() >= PART_LEN
             && let Err(err) = self.send_part().await
@@ -353,6 +385,9 @@ impl BlobUpload for S3Upload {
 impl Drop for S3Upload {
     fn drop(&mut self) {
         // Dropped mid-way (the client went away): abort in the background.
+        if let Some(task) = self.in_flight.take() {
+            task.abort();
+        }
         if let Some(upload_id) = self.upload_id.take()
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
