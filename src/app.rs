@@ -238,6 +238,7 @@ impl Application {
             Sweeper {
                 store: Arc::clone(&store),
                 blobs: Arc::clone(service.blobs()),
+                uploads: service.uploads().clone(),
                 actors: actors.clone(),
                 interval: settings.sweep_interval,
                 orphan_grace: settings.orphan_grace,

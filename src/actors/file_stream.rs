@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use super::SecretError;
 use crate::crypto::stream::{ChunkOpener, FileKey, sealed_len};
-use crate::domain::SecretId;
+use crate::domain::{SecretId, StoredFile};
 use crate::storage::blob::{BlobStore, BlobStream};
 
 /// A file ready to be sent: checked up to its first chunk.
@@ -28,6 +28,8 @@ pub struct FileStream {
     pub size: u64,
     /// The text note sent with the file; empty when there was none.
     pub note: Zeroizing<Vec<u8>>,
+    /// The file's details as sealed in the record before this view (a last view forgets them).
+    pub sealed_details: Vec<u8>,
     /// The plaintext, chunk by chunk; an error means the transfer must be aborted.
     pub body: BoxStream<'static, Result<Bytes, std::io::Error>>,
 }
@@ -127,7 +129,7 @@ impl CheckedFile {
     /// is finished or dropped.
     pub fn into_stream(
         self,
-        size: u64,
+        file: StoredFile,
         note: Zeroizing<Vec<u8>>,
         delete_after: Option<(Arc<dyn BlobStore>, SecretId)>,
     ) -> FileStream {
@@ -147,8 +149,9 @@ impl CheckedFile {
         );
         let first = futures_util::stream::once(async move { Ok(self.first) });
         FileStream {
-            size,
+            size: file.size,
             note,
+            sealed_details: file.sealed_details,
             body: first.chain(rest).boxed(),
         }
     }

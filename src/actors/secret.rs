@@ -247,7 +247,7 @@ impl SecretState {
                 let checked =
                     file_stream::open_checked(self.blobs.as_ref(), self.id, &file_key, file.size)
                         .await?;
-                Some((checked, file.size, Zeroizing::new(note.to_vec())))
+                Some((checked, file.clone(), Zeroizing::new(note.to_vec())))
             }
         };
         if reply.is_closed() {
@@ -260,9 +260,9 @@ impl SecretState {
             .map_err(SecretError::Gone)?;
         let content = match checked {
             None => Content::Text(plaintext),
-            Some((checked, size, note)) => {
+            Some((checked, file, note)) => {
                 let delete_after = meta.is_final().then(|| (Arc::clone(&self.blobs), self.id));
-                Content::File(checked.into_stream(size, note, delete_after))
+                Content::File(checked.into_stream(file, note, delete_after))
             }
         };
         Ok(Revealed { content, meta })

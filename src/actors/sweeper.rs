@@ -14,8 +14,8 @@ use tokio::sync::watch;
 
 use super::{Actors, SecretMsg, discard_blob};
 use crate::clock;
-use crate::domain::Operation;
-use crate::storage::blob::BlobStore;
+use crate::domain::{Operation, Timestamp};
+use crate::storage::blob::{BlobStore, UploadsInFlight};
 use crate::storage::{Outcome, SecretStore, StoreError};
 use crate::telemetry;
 
@@ -28,6 +28,8 @@ pub struct Sweeper {
     pub store: Arc<dyn SecretStore>,
     /// The file contents.
     pub blobs: Arc<dyn BlobStore>,
+    /// The uploads this node is writing: not orphans.
+    pub uploads: UploadsInFlight,
     /// The resident actors, asked to expire their own secrets.
     pub actors: Actors,
     /// Time between expiry sweeps.
@@ -52,7 +54,7 @@ impl Sweeper {
                     }
                     if last_orphan_sweep.is_none_or(|at| at.elapsed() >= orphan_period) {
                         last_orphan_sweep = Some(Instant::now());
-                        if let Err(err) = sweep_orphans(self.store.as_ref(), self.blobs.as_ref(), self.orphan_grace).await {
+                        if let Err(err) = sweep_orphans(self.store.as_ref(), self.blobs.as_ref(), &self.uploads, self.orphan_grace).await {
                             tracing::warn!(error = %err, "orphan sweep failed; retrying later");
                         }
                     }
@@ -63,23 +65,34 @@ impl Sweeper {
     }
 }
 
-/// Deletes the blobs older than `grace` whose secret has no readable record. Returns how many.
+/// Deletes the blobs older than `grace` whose secret has no readable record: not being uploaded
+/// here, and not ended within `grace` (a last view's transfer may still be reading it). Returns
+/// how many.
 ///
 /// # Errors
 /// The store's or blob store's error.
 pub async fn sweep_orphans(
     store: &dyn SecretStore,
     blobs: &dyn BlobStore,
+    uploads: &UploadsInFlight,
     grace: Duration,
 ) -> Result<usize, StoreError> {
     let before = SystemTime::now()
         .checked_sub(grace)
         .unwrap_or(SystemTime::UNIX_EPOCH);
+    let recently = Timestamp::from_millis(
+        clock::now()
+            .as_millis()
+            .saturating_sub(u64::try_from(grace.as_millis()).unwrap_or(u64::MAX)),
+    );
     let mut removed = 0;
     for id in blobs.written_before(before).await? {
+        if uploads.contains(&id) {
+            continue;
+        }
         let orphan = match store.load(id).await? {
             None => true,
-            Some(meta) => meta.is_final() || meta.file.is_none(),
+            Some(meta) => meta.file.is_none() || (meta.is_final() && meta.updated_at < recently),
         };
         if orphan {
             discard_blob(blobs, id).await;

@@ -5,10 +5,18 @@
 //!
 //! A file upload (`multipart/form-data` to `POST /api/secrets`) is the one body not read here: it
 //! streams to its handler, which counts the file's bytes against the caller's limit as they
-//! arrive. Here it is only refused up front when its declared length is over that limit plus
-//! room for the form's other parts.
+//! arrive. Here it is refused up front when its declared length is over that limit plus room for
+//! the form's other parts, and its stream is cut at that size (whatever the declared length, and
+//! whatever the parts) and after [`UPLOAD_IDLE`] without a byte, flagging [`UploadOverLimit`] so
+//! the handler answers 413.
 
 use poem::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use poem::Body;
 use poem::http::{HeaderValue, Method};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 use tokio::io::AsyncReadExt;
@@ -65,6 +73,58 @@ fn too_large(req: &Request, max_bytes: usize) -> Response {
 
 /// Room for a file upload's other parts (note, options) and the form's boundaries.
 const FORM_OVERHEAD_BYTES: usize = 64 * 1024;
+/// How long an upload may send nothing before it is cut off.
+pub const UPLOAD_IDLE: Duration = Duration::from_secs(30);
+
+/// Set in a file upload's request when its body crossed the size limit and was cut.
+#[derive(Debug, Clone, Default)]
+pub struct UploadOverLimit(Arc<AtomicBool>);
+
+impl UploadOverLimit {
+    /// Whether the body was cut for its size.
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// `body`, ending in an error after `max` bytes (flagging `over`) or after [`UPLOAD_IDLE`] of
+/// silence.
+fn limit_upload(body: Body, max: u64, over: UploadOverLimit) -> Body {
+    let source = Box::pin(body.into_bytes_stream());
+    let limited =
+        futures_util::stream::unfold((source, 0u64, false), move |(mut source, seen, ended)| {
+            let over = over.clone();
+            async move {
+                if ended {
+                    return None;
+                }
+                match tokio::time::timeout(UPLOAD_IDLE, source.next()).await {
+                    Err(_) => Some((
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            "the upload sent nothing for too long",
+                        )),
+                        (source, seen, true),
+                    )),
+                    Ok(None) => None,
+                    Ok(Some(Err(err))) => Some((Err(err), (source, seen, true))),
+                    Ok(Some(Ok(bytes))) => {
+                        let seen = seen + bytes.len() as u64;
+                        if seen > max {
+                            over.0.store(true, Ordering::Relaxed);
+                            Some((
+                                Err(std::io::Error::other("the upload is over its size limit")),
+                                (source, seen, true),
+                            ))
+                        } else {
+                            Some((Ok(bytes), (source, seen, false)))
+                        }
+                    }
+                }
+            }
+        });
+    Body::from_bytes_stream(limited)
+}
 
 /// Whether `req` uploads a file: it streams past this middleware.
 fn is_file_upload(req: &Request) -> bool {
@@ -100,6 +160,10 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
                 };
                 return Ok(NativeError::from(ServiceError::from(refused)).into_response());
             }
+            let over = UploadOverLimit::default();
+            let body = limit_upload(req.take_body(), max_bytes as u64, over.clone());
+            req.set_body(body);
+            req.extensions_mut().insert(over);
             return self.inner.call(req).await.map(IntoResponse::into_response);
         }
         let max_bytes = largest_secret

@@ -28,7 +28,7 @@ impl FileName {
         let mut name = String::with_capacity(base.len().min(MAX_FILE_NAME_BYTES));
         for c in base
             .chars()
-            .filter(|c| !c.is_control() && !matches!(c, '"' | ';'))
+            .filter(|c| !c.is_control() && !is_bidi_control(*c) && !matches!(c, '"' | ';'))
         {
             if name.len() + c.len_utf8() > MAX_FILE_NAME_BYTES {
                 break;
@@ -54,6 +54,11 @@ impl std::fmt::Debug for FileName {
         // A file name can say what a secret is about: keep it out of logs.
         write!(f, "FileName(<{} bytes>)", self.0.len())
     }
+}
+
+/// Invisible characters that reorder text (`invoice\u{202e}fdp.exe` shows as `invoiceexe.pdf`).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A media type such as `application/pdf`, lower-cased, parameters kept.
@@ -126,6 +131,7 @@ mod tests {
         assert_eq!(clean(Some("../../etc/passwd")), "passwd");
         assert_eq!(clean(Some("C:\\Users\\me\\key.pem")), "key.pem");
         assert_eq!(clean(Some("a\"b;c\r\n.txt")), "abc.txt");
+        assert_eq!(clean(Some("invoice\u{202e}fdp.exe")), "invoicefdp.exe");
         assert_eq!(clean(Some("..")), "file");
         assert_eq!(clean(Some(".env")), ".env");
         assert_eq!(clean(None), "file");

@@ -246,17 +246,28 @@ impl SecretMeta {
                 if next.views_remaining() == Some(0) {
                     next.lifecycle = Lifecycle::Received;
                     next.received_at = Some(now);
+                    next.forget_file_details();
                 }
                 Step::Update(next)
             }
         }
     }
 
+    /// The record in a final `lifecycle` from `now`.
     fn with(&self, lifecycle: Lifecycle, now: Timestamp) -> Self {
-        Self {
+        let mut next = Self {
             lifecycle,
             updated_at: now,
             ..self.clone()
+        };
+        next.forget_file_details();
+        next
+    }
+
+    /// A file's name and type go with its content: only its size stays on the receipt.
+    fn forget_file_details(&mut self) {
+        if let Some(file) = &mut self.file {
+            file.sealed_details = Vec::new();
         }
     }
 }

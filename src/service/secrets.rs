@@ -15,7 +15,7 @@ use crate::domain::{
     SecretKey, SecretMeta, SecretText, StoredFile, Timestamp, Ttl, TtlRange, ViewLimit,
 };
 use crate::storage::SecretStore;
-use crate::storage::blob::BlobStore;
+use crate::storage::blob::{BlobStore, UploadsInFlight};
 
 /// Limits that apply to new secrets.
 #[derive(Debug, Clone, Copy)]
@@ -182,6 +182,7 @@ pub enum Revelation {
 pub struct SecretService {
     pub(super) store: Arc<dyn SecretStore>,
     pub(super) blobs: Arc<dyn BlobStore>,
+    pub(super) uploads: UploadsInFlight,
     pub(super) keyring: Arc<Keyring>,
     actors: Actors,
     limits: Limits,
@@ -199,6 +200,7 @@ impl SecretService {
         Self {
             store,
             blobs,
+            uploads: UploadsInFlight::default(),
             keyring,
             actors,
             limits,
@@ -218,6 +220,11 @@ impl SecretService {
     /// The blob store, for health checks.
     pub fn blobs(&self) -> &Arc<dyn BlobStore> {
         &self.blobs
+    }
+
+    /// The uploads in progress on this node, for the orphan sweep.
+    pub fn uploads(&self) -> &UploadsInFlight {
+        &self.uploads
     }
 
     /// Refuses anonymous callers when anonymous creation is off.
@@ -369,9 +376,11 @@ impl SecretService {
         let revelation = match revealed.content {
             Content::Text(plaintext) => Revelation::Text(decrypted_text(plaintext)?),
             Content::File(stream) => {
-                let details = self.file_details(key, &revealed.meta)?.ok_or_else(|| {
-                    ServiceError::Internal("a file was revealed without its details".into())
-                })?;
+                let details = self
+                    .open_details(key, &stream.sealed_details)?
+                    .ok_or_else(|| {
+                        ServiceError::Internal("a file was revealed without its details".into())
+                    })?;
                 let note = if stream.note.is_empty() {
                     None
                 } else {
@@ -422,7 +431,8 @@ impl SecretService {
             .await?)
     }
 
-    /// The name and media type of a file secret, read with its secret key; `None` for text.
+    /// The name and media type of a file secret, read with its secret key; `None` for text and
+    /// for a file whose content is gone (its details went with it).
     ///
     /// # Errors
     /// [`ServiceError::Internal`] when the sealed details do not open.
@@ -431,11 +441,22 @@ impl SecretService {
         key: &SecretKey,
         meta: &SecretMeta,
     ) -> Result<Option<FileDetails>, ServiceError> {
-        let Some(file) = &meta.file else {
+        match &meta.file {
+            Some(file) => self.open_details(key, &file.sealed_details),
+            None => Ok(None),
+        }
+    }
+
+    fn open_details(
+        &self,
+        key: &SecretKey,
+        sealed: &[u8],
+    ) -> Result<Option<FileDetails>, ServiceError> {
+        if sealed.is_empty() {
             return Ok(None);
-        };
+        }
         let id = self.keyring.secret_id(key);
-        let bytes = self.keyring.open_details(&id, key, &file.sealed_details)?;
+        let bytes = self.keyring.open_details(&id, key, sealed)?;
         postcard::from_bytes(&bytes)
             .map(Some)
             .map_err(|e| ServiceError::Internal(format!("file details: {e}")))

@@ -11,7 +11,7 @@ use super::{Caller, ServiceError};
 use crate::crypto::stream::{CHUNK_LEN, ChunkSealer, FileKey, SEALED_CHUNK_LEN, file_content};
 use crate::crypto::{self};
 use crate::domain::{DomainError, FileDetails, SecretId, SecretKey, SecretText, StoredFile};
-use crate::storage::blob::BlobUpload;
+use crate::storage::blob::{BlobUpload, InFlightGuard};
 
 /// A file on its way into the blob store.
 pub struct FileUpload {
@@ -25,6 +25,8 @@ pub struct FileUpload {
     size: u64,
     max_bytes: u64,
     blob: Box<dyn BlobUpload>,
+    /// Keeps the orphan sweep away until the record is stored (or the upload is dropped).
+    _in_flight: InFlightGuard,
 }
 
 impl std::fmt::Debug for FileUpload {
@@ -45,6 +47,7 @@ impl SecretService {
         let id = self.keyring.secret_id(&secret_key);
         let file_key = FileKey::generate()?;
         let sealer = file_key.sealer(*id.as_bytes());
+        let in_flight = self.uploads.enter(id);
         let blob = self.blobs.create(id).await?;
         Ok(FileUpload {
             service: self.clone(),
@@ -56,6 +59,7 @@ impl SecretService {
             size: 0,
             max_bytes: self.limits().max_secret_bytes_for(caller) as u64,
             blob,
+            _in_flight: in_flight,
         })
     }
 }
@@ -122,6 +126,7 @@ impl FileUpload {
             file_key,
             size,
             blob,
+            _in_flight,
             ..
         } = self;
         blob.finish().await?;

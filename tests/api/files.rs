@@ -212,6 +212,11 @@ async fn a_50_mb_file_round_trips_byte_for_byte(backend: Backend) {
     assert_eq!(header("content-type").as_deref(), Some("application/pdf"));
     assert_eq!(header("content-length"), Some(FIFTY_MB.to_string()));
     assert_eq!(header("cache-control").as_deref(), Some("no-store"));
+    assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+    assert_eq!(
+        header("content-security-policy").as_deref(),
+        Some("sandbox")
+    );
     assert_eq!(
         header("content-disposition").as_deref(),
         Some(
@@ -275,6 +280,19 @@ async fn a_file_over_the_limit_is_refused_and_leaves_nothing(backend: Backend) {
     let streamed = f.app.upload_stream(chunks, "endless.bin").await;
     if let Ok(response) = streamed {
         assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    // Parts the server does not know are held to the same limit.
+    let junk = futures_util::stream::iter(
+        (0..400).map(|_| Ok::<_, std::io::Error>(vec![5u8; 256 * 1024])),
+    );
+    let form = Form::new().part(
+        "junk",
+        Part::stream(reqwest::Body::wrap_stream(junk)).file_name("junk.bin"),
+    );
+    if let Ok(response) = f.app.post_form(form).await {
+        let (status, body) = status_and_json(response).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+        assert_eq!(body["code"], "CONTENT_TOO_LARGE");
     }
     let sent = sent.load(std::sync::atomic::Ordering::Relaxed);
     assert!(
@@ -363,6 +381,10 @@ async fn max_views_two_gives_the_file_twice_then_410(backend: Backend) {
     assert_eq!(status, StatusCode::GONE);
     assert_eq!(body["code"], "MAX_VIEWS_REACHED");
     wait_for_no_blobs(&f).await;
+    // The name and type went with the content.
+    let (_, status) = status_and_json(f.app.status(&secret_key).await).await;
+    assert_eq!(status["state"], "received");
+    assert_eq!(status.get("file"), None::<&Value>, "{status}");
 }
 
 async fn burn_and_expiry_remove_the_blob(backend: Backend) {
@@ -553,8 +575,10 @@ async fn the_onetime_secret_dialect_refuses_files_without_using_a_view() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_forms_get_the_dialects_errors_and_leave_nothing() {
     let f = FileApp::start(Backend::Fs).await;
-    let cases: [(&[(&str, &str)], &str); 4] = [
+    let long_note = "n".repeat(1001);
+    let cases: [(&[(&str, &str)], &str); 5] = [
         (&[("ttl", "60")], "INVALID_TTL"),
+        (&[("secret", long_note.as_str())], "INVALID_PARAMETER"),
         (&[("ttl", "soon")], "INVALID_TTL"),
         (&[("maxViews", "1000")], "INVALID_MAX_VIEWS"),
         (&[("allowDeletion", "maybe")], "INVALID_PARAMETER"),
@@ -573,6 +597,29 @@ async fn bad_forms_get_the_dialects_errors_and_leave_nothing() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{fields:?}: {body}");
         assert_eq!(body["code"], code, "{fields:?}");
     }
+    // Options sent before the file are refused before the file is read to its end.
+    let produced = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&produced);
+    let chunks = futures_util::stream::iter((0..200).map(move |_| {
+        counter.fetch_add(256 * 1024, std::sync::atomic::Ordering::Relaxed);
+        Ok::<_, std::io::Error>(vec![3u8; 256 * 1024])
+    }));
+    let form = Form::new().text("ttl", "60").part(
+        "file",
+        Part::stream(reqwest::Body::wrap_stream(chunks)).file_name("late.bin"),
+    );
+    if let Ok(response) = f.app.post_form(form).await {
+        let (status, body) = status_and_json(response).await;
+        assert_eq!(
+            (status, body["code"].clone()),
+            (StatusCode::BAD_REQUEST, json!("INVALID_TTL"))
+        );
+    }
+    let produced = produced.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        produced < 50 * 1024 * 1024,
+        "read {produced} bytes of a refused upload"
+    );
     // A form without a file part.
     let form = Form::new().text("secret", "just a note");
     let response = f.app.post_form(form).await.expect("request");

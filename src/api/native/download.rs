@@ -67,6 +67,9 @@ impl IntoResponse for FileDownload {
         let mut response = Response::builder()
             .header(CONTENT_LENGTH, self.stream.size)
             .header(CACHE_CONTROL, "no-store")
+            // The file's own type is sent: never let a browser sniff or run it as a page.
+            .header("X-Content-Type-Options", "nosniff")
+            .header("Content-Security-Policy", "sandbox")
             .header(
                 CONTENT_DISPOSITION,
                 content_disposition(self.details.name.as_str()),

@@ -7,7 +7,7 @@ use crate::domain::{Passphrase, Ttl, ViewLimit};
 use crate::service::{Caller, SecretOptions, SecretService, ServiceError};
 
 /// The options as they came off the wire.
-#[derive(Debug, Default)]
+#[derive(Default, Clone)]
 pub struct RawOptions {
     /// `ttl`, in seconds.
     pub ttl: Option<i64>,
@@ -19,6 +19,21 @@ pub struct RawOptions {
     pub one_click_retrieval: Option<bool>,
     /// `allowDeletion` (default true).
     pub allow_deletion: Option<bool>,
+}
+
+impl std::fmt::Debug for RawOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawOptions")
+            .field("ttl", &self.ttl)
+            .field("max_views", &self.max_views)
+            .field(
+                "passphrase",
+                &self.passphrase.as_ref().map(|_| "<redacted>"),
+            )
+            .field("one_click_retrieval", &self.one_click_retrieval)
+            .field("allow_deletion", &self.allow_deletion)
+            .finish()
+    }
 }
 
 impl RawOptions {

@@ -10,19 +10,29 @@ use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
 use poem_openapi::types::{MaybeUndefined, Type};
 use tokio::io::AsyncReadExt;
 
+use zeroize::Zeroizing;
+
 use super::options::RawOptions;
 use super::{ErrorCode, NativeError};
+use crate::api::body_limit::UploadOverLimit;
 use crate::api::schema::BoundedInt;
-use crate::domain::{ContentType, FileDetails, FileName, SecretText};
+use crate::domain::{ContentType, DomainError, FileDetails, FileName, SecretText};
 use crate::service::{Caller, Created, FileUpload, SecretService, ServiceError};
 
 /// Bytes read from the file part at a time.
 const READ_LEN: usize = 64 * 1024;
-/// Largest text part (a note, a passphrase, a number), in bytes.
+/// Largest text part (a passphrase, a number), in bytes.
 pub const MAX_TEXT_PART: usize = 16 * 1024;
+/// Largest note sent with a file, in bytes: it travels back in a response header, which proxies
+/// and clients cap at a few KiB (percent-encoding can triple it).
+pub const MAX_NOTE_BYTES: usize = 1000;
 
 /// A `multipart/form-data` create request, read as it streams in.
-pub struct FileForm(Multipart);
+pub struct FileForm {
+    form: Multipart,
+    /// Set by the body limit when the request crossed it.
+    over_limit: Option<UploadOverLimit>,
+}
 
 impl Payload for FileForm {
     const CONTENT_TYPE: &'static str = "multipart/form-data";
@@ -65,7 +75,7 @@ impl Payload for FileForm {
                 ),
                 (
                     "secret",
-                    text("An optional note sent with the file (up to 16 KiB)."),
+                    text("An optional note sent with the file (up to 1000 bytes)."),
                 ),
                 ("ttl", BoundedInt::<1800, 86_313_600>::schema_ref()),
                 ("maxViews", BoundedInt::<1, 999>::schema_ref()),
@@ -90,7 +100,10 @@ impl ParsePayload for FileForm {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
-        Ok(Self(Multipart::from_request(request, body).await?))
+        Ok(Self {
+            form: Multipart::from_request(request, body).await?,
+            over_limit: request.extensions().get::<UploadOverLimit>().cloned(),
+        })
     }
 }
 
@@ -154,7 +167,8 @@ async fn receive_file(
     };
     let mut upload = service.begin_file(caller).await?;
     let mut reader = field.into_async_read();
-    let mut buffer = vec![0u8; READ_LEN];
+    // Holds plaintext: wiped when dropped.
+    let mut buffer = Zeroizing::new(vec![0u8; READ_LEN]);
     loop {
         let read = reader.read(&mut buffer).await.map_err(bad_form)?;
         if read == 0 {
@@ -176,7 +190,22 @@ impl FileForm {
         service: &SecretService,
         caller: &Caller,
     ) -> Result<Created, NativeError> {
-        let mut form = self.0;
+        let over_limit = self.over_limit.clone();
+        match self.read_and_create(service, caller).await {
+            Err(_) if over_limit.is_some_and(|over| over.is_set()) => {
+                let limit = service.limits().max_secret_bytes_for(caller);
+                Err(ServiceError::from(DomainError::ContentTooLarge { size: limit, limit }).into())
+            }
+            other => other,
+        }
+    }
+
+    async fn read_and_create(
+        self,
+        service: &SecretService,
+        caller: &Caller,
+    ) -> Result<Created, NativeError> {
+        let mut form = self.form;
         let mut file = None;
         let mut note = None;
         let mut options = RawOptions::default();
@@ -186,7 +215,11 @@ impl FileForm {
                 "file" if file.is_some() => {
                     return Err(bad_form("send one 'file' part"));
                 }
-                "file" => file = Some(receive_file(service, caller, field).await?),
+                "file" => {
+                    // Options sent before the file are checked before any of it is stored.
+                    options.clone().check(service, caller)?;
+                    file = Some(receive_file(service, caller, field).await?);
+                }
                 "secret" => note = Some(read_text(field, &name).await?),
                 "ttl" => {
                     let value = read_text(field, &name).await?;
@@ -225,9 +258,16 @@ impl FileForm {
         let options = options.check(service, caller)?;
         let note = note
             .filter(|n| !n.is_empty())
-            .map(|n| SecretText::parse(Some(n), MAX_TEXT_PART))
+            .map(|n| SecretText::parse(Some(n), MAX_NOTE_BYTES))
             .transpose()
-            .map_err(ServiceError::from)?;
+            .map_err(|_| {
+                NativeError::hinted(
+                    ErrorCode::InvalidParameter,
+                    format!(
+                        "A note sent with a file ('secret') is limited to {MAX_NOTE_BYTES} bytes."
+                    ),
+                )
+            })?;
         Ok(upload.finish(details, note, options, caller).await?)
     }
 }

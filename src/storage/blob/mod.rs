@@ -10,7 +10,9 @@ mod fs;
 mod metered;
 mod s3;
 
+use std::collections::HashSet;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use async_trait::async_trait;
@@ -60,8 +62,8 @@ pub trait BlobStore: Send + Sync + 'static {
     /// [`StoreError::Unavailable`] when the backend cannot be reached.
     async fn delete(&self, id: SecretId) -> Result<(), StoreError>;
 
-    /// Every blob last written before `before`, for the orphan sweep; unfinished uploads that
-    /// old are removed on the way.
+    /// Every blob last written before `before`, for the orphan sweep; unfinished uploads started
+    /// that long ago are removed on the way where the backend can list them.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] when the backend cannot be reached.
@@ -91,6 +93,46 @@ pub trait BlobUpload: Send {
 
     /// Discards what was written.
     async fn abort(self: Box<Self>);
+}
+
+/// The blobs this node is writing whose record is not stored yet: the orphan sweep leaves them
+/// alone, however long an upload takes.
+#[derive(Clone, Default)]
+pub struct UploadsInFlight(Arc<Mutex<HashSet<SecretId>>>);
+
+impl UploadsInFlight {
+    /// Marks `id` as being uploaded until the guard is dropped.
+    pub fn enter(&self, id: SecretId) -> InFlightGuard {
+        self.lock().insert(id);
+        InFlightGuard {
+            uploads: self.clone(),
+            id,
+        }
+    }
+
+    /// Whether `id` is being uploaded now.
+    pub fn contains(&self, id: &SecretId) -> bool {
+        self.lock().contains(id)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<SecretId>> {
+        // The set holds plain ids: a panic elsewhere cannot leave it inconsistent.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Keeps one upload in [`UploadsInFlight`] while it lives.
+pub struct InFlightGuard {
+    uploads: UploadsInFlight,
+    id: SecretId,
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.uploads.lock().remove(&self.id);
+    }
 }
 
 /// A blob's name: the hex of its secret's id.

@@ -114,6 +114,44 @@ impl S3BlobStore {
     fn key(id: &SecretId) -> String {
         format!("{PREFIX}{}", blob_name(id))
     }
+
+    /// Aborts the multipart uploads under the prefix started before `before` (a process killed
+    /// mid-upload). Best effort: some S3-compatible stores cannot list uploads.
+    async fn abort_uploads_started_before(&self, before: SystemTime) {
+        let listed = self
+            .client
+            .list_multipart_uploads()
+            .bucket(&self.bucket)
+            .prefix(PREFIX)
+            .send()
+            .await;
+        let uploads = match listed {
+            Ok(listed) => listed,
+            Err(err) => {
+                tracing::debug!(error = %fail(err), "cannot list unfinished uploads");
+                return;
+            }
+        };
+        for upload in uploads.uploads() {
+            let stale = upload
+                .initiated()
+                .and_then(|t| SystemTime::try_from(*t).ok())
+                .is_some_and(|t| t < before);
+            if let (true, Some(key), Some(upload_id)) = (stale, upload.key(), upload.upload_id()) {
+                let aborted = self
+                    .client
+                    .abort_multipart_upload()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .upload_id(upload_id)
+                    .send()
+                    .await;
+                if let Err(err) = aborted {
+                    tracing::warn!(error = %fail(err), "could not abort a stale multipart upload");
+                }
+            }
+        }
+    }
 }
 
 #[async_trait]
@@ -178,6 +216,7 @@ impl BlobStore for S3BlobStore {
     }
 
     async fn written_before(&self, before: SystemTime) -> Result<Vec<SecretId>, StoreError> {
+        self.abort_uploads_started_before(before).await;
         let mut ids = Vec::new();
         let mut token = None;
         loop {
