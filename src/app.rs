@@ -148,6 +148,7 @@ impl Application {
             max_secret_bytes: settings.max_secret_bytes,
             tiers: settings.tiers,
             anonymous_create: settings.anonymous_create,
+            max_uploads: settings.max_uploads,
         };
         let guard = Guard {
             accounts: Accounts::new(Arc::clone(&store), Arc::clone(&keyring)),

@@ -113,6 +113,9 @@ pub struct ServeArgs {
     /// Address the bucket in the URL path, as most self-hosted S3 stores want
     #[arg(long, env = "BURNBOX_S3_PATH_STYLE", value_parser = clap::builder::BoolishValueParser::new())]
     pub s3_path_style: bool,
+    /// File uploads served at once; more are refused with 503 [default: 16]
+    #[arg(long, env = "BURNBOX_MAX_UPLOADS", value_name = "N")]
+    pub max_uploads: Option<usize>,
     /// Seconds before a blob without a live secret is deleted by the orphan sweep [default: 3600]
     #[arg(long, env = "BURNBOX_BLOB_ORPHAN_GRACE_SECS", value_name = "SECS")]
     pub blob_orphan_grace_secs: Option<u64>,
@@ -149,6 +152,7 @@ struct FileConfig {
     s3_region: Option<String>,
     s3_path_style: Option<bool>,
     blob_orphan_grace_secs: Option<u64>,
+    max_uploads: Option<usize>,
 }
 
 /// `[rate_windows]` of the configuration file.
@@ -211,6 +215,8 @@ pub struct Settings {
     pub blobs: BlobSettings,
     /// Age after which a blob without a live secret is deleted.
     pub orphan_grace: Duration,
+    /// File uploads served at once.
+    pub max_uploads: usize,
 }
 
 /// Where file contents go.
@@ -224,6 +230,8 @@ pub enum BlobSettings {
 
 /// Default orphan grace: an hour, far longer than any upload takes.
 const DEFAULT_ORPHAN_GRACE_SECS: u64 = 3600;
+/// Default number of file uploads served at once (~35 MiB each at most, with S3 blobs).
+const DEFAULT_MAX_UPLOADS: usize = 16;
 
 fn env_value(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -309,6 +317,7 @@ impl Settings {
             lockout: LockoutPolicy::DEFAULT,
             blobs: BlobSettings::Fs,
             orphan_grace: Duration::from_secs(DEFAULT_ORPHAN_GRACE_SECS),
+            max_uploads: DEFAULT_MAX_UPLOADS,
         }
     }
 
@@ -397,9 +406,19 @@ impl Settings {
                 .unwrap_or(DEFAULT_ORPHAN_GRACE_SECS)
                 .max(1),
         );
+        let max_uploads = args
+            .max_uploads
+            .or(file.max_uploads)
+            .unwrap_or(DEFAULT_MAX_UPLOADS);
+        if max_uploads == 0 {
+            return Err(ConfigError(
+                "invalid max uploads (--max-uploads): must be at least 1".into(),
+            ));
+        }
         Ok(Self {
             blobs,
             orphan_grace,
+            max_uploads,
             listen,
             data_dir: args
                 .data_dir
@@ -520,5 +539,6 @@ mod tests {
         );
         assert_eq!(settings.blobs, BlobSettings::Fs);
         assert_eq!(settings.orphan_grace, defaults.orphan_grace);
+        assert_eq!(settings.max_uploads, defaults.max_uploads);
     }
 }

@@ -47,6 +47,9 @@ pub enum ServiceError {
     /// A stored file is missing or was altered; no view was counted.
     #[error("stored file failed its integrity check: {0}")]
     Integrity(&'static str),
+    /// As many file uploads as allowed are under way; nothing was stored.
+    #[error("too many uploads at once")]
+    Busy,
     /// A backend (the blob store) cannot be reached; nothing was stored or counted.
     #[error("unavailable: {0}")]
     Unavailable(String),

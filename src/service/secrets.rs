@@ -5,6 +5,7 @@ use std::sync::Arc;
 use super::Caller;
 use super::ServiceError;
 use super::tiers::TierTable;
+use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
 use crate::actors::{Actors, Content, FileStream, Proof, Revealed, SecretMsg};
@@ -30,6 +31,8 @@ pub struct Limits {
     pub tiers: TierTable,
     /// Whether callers without an API key may create secrets.
     pub anonymous_create: bool,
+    /// File uploads served at once.
+    pub max_uploads: usize,
 }
 
 /// Onetime Secret's longest TTL for callers with an account: 30 days.
@@ -183,6 +186,8 @@ pub struct SecretService {
     pub(super) store: Arc<dyn SecretStore>,
     pub(super) blobs: Arc<dyn BlobStore>,
     pub(super) uploads: UploadsInFlight,
+    /// One permit per file upload served at once.
+    pub(super) upload_slots: Arc<Semaphore>,
     pub(super) keyring: Arc<Keyring>,
     actors: Actors,
     limits: Limits,
@@ -201,6 +206,7 @@ impl SecretService {
             store,
             blobs,
             uploads: UploadsInFlight::default(),
+            upload_slots: Arc::new(Semaphore::new(limits.max_uploads)),
             keyring,
             actors,
             limits,

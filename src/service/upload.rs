@@ -3,7 +3,10 @@
 //! the caller's limit is refused as soon as the limit is crossed, and an upload that fails or is
 //! dropped leaves nothing behind.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
+use tokio::sync::OwnedSemaphorePermit;
 use zeroize::Zeroizing;
 
 use super::secrets::{Created, SecretOptions, SecretService};
@@ -27,6 +30,8 @@ pub struct FileUpload {
     blob: Box<dyn BlobUpload>,
     /// Keeps the orphan sweep away until the record is stored (or the upload is dropped).
     _in_flight: InFlightGuard,
+    /// This upload's place among those served at once.
+    _slot: OwnedSemaphorePermit,
 }
 
 impl std::fmt::Debug for FileUpload {
@@ -40,9 +45,13 @@ impl SecretService {
     ///
     /// # Errors
     /// [`ServiceError::AuthenticationRequired`] when anonymous creation is off;
+    /// [`ServiceError::Busy`] when as many uploads as allowed are under way;
     /// [`ServiceError::Unavailable`] when the blob store cannot be reached.
     pub async fn begin_file(&self, caller: &Caller) -> Result<FileUpload, ServiceError> {
         self.check_may_create(caller)?;
+        let slot = Arc::clone(&self.upload_slots)
+            .try_acquire_owned()
+            .map_err(|_| ServiceError::Busy)?;
         let secret_key = crypto::new_secret_key()?;
         let id = self.keyring.secret_id(&secret_key);
         let file_key = FileKey::generate()?;
@@ -60,6 +69,7 @@ impl SecretService {
             max_bytes: self.limits().max_secret_bytes_for(caller) as u64,
             blob,
             _in_flight: in_flight,
+            _slot: slot,
         })
     }
 }
@@ -127,6 +137,7 @@ impl FileUpload {
             size,
             blob,
             _in_flight,
+            _slot,
             ..
         } = self;
         blob.finish().await?;

@@ -804,3 +804,40 @@ async fn text_secrets_have_no_file_details() {
     let (_, status) = status_and_json(f.app.status(&secret_key).await).await;
     assert_eq!(status.get("file"), None::<&Value>);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_beyond_the_limit_at_once_get_503() {
+    let f = FileApp::start_with(Backend::Fs, |s| s.max_uploads = 1).await;
+    // One upload under way: it sent a first chunk and holds the connection open.
+    let (more, waiting) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(1);
+    more.send(Ok(vec![1u8; 100_000]))
+        .await
+        .expect("first chunk");
+    let chunks = futures_util::stream::unfold(waiting, |mut waiting| async move {
+        waiting.recv().await.map(|chunk| (chunk, waiting))
+    });
+    let api = ApiClient {
+        base: f.app.base.clone(),
+        client: f.app.client.clone(),
+    };
+    let first = tokio::spawn(async move { api.upload_stream(chunks, "slow.bin").await });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let response = f
+        .app
+        .upload(
+            sample_file(1000, 13),
+            "b.bin",
+            "application/octet-stream",
+            &[],
+        )
+        .await;
+    let (status, body) = status_and_json(response).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["code"], "SERVICE_UNAVAILABLE");
+
+    drop(more);
+    let first = first.await.expect("task").expect("first upload answered");
+    assert_eq!(first.status(), StatusCode::OK);
+    f.app.upload_ok(sample_file(1000, 14), &[]).await;
+}

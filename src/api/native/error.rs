@@ -326,6 +326,10 @@ impl From<ServiceError> for NativeError {
                 ),
                 retry_after_secs,
             ),
+            ServiceError::Busy => Self::hinted(
+                ErrorCode::ServiceUnavailable,
+                "The server is receiving as many files as it takes at once; nothing was stored. Retry in a minute.".into(),
+            ),
             ServiceError::Unavailable(message) => {
                 tracing::error!(error = %message, "a storage service is unavailable");
                 Self::new(ErrorCode::ServiceUnavailable)

@@ -208,6 +208,7 @@ impl From<ServiceError> for OtsError {
                 tracing::error!(error = what, "a stored file failed its integrity check");
                 Self::internal()
             }
+            ServiceError::Busy => Self::internal(),
             ServiceError::Unavailable(message) | ServiceError::Internal(message) => {
                 tracing::error!(error = %message, "request failed");
                 Self::internal()
