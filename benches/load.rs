@@ -3,7 +3,9 @@
 //!
 //! `cargo bench --bench load` runs it in full and writes `benches/RESULTS.md`; `cargo test` runs
 //! it as a one-second smoke test. `BURNBOX_BENCH_SECS` sets the seconds per scenario (default 10),
-//! `BURNBOX_BENCH_MILLION=1` adds the 1 M live secrets level (minutes of preloading).
+//! `BURNBOX_BENCH_MILLION=1` adds the 1 M live secrets level (minutes of preloading);
+//! `BURNBOX_BENCH_ARGS` adds flags to every burnbox started (`--store memory` to take the disk out
+//! of a comparison); `BURNBOX_BENCH_SKIP_FILES=1` skips the file scenarios.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -272,6 +274,8 @@ async fn start_burnbox_with(data_dir: &Path, extra: &[String], env: &[(&str, &st
         config,
     ];
     args.extend(extra.iter().map(String::as_str));
+    let from_env = std::env::var("BURNBOX_BENCH_ARGS").unwrap_or_default();
+    args.extend(from_env.split_whitespace());
     Server::start(Path::new(env!("CARGO_BIN_EXE_burnbox")), &args, env).await
 }
 
@@ -498,7 +502,11 @@ async fn run(full: bool) {
             server.rss_mib()
         );
     }
-    let files = files::section(scratch.path()).await;
+    let files = if std::env::var_os("BURNBOX_BENCH_SKIP_FILES").is_some() {
+        String::new()
+    } else {
+        files::section(scratch.path()).await
+    };
     let report = format!(
         "# burnbox load benchmark\n\nWritten by `cargo bench --bench load` ({secs} s per scenario).\n\n{}\n## Against the floor\n\n{}\nServer RSS after these runs: {rss_main:.0} MiB.\n\n## Growth\n\nCreate and reveal with secrets already stored (preloaded straight into the store).\n\n{growth}\n{files}",
         machine(),

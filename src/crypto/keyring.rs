@@ -43,6 +43,17 @@ fn derive(ikm: &[u8], salt: Option<&[u8]>, info: &[&[u8]]) -> Zeroizing<[u8; 32]
     out
 }
 
+/// `created ‖ hash[..24]` when the key carries its creation time, else `hash`.
+fn time_ordered(created: Option<u64>, hash: [u8; 32]) -> [u8; 32] {
+    let Some(millis) = created else {
+        return hash;
+    };
+    let mut id = [0u8; 32];
+    id[..8].copy_from_slice(&millis.to_be_bytes());
+    id[8..].copy_from_slice(&hash[..24]);
+    id
+}
+
 impl Keyring {
     /// Derives the keyring of `master` with argon2id's recommended default cost.
     pub fn new(master: &MasterKey) -> Self {
@@ -69,14 +80,22 @@ impl Keyring {
         mac.finalize().into_bytes().into()
     }
 
-    /// The store id of a secret key.
+    /// The store id of a secret key: for a generated key, its creation time (8 bytes, big-endian)
+    /// then 24 bytes of the keyed hash, so the store's trees grow at their end; for any other
+    /// key, the whole keyed hash.
     pub fn secret_id(&self, key: &SecretKey) -> SecretId {
-        SecretId::from_bytes(self.keyed_hash(b"secret\0", key.expose()))
+        SecretId::from_bytes(time_ordered(
+            key.created_millis(),
+            self.keyed_hash(b"secret\0", key.expose()),
+        ))
     }
 
-    /// The store id of a receipt key.
+    /// The store id of a receipt key, laid out as [`Self::secret_id`].
     pub fn receipt_id(&self, key: &ReceiptKey) -> ReceiptId {
-        ReceiptId::from_bytes(self.keyed_hash(b"receipt\0", key.expose()))
+        ReceiptId::from_bytes(time_ordered(
+            key.created_millis(),
+            self.keyed_hash(b"receipt\0", key.expose()),
+        ))
     }
 
     fn content_key(
@@ -298,6 +317,19 @@ mod tests {
             ring.receipt_id(&receipt).as_bytes()
         );
         assert_ne!(ring.secret_id(&key), other.secret_id(&key));
+    }
+
+    #[test]
+    fn generated_keys_give_ids_in_creation_order() {
+        let ring = keyring();
+        let earlier = SecretKey::generate(1_000, [0xff; 16]);
+        let later = SecretKey::generate(2_000, [0x00; 16]);
+        let (a, b) = (ring.secret_id(&earlier), ring.secret_id(&later));
+        assert!(a < b, "ids sort by creation time, not by the random part");
+        assert_eq!(a.as_bytes()[..8], 1_000u64.to_be_bytes());
+        assert_ne!(a.as_bytes()[8..], [0u8; 24]);
+        let receipt = ReceiptKey::generate(1_000, [0xff; 16]);
+        assert_ne!(ring.receipt_id(&receipt).as_bytes(), a.as_bytes());
     }
 
     #[test]

@@ -13,20 +13,26 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
     Ok(buf)
 }
 
-/// A fresh secret key (128 random bits).
+/// A fresh secret key (the time now and 128 random bits).
 ///
 /// # Errors
 /// [`CryptoError::Rng`] when the OS cannot provide randomness.
 pub fn new_secret_key() -> Result<SecretKey, CryptoError> {
-    Ok(SecretKey::from_random_bytes(random_bytes()?))
+    Ok(SecretKey::generate(
+        crate::clock::now().as_millis(),
+        random_bytes()?,
+    ))
 }
 
-/// A fresh receipt key (128 random bits).
+/// A fresh receipt key (the time now and 128 random bits).
 ///
 /// # Errors
 /// [`CryptoError::Rng`] when the OS cannot provide randomness.
 pub fn new_receipt_key() -> Result<ReceiptKey, CryptoError> {
-    Ok(ReceiptKey::from_random_bytes(random_bytes()?))
+    Ok(ReceiptKey::generate(
+        crate::clock::now().as_millis(),
+        random_bytes()?,
+    ))
 }
 
 /// A fresh API token (`ks_live_` and 32 random base-36 characters).

@@ -1,8 +1,12 @@
 //! Link keys: the secret key shared with the recipient and the receipt key kept by the sender.
 //!
-//! A key is 128 random bits written as 25 lowercase base-36 characters. Keys are opaque to clients;
-//! parsing only checks the shape (1 to 64 ASCII alphanumerics) so that a malformed key is refused
-//! before any lookup.
+//! A key is its creation time (milliseconds, 9 base-36 characters) followed by 128 random bits
+//! (25 base-36 characters): 34 lowercase characters. The time lets the store keep records in
+//! creation order, so new records land together at the end of its B-trees instead of on a random
+//! page each (see `Keyring::secret_id`); the random part is what makes the key a secret. Keys are
+//! opaque to clients; parsing only checks the shape (1 to 64 ASCII alphanumerics) so that a
+//! malformed key is refused before any lookup. Keys of any other shape (an older burnbox wrote
+//! 25-character keys) carry no time.
 
 use std::fmt;
 
@@ -13,8 +17,31 @@ use super::DomainError;
 /// The characters keys are written with.
 pub const KEY_ALPHABET: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
 
-/// Length of a generated key: 36^25 > 2^128, so 25 characters hold 128 bits.
+/// Length of the random part: 36^25 > 2^128, so 25 characters hold 128 bits.
 const GENERATED_LEN: usize = 25;
+/// Length of the time part: 36^9 milliseconds reach the year 5000.
+const TIME_LEN: usize = 9;
+
+fn encode_time(millis: u64) -> String {
+    let mut n = millis;
+    let mut out = [b'0'; TIME_LEN];
+    for slot in out.iter_mut().rev() {
+        *slot = KEY_ALPHABET[(n % 36) as usize];
+        n /= 36;
+    }
+    out.iter().map(|&b| char::from(b)).collect()
+}
+
+/// The creation time written at the start of a generated key, if `raw` is one.
+fn decode_time(raw: &str) -> Option<u64> {
+    if raw.len() != TIME_LEN + GENERATED_LEN {
+        return None;
+    }
+    raw.bytes().take(TIME_LEN).try_fold(0u64, |n, b| {
+        let digit = KEY_ALPHABET.iter().position(|&a| a == b)? as u64;
+        n.checked_mul(36)?.checked_add(digit)
+    })
+}
 /// Longest key accepted from a client.
 const MAX_LEN: usize = 64;
 
@@ -42,9 +69,17 @@ macro_rules! link_key {
         pub struct $name(Zeroizing<String>);
 
         impl $name {
-            /// The key for 16 random bytes (the caller draws them from the OS RNG).
-            pub fn from_random_bytes(bytes: [u8; 16]) -> Self {
-                Self(Zeroizing::new(encode_base36(bytes)))
+            /// The key created at `created_millis` with 16 random bytes (the caller draws them
+            /// from the OS RNG).
+            pub fn generate(created_millis: u64, bytes: [u8; 16]) -> Self {
+                let mut key = encode_time(created_millis);
+                key.push_str(&encode_base36(bytes));
+                Self(Zeroizing::new(key))
+            }
+
+            /// The creation time the key starts with, if it is a generated key.
+            pub fn created_millis(&self) -> Option<u64> {
+                decode_time(&self.0)
             }
 
             /// Parses a key sent by a client.
@@ -117,19 +152,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn generated_keys_are_25_lowercase_alphanumerics() {
-        for bytes in [[0u8; 16], [0xff; 16], [0x5a; 16]] {
-            let key = SecretKey::from_random_bytes(bytes);
-            assert_eq!(key.expose().len(), 25);
+    fn generated_keys_are_34_lowercase_alphanumerics_carrying_their_time() {
+        for (millis, bytes) in [
+            (0, [0u8; 16]),
+            (1_795_000_000_000, [0xff; 16]),
+            (7, [0x5a; 16]),
+        ] {
+            let key = SecretKey::generate(millis, bytes);
+            assert_eq!(key.expose().len(), 34);
             assert!(key.expose().bytes().all(|b| KEY_ALPHABET.contains(&b)));
-            assert_eq!(SecretKey::parse(key.expose()).as_ref(), Ok(&key));
+            let parsed = SecretKey::parse(key.expose()).expect("parses");
+            assert_eq!(parsed, key);
+            assert_eq!(parsed.created_millis(), Some(millis));
         }
+        // Keys of other shapes (an older burnbox's 25 characters) carry no time.
+        let old = SecretKey::parse("0123456789abcdefghijklmno").expect("parses");
+        assert_eq!(old.created_millis(), None);
     }
 
     #[test]
     fn distinct_bytes_give_distinct_keys() {
-        let a = ReceiptKey::from_random_bytes([1; 16]);
-        let b = ReceiptKey::from_random_bytes([2; 16]);
+        let a = ReceiptKey::generate(5, [1; 16]);
+        let b = ReceiptKey::generate(5, [2; 16]);
         assert_ne!(a, b);
     }
 

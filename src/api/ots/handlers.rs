@@ -296,7 +296,7 @@ impl<'a> Context<'a> {
                         meta: &meta,
                         metadata_key: receipt_key.expose(),
                         // Not shown in lists: the key stays with whoever opened the receipt.
-                        secret_key: &SecretKey::from_random_bytes([0; 16]),
+                        secret_key: &SecretKey::generate(0, [0; 16]),
                         orphaned: false,
                         value: None,
                     },
