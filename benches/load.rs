@@ -502,8 +502,16 @@ async fn run(full: bool) {
             server.rss_mib()
         );
     }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/RESULTS.md");
+    let previous = std::fs::read_to_string(&path).unwrap_or_default();
     let files = if std::env::var_os("BURNBOX_BENCH_SKIP_FILES").is_some() {
-        String::new()
+        // Keep the file figures of the last run that measured them.
+        let start = previous.find("## Files").unwrap_or(previous.len());
+        let end = previous
+            .find("\n## Parts")
+            .unwrap_or(previous.len())
+            .max(start);
+        previous[start..end].to_owned()
     } else {
         files::section(scratch.path()).await
     };
@@ -512,9 +520,7 @@ async fn run(full: bool) {
         machine(),
         table(&rows, floor_figures.rps)
     );
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/RESULTS.md");
     // Keep the hand-copied micro-benchmark section (`cargo bench --bench parts`) at the end.
-    let previous = std::fs::read_to_string(&path).unwrap_or_default();
     let parts = previous
         .find("\n## Parts")
         .map_or("", |start| &previous[start..]);
