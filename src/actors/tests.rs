@@ -131,7 +131,12 @@ async fn fixture(store: Arc<dyn SecretStore>, idle: Duration) -> Fixture {
 impl Fixture {
     /// Stores a secret with `views` allowed; returns its key and id.
     async fn secret(&self, views: ViewLimit) -> (SecretKey, SecretId) {
-        let key = new_secret_key().expect("rng");
+        self.secret_under(new_secret_key().expect("rng"), views)
+            .await
+    }
+
+    /// Stores a secret under `key` with `views` allowed; returns the key and id.
+    async fn secret_under(&self, key: SecretKey, views: ViewLimit) -> (SecretKey, SecretId) {
         let receipt = new_receipt_key().expect("rng");
         let id = self.keyring.secret_id(&key);
         let mut meta = SecretMeta::fixture(self.keyring.receipt_id(&receipt), clock::now(), views);
@@ -169,6 +174,23 @@ async fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool 
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     check()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_written_before_time_ordered_ids_still_open_their_secrets() {
+    let f = fixture(Arc::new(MemoryStore::new()), Duration::from_secs(30)).await;
+    // An older burnbox handed out 25-character keys: their records are stored under the whole
+    // keyed hash, and must still be found by them.
+    let legacy = SecretKey::parse("0123456789abcdefghijklmno").expect("key");
+    let (key, id) = f.secret_under(legacy, ViewLimit::Limited(1)).await;
+    assert_eq!(id, f.keyring.secret_id(&key));
+    assert_eq!(f.reveal(&key, id).await.expect("reveal"), b"payload");
+    let (fresh, fresh_id) = f.secret(ViewLimit::Limited(1)).await;
+    assert_eq!(fresh.expose().len(), 34);
+    assert!(
+        fresh_id.as_bytes()[..8] != [0u8; 8],
+        "a fresh id starts with its time"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
