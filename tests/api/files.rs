@@ -653,18 +653,7 @@ async fn a_down_s3_server_gives_503_and_no_half_state() {
     let s3 = f.s3.as_mut().expect("s3");
     s3.stop().await;
 
-    let response = f
-        .app
-        .upload(
-            sample_file(300_000, 11),
-            "a.bin",
-            "application/octet-stream",
-            &[],
-        )
-        .await;
-    let (status, body) = status_and_json(response).await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-    assert_eq!(body["code"], "SERVICE_UNAVAILABLE");
+    assert_upload_unavailable(&f.app, sample_file(300_000, 11)).await;
     let (status, body) = status_and_json(f.app.view(&secret_key, None).await).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     // Text secrets do not need the blob store.
@@ -684,6 +673,16 @@ async fn a_down_s3_server_gives_503_and_no_half_state() {
         2,
         "the file's receipt and the text"
     );
+}
+
+/// Uploads `file` and expects 503 `SERVICE_UNAVAILABLE`.
+async fn assert_upload_unavailable(api: &ApiClient, file: Vec<u8>) {
+    let response = api
+        .upload(file, "a.bin", "application/octet-stream", &[])
+        .await;
+    let (status, body) = status_and_json(response).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["code"], "SERVICE_UNAVAILABLE");
 }
 
 /// Peak RSS (`VmHWM`) and current RSS of a process, in bytes.
@@ -823,18 +822,7 @@ async fn uploads_beyond_the_limit_at_once_get_503() {
     let first = tokio::spawn(async move { api.upload_stream(chunks, "slow.bin").await });
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let response = f
-        .app
-        .upload(
-            sample_file(1000, 13),
-            "b.bin",
-            "application/octet-stream",
-            &[],
-        )
-        .await;
-    let (status, body) = status_and_json(response).await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-    assert_eq!(body["code"], "SERVICE_UNAVAILABLE");
+    assert_upload_unavailable(&f.app, sample_file(1000, 13)).await;
 
     drop(more);
     let first = first.await.expect("task").expect("first upload answered");

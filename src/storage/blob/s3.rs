@@ -138,19 +138,24 @@ impl S3BlobStore {
                 .and_then(|t| SystemTime::try_from(*t).ok())
                 .is_some_and(|t| t < before);
             if let (true, Some(key), Some(upload_id)) = (stale, upload.key(), upload.upload_id()) {
-                let aborted = self
-                    .client
-                    .abort_multipart_upload()
-                    .bucket(&self.bucket)
-                    .key(key)
-                    .upload_id(upload_id)
-                    .send()
-                    .await;
-                if let Err(err) = aborted {
-                    tracing::warn!(error = %fail(err), "could not abort a stale multipart upload");
-                }
+                abort_upload(&self.client, &self.bucket, key, upload_id).await;
             }
         }
+    }
+}
+
+/// Aborts a multipart upload, so its parts are freed; a failure is logged (the orphan sweep's
+/// listing of stale uploads, or the bucket's lifecycle rule, catches it later).
+async fn abort_upload(client: &Client, bucket: &str, key: &str, upload_id: &str) {
+    let aborted = client
+        .abort_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(upload_id)
+        .send()
+        .await;
+    if let Err(err) = aborted {
+        tracing::warn!(error = %fail(err), "could not abort a multipart upload");
     }
 }
 
@@ -376,17 +381,7 @@ impl S3Upload {
             task.abort();
         }
         if let Some(upload_id) = self.upload_id.take() {
-            let aborted = self
-                .client
-                .abort_multipart_upload()
-                .bucket(&self.bucket)
-                .key(&self.key)
-                .upload_id(upload_id)
-                .send()
-                .await;
-            if let Err(err) = aborted {
-                tracing::warn!(error = %fail(err), "could not abort a multipart upload");
-            }
+            abort_upload(&self.client, &self.bucket, &self.key, &upload_id).await;
         }
     }
 }
@@ -430,17 +425,9 @@ impl Drop for S3Upload {
         if let Some(upload_id) = self.upload_id.take()
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
-            let request = self
-                .client
-                .abort_multipart_upload()
-                .bucket(&self.bucket)
-                .key(&self.key)
-                .upload_id(upload_id);
-            runtime.spawn(async move {
-                if let Err(err) = request.send().await {
-                    tracing::warn!(error = %fail(err), "could not abort a multipart upload");
-                }
-            });
+            let (client, bucket, key) =
+                (self.client.clone(), self.bucket.clone(), self.key.clone());
+            runtime.spawn(async move { abort_upload(&client, &bucket, &key, &upload_id).await });
         }
     }
 }
