@@ -9,11 +9,15 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/burnbox/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 mkdir -p "$CARGO_TARGET_DIR"
 
-echo "== system packages the tests start (promtool, Prometheus)"
-if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
+echo "== system packages the tests use (promtool, Prometheus, Python venv)"
+NEED=""
+{ command -v promtool >/dev/null && command -v prometheus >/dev/null; } || NEED="prometheus"
+python3 -c 'import ensurepip' 2>/dev/null || NEED="$NEED python3-venv"
+if [ -n "$NEED" ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  # shellcheck disable=SC2086 # one word per package
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $NEED >/dev/null
 fi
 
 echo "== S3-compatible server the tests start (s3s-fs)"

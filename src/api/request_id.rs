@@ -3,6 +3,8 @@
 //! `Cache-Control: no-store` on every response (nothing burnbox answers may sit in a shared
 //! cache); and one log line and the HTTP metrics per request, by route template, never by path.
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use poem::http::HeaderValue;
@@ -32,14 +34,26 @@ fn base36(mut n: u64) -> String {
     digits.iter().rev().collect()
 }
 
-/// A fresh id: time in base 36, then six random base-36 characters.
+/// Six base-36 characters of a per-process sequence that starts at a random point: ids must be
+/// unique, not secret, so one draw from the OS RNG per process replaces one per request.
+fn next_suffix() -> String {
+    static SEQUENCE: OnceLock<AtomicU64> = OnceLock::new();
+    let sequence = SEQUENCE.get_or_init(|| {
+        let seed: [u8; 8] = crate::crypto::random_bytes().unwrap_or_default();
+        AtomicU64::new(u64::from_le_bytes(seed))
+    });
+    let mut n = sequence.fetch_add(1, Ordering::Relaxed);
+    let mut suffix = [b'0'; 6];
+    for slot in suffix.iter_mut().rev() {
+        *slot = KEY_ALPHABET[(n % 36) as usize];
+        n /= 36;
+    }
+    suffix.iter().map(|&b| char::from(b)).collect()
+}
+
+/// A fresh id: time in base 36, then six base-36 characters of a sequence.
 pub fn new_request_id() -> String {
-    let random: [u8; 6] = crate::crypto::random_bytes().unwrap_or_default();
-    let suffix: String = random
-        .iter()
-        .map(|b| char::from(KEY_ALPHABET[usize::from(*b) % 36]))
-        .collect();
-    format!("req_{}_{suffix}", base36(clock::now().as_millis()))
+    format!("req_{}_{}", base36(clock::now().as_millis()), next_suffix())
 }
 
 /// The id of the request being served (a fresh one outside a request).
@@ -83,4 +97,22 @@ pub async fn request_context<E: Endpoint>(next: E, req: Request) -> Result<Respo
         "request"
     );
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_distinct_and_shaped() {
+        let ids: std::collections::HashSet<String> =
+            (0..10_000).map(|_| new_request_id()).collect();
+        assert_eq!(ids.len(), 10_000);
+        for id in ids.iter().take(10) {
+            let (_, rest) = id.split_once("req_").expect("prefix");
+            let (time, suffix) = rest.split_once('_').expect("two parts");
+            assert!(!time.is_empty() && suffix.len() == 6, "{id}");
+            assert!(suffix.bytes().all(|b| KEY_ALPHABET.contains(&b)), "{id}");
+        }
+    }
 }
