@@ -1,5 +1,6 @@
 //! A request body limit that counts bytes as they arrive, so a chunked body without
-//! `Content-Length` is held to it as well. A body over the limit is refused with 413 in the
+//! `Content-Length` is held to it as well. Bodies that create a secret may be as large as the
+//! caller's largest secret allows; every other body is held to 64 KiB. A body over the limit is refused with 413 in the
 //! dialect's error shape before any handler runs, so nothing is stored. It also gives an empty
 //! body the dialect's default content type.
 //!
@@ -138,6 +139,15 @@ fn is_file_upload(req: &Request) -> bool {
             .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("multipart/form-data"))
 }
 
+/// Whether `req` creates a secret from its body (only those bodies may be large).
+fn carries_a_secret(req: &Request) -> bool {
+    req.method() == Method::POST
+        && matches!(
+            req.original_uri().path(),
+            "/api/secrets" | "/api/v1/share" | "/api/v1/create"
+        )
+}
+
 impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
     type Output = Response;
 
@@ -166,9 +176,14 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             req.extensions_mut().insert(over);
             return self.inner.call(req).await.map(IntoResponse::into_response);
         }
-        let max_bytes = largest_secret
-            .saturating_mul(2)
-            .saturating_add(OVERHEAD_BYTES);
+        let max_bytes = if carries_a_secret(&req) {
+            largest_secret
+                .saturating_mul(2)
+                .saturating_add(OVERHEAD_BYTES)
+        } else {
+            // A view, burn, status or list carries a passphrase or a few options at most.
+            OVERHEAD_BYTES
+        };
         if declared.is_some_and(|len| len > max_bytes as u64) {
             return Ok(too_large(&req, max_bytes));
         }

@@ -222,6 +222,12 @@ async fn bad_view_bodies_are_refused_without_a_view() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["code"], "INVALID_JSON");
+    // A view's body is a passphrase at most: a megabyte is refused before it is read.
+    let huge = serde_json::json!({"passphrase": "p".repeat(1_000_000)});
+    let response = app.view(&secret_key, Some(&huge)).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["code"], "CONTENT_TOO_LARGE");
     let status: Value = app.status(&metadata_key).await.json().await.expect("json");
     assert_eq!(status["viewCount"], 0);
 }
