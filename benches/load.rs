@@ -418,42 +418,18 @@ async fn run(full: bool) {
     let server = start_burnbox(&data).await;
     let keys = pool(&server).await;
     let mut rows = vec![floor_figures.clone()];
-    rows.push(
-        drive(
-            "create (100-byte secret)",
-            &server,
-            duration,
-            create_request(&server.base),
-        )
-        .await,
-    );
-    rows.push(
-        drive(
-            "reveal",
-            &server,
-            duration,
-            reveal_request(&server.base, Arc::clone(&keys)),
-        )
-        .await,
-    );
-    rows.push(
-        drive(
-            "status",
-            &server,
-            duration,
-            status_request(&server.base, Arc::clone(&keys)),
-        )
-        .await,
-    );
-    rows.push(
-        drive(
+    let scenarios: [(&str, MakeRequest); 4] = [
+        ("create (100-byte secret)", create_request(&server.base)),
+        ("reveal", reveal_request(&server.base, Arc::clone(&keys))),
+        ("status", status_request(&server.base, Arc::clone(&keys))),
+        (
             "mix 1 create : 1 reveal : 2 status",
-            &server,
-            duration,
             mix_request(&server.base, Arc::clone(&keys)),
-        )
-        .await,
-    );
+        ),
+    ];
+    for (name, make) in scenarios {
+        rows.push(drive(name, &server, duration, make).await);
+    }
     let rss_main = server.rss_mib();
     drop(server);
     print!("{}", table(&rows, floor_figures.rps));

@@ -11,19 +11,19 @@
 //! whatever the parts) and after [`UPLOAD_IDLE`] without a byte, flagging [`UploadOverLimit`] so
 //! the handler answers 413.
 
-use poem::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use poem::Body;
+use poem::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use poem::http::{HeaderValue, Method};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 use tokio::io::AsyncReadExt;
 
 use super::dialect::Dialect;
-use super::native::NativeError;
+use super::native::{NativeError, is_multipart_form};
 use super::ots::OtsError;
 use crate::domain::DomainError;
 use crate::service::{Caller, Limits, ServiceError};
@@ -135,8 +135,7 @@ fn is_file_upload(req: &Request) -> bool {
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("multipart/form-data"))
+            .is_some_and(is_multipart_form)
 }
 
 /// Whether `req` creates a secret from its body (only those bodies may be large).

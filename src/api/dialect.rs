@@ -88,8 +88,9 @@ pub trait DialectError: Sized {
 }
 
 /// Implements `From<$error>` for an operation's response enum, mapping each status it declares to
-/// its variant, 429 to its `TooManyRequests` variant (with `Retry-After`), and anything else to its
-/// `InternalError` variant; and defines the function poem-openapi calls when it cannot parse the
+/// its variant, 429 to its `TooManyRequests` variant (with `Retry-After`), 500 to its
+/// `InternalError` variant with its own body, and anything else to `InternalError` with the
+/// dialect's generic body; and defines the function poem-openapi calls when it cannot parse the
 /// request (`#[oai(bad_request_handler = ...)]`).
 macro_rules! error_variants {
     ($response:ident, $error:ty, $bad_request:ident, { $($status:literal => $variant:ident),* $(,)? }) => {
@@ -102,6 +103,8 @@ macro_rules! error_variants {
                         Self::TooManyRequests(poem_openapi::payload::Json(err.into_body()), retry_after)
                     }
                     $($status => Self::$variant(poem_openapi::payload::Json(err.into_body())),)*
+                    // A 500 keeps its own body (a hint may say what failed, never a secret).
+                    500 => Self::InternalError(poem_openapi::payload::Json(err.into_body())),
                     _ => Self::InternalError(poem_openapi::payload::Json(
                         <$error as $crate::api::dialect::DialectError>::internal().into_body(),
                     )),

@@ -12,7 +12,7 @@ use poem::http::header::CACHE_CONTROL;
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 
 use crate::clock;
-use crate::domain::KEY_ALPHABET;
+use crate::domain::{KEY_ALPHABET, base36_fixed};
 use crate::telemetry;
 
 tokio::task_local! {
@@ -42,13 +42,7 @@ fn next_suffix() -> String {
         let seed: [u8; 8] = crate::crypto::random_bytes().unwrap_or_default();
         AtomicU64::new(u64::from_le_bytes(seed))
     });
-    let mut n = sequence.fetch_add(1, Ordering::Relaxed);
-    let mut suffix = [b'0'; 6];
-    for slot in suffix.iter_mut().rev() {
-        *slot = KEY_ALPHABET[(n % 36) as usize];
-        n /= 36;
-    }
-    suffix.iter().map(|&b| char::from(b)).collect()
+    base36_fixed(u128::from(sequence.fetch_add(1, Ordering::Relaxed)), 6)
 }
 
 /// A fresh id: time in base 36, then six base-36 characters of a sequence.

@@ -22,14 +22,14 @@ const GENERATED_LEN: usize = 25;
 /// Length of the time part: 36^9 milliseconds reach the year 5000.
 const TIME_LEN: usize = 9;
 
-fn encode_time(millis: u64) -> String {
-    let mut n = millis;
-    let mut out = [b'0'; TIME_LEN];
+/// The lowest `len` base-36 digits of `n`, zero-padded on the left.
+pub fn base36_fixed(mut n: u128, len: usize) -> String {
+    let mut out = vec![b'0'; len];
     for slot in out.iter_mut().rev() {
         *slot = KEY_ALPHABET[(n % 36) as usize];
         n /= 36;
     }
-    out.iter().map(|&b| char::from(b)).collect()
+    out.into_iter().map(char::from).collect()
 }
 
 /// The creation time written at the start of a generated key, if `raw` is one.
@@ -44,16 +44,6 @@ fn decode_time(raw: &str) -> Option<u64> {
 }
 /// Longest key accepted from a client.
 const MAX_LEN: usize = 64;
-
-fn encode_base36(bytes: [u8; 16]) -> String {
-    let mut n = u128::from_be_bytes(bytes);
-    let mut out = [b'0'; GENERATED_LEN];
-    for slot in out.iter_mut().rev() {
-        *slot = KEY_ALPHABET[(n % 36) as usize];
-        n /= 36;
-    }
-    out.iter().map(|&b| char::from(b)).collect()
-}
 
 fn check_shape(raw: &str) -> Result<(), DomainError> {
     if raw.is_empty() || raw.len() > MAX_LEN || !raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -72,8 +62,8 @@ macro_rules! link_key {
             /// The key created at `created_millis` with 16 random bytes (the caller draws them
             /// from the OS RNG).
             pub fn generate(created_millis: u64, bytes: [u8; 16]) -> Self {
-                let mut key = encode_time(created_millis);
-                key.push_str(&encode_base36(bytes));
+                let mut key = base36_fixed(u128::from(created_millis), TIME_LEN);
+                key.push_str(&base36_fixed(u128::from_be_bytes(bytes), GENERATED_LEN));
                 Self(Zeroizing::new(key))
             }
 

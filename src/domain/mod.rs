@@ -20,7 +20,7 @@ pub use account::{Account, ApiToken, Email, TOKEN_PREFIX, Tier};
 pub use error::DomainError;
 pub use file::{ContentType, FileDetails, FileName, OCTET_STREAM, StoredFile};
 pub use ids::{ReceiptId, SecretId};
-pub use keys::{AnyKey, KEY_ALPHABET, ReceiptKey, SecretKey};
+pub use keys::{AnyKey, KEY_ALPHABET, ReceiptKey, SecretKey, base36_fixed};
 pub use lifecycle::{Gone, Lifecycle, LockoutPolicy, Operation, Ownership, SecretMeta, Step};
 pub use limits::{Ttl, TtlRange, ViewLimit};
 pub use passphrase::Passphrase;

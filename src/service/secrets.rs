@@ -381,16 +381,17 @@ impl SecretService {
         let revealed = self.ask_reveal(key, passphrase, false).await?;
         let revelation = match revealed.content {
             Content::Text(plaintext) => Revelation::Text(decrypted_text(plaintext)?),
-            Content::File(stream) => {
+            Content::File(mut stream) => {
                 let details = self
                     .open_details(key, &stream.sealed_details)?
                     .ok_or_else(|| {
                         ServiceError::Internal("a file was revealed without its details".into())
                     })?;
-                let note = if stream.note.is_empty() {
+                let note = std::mem::take(&mut stream.note);
+                let note = if note.is_empty() {
                     None
                 } else {
-                    Some(decrypted_text(Zeroizing::new(stream.note.to_vec()))?)
+                    Some(decrypted_text(note)?)
                 };
                 Revelation::File {
                     details,

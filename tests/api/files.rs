@@ -119,10 +119,38 @@ impl ApiClient {
         chunks: impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> + Send + Sync + 'static,
         name: &str,
     ) -> reqwest::Result<Response> {
-        let part = Part::stream(reqwest::Body::wrap_stream(chunks)).file_name(name.to_owned());
-        self.post_form(Form::new().part("file", part)).await
+        self.post_form(Form::new().part("file", stream_part(chunks, name)))
+            .await
     }
+}
 
+/// A form part streamed from `chunks`, of no declared length.
+fn stream_part(
+    chunks: impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> + Send + Sync + 'static,
+    name: &str,
+) -> Part {
+    Part::stream(reqwest::Body::wrap_stream(chunks)).file_name(name.to_owned())
+}
+
+/// `count` chunks of 256 KiB of `byte`, produced as the server reads them, and the number of bytes
+/// produced so far.
+fn counted_chunks(
+    count: usize,
+    byte: u8,
+) -> (
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> + Send + Sync + 'static,
+) {
+    let produced = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&produced);
+    let chunks = futures_util::stream::iter((0..count).map(move |_| {
+        counter.fetch_add(256 * 1024, std::sync::atomic::Ordering::Relaxed);
+        Ok(vec![byte; 256 * 1024])
+    }));
+    (produced, chunks)
+}
+
+impl ApiClient {
     /// Uploads a file and returns its secret key and metadata key.
     pub async fn upload_ok(&self, file: Vec<u8>, fields: &[(&str, &str)]) -> (String, String) {
         let response = self
@@ -271,24 +299,14 @@ async fn a_file_over_the_limit_is_refused_and_leaves_nothing(backend: Backend) {
     );
 
     // A body sent without a length is refused once it crosses the limit, not read to its end.
-    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = std::sync::Arc::clone(&sent);
-    let chunks = futures_util::stream::iter((0..400).map(move |_| {
-        counter.fetch_add(256 * 1024, std::sync::atomic::Ordering::Relaxed);
-        Ok::<_, std::io::Error>(vec![7u8; 256 * 1024])
-    }));
+    let (sent, chunks) = counted_chunks(400, 7);
     let streamed = f.app.upload_stream(chunks, "endless.bin").await;
     if let Ok(response) = streamed {
         assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
     // Parts the server does not know are held to the same limit.
-    let junk = futures_util::stream::iter(
-        (0..400).map(|_| Ok::<_, std::io::Error>(vec![5u8; 256 * 1024])),
-    );
-    let form = Form::new().part(
-        "junk",
-        Part::stream(reqwest::Body::wrap_stream(junk)).file_name("junk.bin"),
-    );
+    let (_, junk) = counted_chunks(400, 5);
+    let form = Form::new().part("junk", stream_part(junk, "junk.bin"));
     if let Ok(response) = f.app.post_form(form).await {
         let (status, body) = status_and_json(response).await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
@@ -598,16 +616,10 @@ async fn bad_forms_get_the_dialects_errors_and_leave_nothing() {
         assert_eq!(body["code"], code, "{fields:?}");
     }
     // Options sent before the file are refused before the file is read to its end.
-    let produced = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = std::sync::Arc::clone(&produced);
-    let chunks = futures_util::stream::iter((0..200).map(move |_| {
-        counter.fetch_add(256 * 1024, std::sync::atomic::Ordering::Relaxed);
-        Ok::<_, std::io::Error>(vec![3u8; 256 * 1024])
-    }));
-    let form = Form::new().text("ttl", "60").part(
-        "file",
-        Part::stream(reqwest::Body::wrap_stream(chunks)).file_name("late.bin"),
-    );
+    let (produced, chunks) = counted_chunks(200, 3);
+    let form = Form::new()
+        .text("ttl", "60")
+        .part("file", stream_part(chunks, "late.bin"));
     if let Ok(response) = f.app.post_form(form).await {
         let (status, body) = status_and_json(response).await;
         assert_eq!(

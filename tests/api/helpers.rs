@@ -436,6 +436,21 @@ impl CreateBurst {
     }
 }
 
+/// Runs `promtool check <what> <file>` and fails the test with its output unless it passes.
+pub fn promtool_check(what: &str, file: &Path) {
+    let checked = std::process::Command::new(tool("promtool"))
+        .args(["check", what])
+        .arg(file)
+        .output()
+        .expect("promtool runs");
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}
+
 /// The path of a program the tests need, or a loud failure that says how to install it.
 pub fn tool(name: &str) -> PathBuf {
     std::env::var_os("PATH")

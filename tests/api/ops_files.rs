@@ -96,18 +96,7 @@ fn dashboard_and_alerts_use_only_exported_series() {
 
 #[test]
 fn prometheus_config_passes_promtool() {
-    let promtool = crate::helpers::tool("promtool");
-    let checked = std::process::Command::new(promtool)
-        .args(["check", "config"])
-        .arg(ops("prometheus/prometheus.yml"))
-        .output()
-        .expect("promtool runs");
-    assert!(
-        checked.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&checked.stdout),
-        String::from_utf8_lossy(&checked.stderr)
-    );
+    crate::helpers::promtool_check("config", &ops("prometheus/prometheus.yml"));
 }
 
 #[test]

@@ -192,17 +192,7 @@ async fn metrics_count_what_was_done_and_carry_no_secrets() {
 #[test]
 fn alert_rules_pass_promtool() {
     let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/prometheus/alerts.yml");
-    let checked = std::process::Command::new(tool("promtool"))
-        .args(["check", "rules"])
-        .arg(&rules)
-        .output()
-        .expect("promtool runs");
-    assert!(
-        checked.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&checked.stdout),
-        String::from_utf8_lossy(&checked.stderr)
-    );
+    crate::helpers::promtool_check("rules", &rules);
 }
 
 fn free_port() -> u16 {

@@ -125,7 +125,7 @@ pub enum ViewAnswer {
     #[oai(status = 503)]
     Unavailable(Json<ErrorBody>),
 }
-error_variants!(ViewAnswer, NativeError, view_bad_request, { 400 => BadRequest, 401 => Unauthorized, 404 => NotFound, 410 => Gone, 500 => InternalError, 503 => Unavailable });
+error_variants!(ViewAnswer, NativeError, view_bad_request, { 400 => BadRequest, 401 => Unauthorized, 404 => NotFound, 410 => Gone, 503 => Unavailable });
 
 /// [`ViewAnswer`] with its two 200 answers (JSON and file bytes) documented as one.
 pub struct ViewResponse(ViewAnswer);

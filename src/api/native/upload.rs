@@ -38,10 +38,7 @@ impl Payload for FileForm {
     const CONTENT_TYPE: &'static str = "multipart/form-data";
 
     fn check_content_type(content_type: &str) -> bool {
-        content_type
-            .split(';')
-            .next()
-            .is_some_and(|essence| essence.trim().eq_ignore_ascii_case(Self::CONTENT_TYPE))
+        is_multipart_form(content_type)
     }
 
     fn schema_ref() -> MetaSchemaRef {
@@ -105,6 +102,14 @@ impl ParsePayload for FileForm {
             over_limit: request.extensions().get::<UploadOverLimit>().cloned(),
         })
     }
+}
+
+/// Whether a `Content-Type` value is `multipart/form-data` (any parameters).
+pub fn is_multipart_form(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case(FileForm::CONTENT_TYPE))
 }
 
 fn bad_form(reason: impl std::fmt::Display) -> NativeError {

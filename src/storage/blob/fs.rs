@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{BlobReader, BlobStore, BlobUpload, blob_name, id_of_blob_name};
+use super::{BlobReader, BlobStore, BlobUpload, blob_name, hex, id_of_blob_name};
 use crate::crypto::random_bytes;
 use crate::domain::SecretId;
 use crate::storage::StoreError;
@@ -68,8 +68,9 @@ impl BlobStore for FsBlobStore {
 
     async fn create(&self, id: SecretId) -> Result<Box<dyn BlobUpload>, StoreError> {
         let suffix: [u8; 8] = random_bytes().map_err(fail)?;
-        let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
-        let temp = self.partial.join(format!("{}.{suffix}", blob_name(&id)));
+        let temp = self
+            .partial
+            .join(format!("{}.{}", blob_name(&id), hex(&suffix)));
         let file = tokio::fs::OpenOptions::new()
             .write(true)
             .create_new(true)

@@ -135,9 +135,14 @@ impl Drop for InFlightGuard {
     }
 }
 
+/// Lower-case hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A blob's name: the hex of its secret's id.
 pub fn blob_name(id: &SecretId) -> String {
-    id.as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    hex(id.as_bytes())
 }
 
 /// The id a blob name stands for; `None` for names burnbox did not write.
