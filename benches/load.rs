@@ -24,6 +24,10 @@ mod common;
 mod files;
 use common::live_record;
 
+/// The allocator burnbox runs with, so the floor and the load generator are measured on it too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Concurrent connections of every scenario.
 const CONNECTIONS: usize = 64;
 /// Secrets the reveal and status scenarios cycle through.
@@ -33,6 +37,9 @@ const POOL: usize = 2000;
 #[derive(Debug, Clone)]
 struct Figures {
     name: String,
+    /// The floor's requests/s measured right before and right after this scenario (the machine's
+    /// speed drifts between scenarios; the ratio is taken against its neighbours).
+    floor_rps: f64,
     requests: usize,
     errors: usize,
     rps: f64,
@@ -171,6 +178,7 @@ async fn drive(name: &str, server: &Server, duration: Duration, make: MakeReques
     let requests = latencies.len();
     Figures {
         name: name.to_owned(),
+        floor_rps: 0.0,
         requests,
         errors,
         rps: requests as f64 / elapsed,
@@ -336,19 +344,20 @@ fn mix_request(base: &str, keys: Arc<Vec<(String, String)>>) -> MakeRequest {
     })
 }
 
-fn table(rows: &[Figures], floor_rps: f64) -> String {
+fn table(rows: &[Figures]) -> String {
     let mut out = String::from(
-        "| scenario | requests | errors | req/s | x floor | p50 ms | p99 ms | p99.9 ms | CPU s / 1000 req |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        "| scenario | requests | errors | req/s | floor req/s around it | x floor | p50 ms | p99 ms | p99.9 ms | CPU s / 1000 req |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for f in rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.3} |",
+            "| {} | {} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.3} |",
             f.name,
             f.requests,
             f.errors,
             f.rps,
-            f.rps / floor_rps,
+            f.floor_rps,
+            f.rps / f.floor_rps,
             f.p50_ms,
             f.p99_ms,
             f.p999_ms,
@@ -401,18 +410,20 @@ async fn run(full: bool) {
     )
     .await;
     let floor_url = format!("{}/noop", floor.base);
-    let floor_figures = drive(
+    let floor_request: MakeRequest = Arc::new(move |client, _| {
+        client
+            .post(&floor_url)
+            .json(&json!({"secret": secret_text()}))
+    });
+    let floor_slice = || drive("floor", &floor, duration / 2, Arc::clone(&floor_request));
+    let mut floor_figures = drive(
         "floor (poem, no-op JSON)",
         &floor,
         duration,
-        Arc::new(move |client, _| {
-            client
-                .post(&floor_url)
-                .json(&json!({"secret": secret_text()}))
-        }),
+        Arc::clone(&floor_request),
     )
     .await;
-    drop(floor);
+    floor_figures.floor_rps = floor_figures.rps;
 
     let data = scratch.path().join("main");
     let server = start_burnbox(&data).await;
@@ -428,11 +439,18 @@ async fn run(full: bool) {
         ),
     ];
     for (name, make) in scenarios {
-        rows.push(drive(name, &server, duration, make).await);
+        // The floor right before and right after, so a drift of the machine's speed during the
+        // run moves both sides of the ratio.
+        let before = floor_slice().await;
+        let mut row = drive(name, &server, duration, make).await;
+        let after = floor_slice().await;
+        row.floor_rps = (before.rps + after.rps) / 2.0;
+        rows.push(row);
     }
     let rss_main = server.rss_mib();
     drop(server);
-    print!("{}", table(&rows, floor_figures.rps));
+    drop(floor);
+    print!("{}", table(&rows));
     let failed: Vec<_> = rows
         .iter()
         .filter(|r| r.errors > 0 || r.requests == 0)
@@ -492,9 +510,9 @@ async fn run(full: bool) {
         files::section(scratch.path()).await
     };
     let report = format!(
-        "# burnbox load benchmark\n\nWritten by `cargo bench --bench load` ({secs} s per scenario).\n\n{}\n## Against the floor\n\n{}\nServer RSS after these runs: {rss_main:.0} MiB.\n\n## Growth\n\nCreate and reveal with secrets already stored (preloaded straight into the store).\n\n{growth}\n{files}",
+        "# burnbox load benchmark\n\nWritten by `cargo bench --bench load` ({secs} s per scenario).\n\n{}\n## Against the floor\n\n`x floor` divides by the floor's requests/s measured right before and right after each scenario (half a scenario's time each), so a drift of the machine's speed during the run moves both sides.\n\n{}\nServer RSS after these runs: {rss_main:.0} MiB.\n\n## Growth\n\nCreate and reveal with secrets already stored (preloaded straight into the store).\n\n{growth}\n{files}",
         machine(),
-        table(&rows, floor_figures.rps)
+        table(&rows)
     );
     // Keep the hand-copied micro-benchmark section (`cargo bench --bench parts`) at the end.
     let parts = previous

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use metrics::{counter, gauge, histogram};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// HTTP requests by route template, method and status.
 pub const HTTP_REQUESTS: &str = "burnbox_http_requests_total";
@@ -28,6 +28,8 @@ pub const LIVE: &str = "burnbox_live_secrets";
 pub const RESIDENT: &str = "burnbox_resident_actors";
 /// Store operation latency by backend and operation.
 pub const STORE_DURATION: &str = "burnbox_store_operation_duration_seconds";
+/// Writes folded into each group commit of the embedded store.
+pub const STORE_BATCH: &str = "burnbox_store_commit_batch_size";
 /// Store operations that failed, by backend and operation.
 pub const STORE_ERRORS: &str = "burnbox_store_errors_total";
 /// Read-cache lookups by cache and result (hit or miss).
@@ -57,6 +59,9 @@ const LATENCY_BUCKETS: &[f64] = &[
     10.0,
 ];
 
+/// Buckets for group-commit sizes, up to the writer's largest batch.
+const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
+
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// The process's Prometheus recorder, installed on first use (one per process: servers started
@@ -65,7 +70,10 @@ pub fn handle() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let builder = PrometheusBuilder::new()
             .set_buckets(LATENCY_BUCKETS)
-            .unwrap_or_else(|_| unreachable!("the bucket list is not empty"));
+            .and_then(|b| {
+                b.set_buckets_for_metric(Matcher::Full(STORE_BATCH.to_owned()), BATCH_BUCKETS)
+            })
+            .unwrap_or_else(|_| unreachable!("the bucket lists are not empty"));
         let handle = match builder.install_recorder() {
             Ok(handle) => handle,
             // Another recorder is installed (an embedding program's): render our own anyway.
@@ -100,6 +108,11 @@ fn describe() {
         "Store operation latency"
     );
     metrics::describe_counter!(STORE_ERRORS, "Store operations that failed");
+    metrics::describe_histogram!(
+        STORE_BATCH,
+        metrics::Unit::Count,
+        "Writes folded into one group commit of the embedded store"
+    );
     metrics::describe_counter!(CACHE, "Read-cache lookups by cache and result");
     metrics::describe_counter!(SWEEPS, "Expiry sweeps run");
     metrics::describe_gauge!(
@@ -178,6 +191,11 @@ pub fn store_operation(
     if !ok {
         counter!(STORE_ERRORS, "backend" => backend, "operation" => operation).increment(1);
     }
+}
+
+/// Records how many writes one group commit folded together.
+pub fn store_batch(writes: usize) {
+    histogram!(STORE_BATCH).record(writes as f64);
 }
 
 /// Records a read-cache lookup.

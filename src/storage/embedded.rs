@@ -20,6 +20,7 @@ use super::codec::{
 use super::tables::{RecordTables, apply_operation, insert_record};
 use super::{Outcome, SecretStore, StoreError};
 use crate::domain::{Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
+use crate::telemetry;
 
 const BACKEND: &str = "embedded";
 /// File name of the database inside the data directory.
@@ -180,6 +181,7 @@ fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>) {
 fn commit_batch(db: &Database, batch: Vec<Job>) {
     let (writes, replies): (Vec<Write>, Vec<_>) =
         batch.into_iter().map(|j| (j.write, j.reply)).unzip();
+    telemetry::store_batch(writes.len());
     match run_batch(db, writes) {
         Ok(results) => {
             for (reply, result) in replies.into_iter().zip(results) {

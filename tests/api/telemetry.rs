@@ -143,6 +143,14 @@ async fn metrics_count_what_was_done_and_carry_no_secrets() {
     for (series, value) in expect {
         assert_eq!(sample(&text, series), Some(value), "{series} in\n{text}");
     }
+    // Every write went through a group commit: at least the 6 creates, never more commits than
+    // writes.
+    let batched = sample(&text, "burnbox_store_commit_batch_size_sum").expect("batch sum");
+    let commits = sample(&text, "burnbox_store_commit_batch_size_count").expect("batch count");
+    assert!(
+        batched >= 6.0 && commits >= 1.0 && commits <= batched,
+        "{batched} writes in {commits} commits"
+    );
     for name in [
         "burnbox_http_request_duration_seconds_bucket",
         "burnbox_resident_actors",
