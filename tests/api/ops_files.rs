@@ -47,6 +47,7 @@ fn exported() -> BTreeSet<String> {
         telemetry::RESIDENT,
         telemetry::STORE_DURATION,
         telemetry::STORE_ERRORS,
+        telemetry::STORE_BATCH,
         telemetry::CACHE,
         telemetry::SWEEPS,
         telemetry::SWEEP_LAG,
