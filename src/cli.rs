@@ -1,5 +1,6 @@
 //! The `burnbox` command line.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -47,11 +48,14 @@ enum Command {
     },
 }
 
+/// Installs the log subscriber: one line per event on stderr, coloured only when stderr is a
+/// terminal (files and journald get plain lines, not escape codes).
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Human => builder.try_init(),

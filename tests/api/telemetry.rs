@@ -325,3 +325,27 @@ async fn sigterm_during_a_burst_loses_no_acknowledged_create() {
         assert_eq!(viewed["secret"].as_str(), Some(text.as_str()));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn human_logs_written_to_a_file_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("burnbox.log");
+    let mut server = ServerProcess::start_logging(
+        &dir.path().join("data"),
+        &["--log-format", "human"],
+        Some(&log),
+    )
+    .await;
+    let response = reqwest::get(format!("{}/healthz", server.api.base))
+        .await
+        .expect("get");
+    assert_eq!(response.status(), StatusCode::OK);
+    server.terminate().await;
+    let logs = std::fs::read_to_string(&log).expect("log");
+    assert!(
+        logs.lines()
+            .any(|l| l.contains(" INFO ") && l.contains("/healthz")),
+        "a plain request line in\n{logs}"
+    );
+    assert!(!logs.contains('\u{1b}'), "no escape codes in\n{logs}");
+}
