@@ -80,13 +80,19 @@ impl FileKey {
         Aes256Gcm::new(&(*self.key).into())
     }
 
-    /// Seals a file's chunks in order, bound to `aad` (the secret's id).
-    pub fn sealer(&self, aad: [u8; 32]) -> ChunkSealer {
-        ChunkSealer {
+    fn chunks(&self, aad: [u8; 32]) -> Chunks {
+        Chunks {
             cipher: self.cipher(),
             prefix: self.prefix,
             aad,
             index: 0,
+        }
+    }
+
+    /// Seals a file's chunks in order, bound to `aad` (the secret's id).
+    pub fn sealer(&self, aad: [u8; 32]) -> ChunkSealer {
+        ChunkSealer {
+            chunks: self.chunks(aad),
             finished: false,
         }
     }
@@ -94,10 +100,7 @@ impl FileKey {
     /// Opens the chunks of a file of `size` bytes sealed with `aad`, in order.
     pub fn opener(&self, aad: [u8; 32], size: u64) -> ChunkOpener {
         ChunkOpener {
-            cipher: self.cipher(),
-            prefix: self.prefix,
-            aad,
-            index: 0,
+            chunks: self.chunks(aad),
             count: chunk_count(size),
             size,
         }
@@ -123,25 +126,30 @@ pub fn split_file_content(content: &[u8]) -> Result<(FileKey, &[u8]), CryptoErro
     Ok((FileKey::from_bytes(key)?, note))
 }
 
-fn nonce(
-    prefix: &[u8; PREFIX_LEN],
-    index: u64,
-    last: bool,
-) -> Result<aes_gcm::aead::Nonce<Aes256Gcm>, CryptoError> {
-    let index = u32::try_from(index).map_err(|_| CryptoError::Malformed)?;
-    let mut bytes = [0u8; 12];
-    bytes[..PREFIX_LEN].copy_from_slice(prefix);
-    bytes[PREFIX_LEN..11].copy_from_slice(&index.to_be_bytes());
-    bytes[11] = u8::from(last);
-    Ok(Nonce::from(bytes))
-}
-
-/// Seals the chunks of one file, in order.
-pub struct ChunkSealer {
+/// What sealing and opening share: the cipher, the nonce prefix, the associated data and the
+/// position in the stream.
+struct Chunks {
     cipher: Aes256Gcm,
     prefix: [u8; PREFIX_LEN],
     aad: [u8; 32],
     index: u64,
+}
+
+impl Chunks {
+    /// The nonce of the chunk at the current position: prefix ‖ u32 index ‖ last flag.
+    fn nonce(&self, last: bool) -> Result<aes_gcm::aead::Nonce<Aes256Gcm>, CryptoError> {
+        let index = u32::try_from(self.index).map_err(|_| CryptoError::Malformed)?;
+        let mut bytes = [0u8; 12];
+        bytes[..PREFIX_LEN].copy_from_slice(&self.prefix);
+        bytes[PREFIX_LEN..11].copy_from_slice(&index.to_be_bytes());
+        bytes[11] = u8::from(last);
+        Ok(Nonce::from(bytes))
+    }
+}
+
+/// Seals the chunks of one file, in order.
+pub struct ChunkSealer {
+    chunks: Chunks,
     finished: bool,
 }
 
@@ -160,11 +168,13 @@ impl ChunkSealer {
         if self.finished || !size_ok {
             return Err(CryptoError::Malformed);
         }
-        let nonce = nonce(&self.prefix, self.index, last)?;
-        self.cipher
-            .encrypt_in_place(&nonce, &self.aad, buffer)
+        let chunks = &mut self.chunks;
+        let nonce = chunks.nonce(last)?;
+        chunks
+            .cipher
+            .encrypt_in_place(&nonce, &chunks.aad, buffer)
             .map_err(|_| CryptoError::Malformed)?;
-        self.index += 1;
+        chunks.index += 1;
         self.finished = last;
         Ok(())
     }
@@ -172,10 +182,7 @@ impl ChunkSealer {
 
 /// Opens the chunks of one file, in order, and knows which chunk must be the last.
 pub struct ChunkOpener {
-    cipher: Aes256Gcm,
-    prefix: [u8; PREFIX_LEN],
-    aad: [u8; 32],
-    index: u64,
+    chunks: Chunks,
     count: u64,
     size: u64,
 }
@@ -183,10 +190,11 @@ pub struct ChunkOpener {
 impl ChunkOpener {
     /// Length of the next sealed chunk, `None` once the last one was opened.
     pub fn next_len(&self) -> Option<usize> {
-        if self.index >= self.count {
+        let index = self.chunks.index;
+        if index >= self.count {
             return None;
         }
-        let before = self.index * CHUNK_LEN as u64;
+        let before = index * CHUNK_LEN as u64;
         let plain = (self.size - before).min(CHUNK_LEN as u64);
         // At most CHUNK_LEN, so it fits.
         Some(plain as usize + TAG_LEN)
@@ -203,12 +211,13 @@ impl ChunkOpener {
         if self.next_len() != Some(buffer.len()) {
             return Err(CryptoError::Malformed);
         }
-        let last = self.index + 1 == self.count;
-        let nonce = nonce(&self.prefix, self.index, last)?;
-        self.cipher
-            .decrypt_in_place(&nonce, &self.aad, buffer)
+        let chunks = &mut self.chunks;
+        let nonce = chunks.nonce(chunks.index + 1 == self.count)?;
+        chunks
+            .cipher
+            .decrypt_in_place(&nonce, &chunks.aad, buffer)
             .map_err(|_| CryptoError::Authentication)?;
-        self.index += 1;
+        chunks.index += 1;
         Ok(())
     }
 }
