@@ -117,6 +117,8 @@ pub struct SecretState {
     timer: Option<JoinHandle<Result<(), ractor::MessagingErr<SecretMsg>>>>,
     /// Generation of the pending timer; ticks of older timers are ignored.
     generation: u64,
+    /// The record was deleted (or found missing): nothing to hand back on passivation.
+    gone: bool,
 }
 
 impl SecretState {
@@ -141,7 +143,7 @@ impl SecretState {
     /// record is gone. A file secret's blob is deleted when its content ends, except on the last
     /// view: the reveal's stream deletes it once sent.
     async fn apply(&mut self, op: Operation) -> Result<Result<SecretMeta, Gone>, SecretError> {
-        let outcome = self.store.apply(self.id, op, clock::now()).await?;
+        let outcome = self.store.apply_resident(self.id, op, clock::now()).await?;
         let ended = match &outcome {
             Outcome::Updated(meta) => meta.is_final() && !self.meta.is_final(),
             Outcome::Purged => true,
@@ -159,7 +161,10 @@ impl SecretState {
                 self.meta = meta;
                 Ok(Err(gone))
             }
-            Outcome::Missing | Outcome::Purged => Err(SecretError::NotFound),
+            Outcome::Missing | Outcome::Purged => {
+                self.gone = true;
+                Err(SecretError::NotFound)
+            }
         }
     }
 
@@ -372,6 +377,7 @@ impl Actor for SecretActor {
             last_used: Instant::now(),
             timer: None,
             generation: 0,
+            gone: false,
         };
         state.arm(&myself);
         Ok(state)
@@ -433,7 +439,12 @@ impl Actor for SecretActor {
             SecretMsg::Sweep => stop = state.apply(Operation::Sweep).await.is_err(),
             SecretMsg::Tick(generation) if generation == state.generation => {
                 stop = !state.catch_up_expiry().await;
-                if state.last_used.elapsed() >= state.idle_timeout {
+                if !stop && state.last_used.elapsed() >= state.idle_timeout {
+                    // Handed back while this actor still runs, so no other actor of this secret
+                    // can have written it since.
+                    if !state.gone {
+                        state.store.passivated(state.id, state.meta.clone()).await;
+                    }
                     stop = true;
                 } else if !stop {
                     state.arm(&myself);

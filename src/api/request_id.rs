@@ -64,9 +64,12 @@ pub async fn request_context<E: Endpoint>(next: E, req: Request) -> Result<Respo
     // The template, never the path: paths carry keys.
     let route = telemetry::route_template(req.uri().path());
     let method = req.method().as_str().to_owned();
+    // Boxed once here: the routes' future is kilobytes, and every layer above (the task-local
+    // scope, this function, poem's own boxing) would otherwise copy it again.
+    let inner = Box::pin(next.call(req));
     let result = REQUEST_ID
         .scope(id.clone(), async move {
-            next.call(req).await.map(IntoResponse::into_response)
+            inner.await.map(IntoResponse::into_response)
         })
         .await;
     let mut response = match result {

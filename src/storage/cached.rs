@@ -1,14 +1,20 @@
-//! A moka read cache in front of any [`SecretStore`], filled by reads and kept current by every
-//! change that goes through it, and the store's instrumentation: operation latency, failures,
-//! cache hits and the live-secret gauge, whatever the backend.
+//! A moka read cache in front of any [`SecretStore`], and the store's instrumentation: operation
+//! latency, failures, cache hits and the live-secret gauge, whatever the backend.
 //!
-//! Only what is read is cached (hot records): a create does not fill the cache, because most
-//! secrets are read once or never and a cache insert cost more than the point read it saves
-//! (the profile showed moka inserts at about a tenth of a create's CPU). Receipt → secret mappings
-//! never change, so once read they stay cached. Metadata is cached only when this node is the
-//! store's sole writer (`!is_shared()`); every `apply` puts the record it returned, and a newer
-//! revision is never replaced by an older one, so a reader never sees a state older than the last
-//! write. A cached record past its purge time is treated as a miss.
+//! Receipt → secret mappings never change, so once read they stay cached. Metadata is cached only
+//! when this node is the store's sole writer (`!is_shared()`), and only for secrets without a
+//! resident actor: while an actor runs it holds its secret's record itself and is the node's only
+//! writer of it, so its writes ([`SecretStore::apply_resident`]) drop any cached copy instead of
+//! keeping it current, and when it passivates it leaves its last record here
+//! ([`SecretStore::passivated`]) for the next activation. Writes made without an actor (the
+//! sweeper's) put the record they returned. A newer revision is never replaced by an older one,
+//! and loads never fill the cache (a load racing a write could otherwise put back the state before
+//! it), so a reader never sees a state older than the last write. A cached record past its purge
+//! time is treated as a miss.
+//!
+//! Why not cache on every write: the profile showed a moka update costing more than the embedded
+//! store's point read it saves (about a tenth of a reveal's CPU), and a create does not fill the
+//! cache either, since most secrets are read once or never.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -72,6 +78,36 @@ impl CachedStore {
         result
     }
 
+    /// Applies `op` in the backend, counting secrets that leave `Live` and expiries.
+    async fn applied(
+        &self,
+        id: SecretId,
+        op: Operation,
+        now: Timestamp,
+    ) -> Result<Outcome, StoreError> {
+        let outcome = self.timed("apply", self.inner.apply(id, op, now)).await?;
+        if let Outcome::Updated(meta) = &outcome
+            && meta.is_final()
+            && matches!(op, Operation::TakeView | Operation::Burn | Operation::Sweep)
+        {
+            // Every update to a final state is the one move out of `Live`.
+            metrics::gauge!(telemetry::LIVE).decrement(1.0);
+            if meta.lifecycle == Lifecycle::Expired {
+                metrics::counter!(telemetry::EXPIRED).increment(1);
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Drops what is cached of a record that is gone.
+    async fn forget(&self, id: SecretId) {
+        if let Some(metas) = &self.metas
+            && let Some(meta) = metas.remove(&id).await
+        {
+            self.receipts.invalidate(&meta.receipt_id).await;
+        }
+    }
+
     /// Caches `meta` unless a newer revision is already cached.
     async fn remember(&self, id: SecretId, meta: SecretMeta) {
         let Some(metas) = &self.metas else { return };
@@ -118,11 +154,7 @@ impl SecretStore for CachedStore {
             return Ok(Some(meta));
         }
         telemetry::cache_lookup("meta", false);
-        let loaded = self.timed("load", self.inner.load(id)).await?;
-        if let Some(meta) = &loaded {
-            self.remember(id, meta.clone()).await;
-        }
-        Ok(loaded)
+        self.timed("load", self.inner.load(id)).await
     }
 
     async fn resolve_receipt(&self, receipt: ReceiptId) -> Result<Option<SecretId>, StoreError> {
@@ -150,30 +182,39 @@ impl SecretStore for CachedStore {
         op: Operation,
         now: Timestamp,
     ) -> Result<Outcome, StoreError> {
-        let outcome = self.timed("apply", self.inner.apply(id, op, now)).await?;
-        if let Outcome::Updated(meta) = &outcome
-            && meta.is_final()
-            && matches!(op, Operation::TakeView | Operation::Burn | Operation::Sweep)
-        {
-            // Every update to a final state is the one move out of `Live`.
-            metrics::gauge!(telemetry::LIVE).decrement(1.0);
-            if meta.lifecycle == Lifecycle::Expired {
-                metrics::counter!(telemetry::EXPIRED).increment(1);
-            }
-        }
+        let outcome = self.applied(id, op, now).await?;
         match &outcome {
             Outcome::Updated(meta) | Outcome::Refused(meta, _) | Outcome::Unchanged(meta) => {
                 self.remember(id, meta.clone()).await;
             }
-            Outcome::Missing | Outcome::Purged => {
-                if let Some(metas) = &self.metas
-                    && let Some(meta) = metas.remove(&id).await
-                {
-                    self.receipts.invalidate(&meta.receipt_id).await;
-                }
-            }
+            Outcome::Missing | Outcome::Purged => self.forget(id).await,
         }
         Ok(outcome)
+    }
+
+    async fn apply_resident(
+        &self,
+        id: SecretId,
+        op: Operation,
+        now: Timestamp,
+    ) -> Result<Outcome, StoreError> {
+        let outcome = self.applied(id, op, now).await?;
+        match &outcome {
+            Outcome::Updated(_) | Outcome::Refused(..) | Outcome::Unchanged(_) => {
+                // Usually absent (the actor holds the record): only the cheap lookup is paid.
+                if let Some(metas) = &self.metas
+                    && metas.contains_key(&id)
+                {
+                    metas.invalidate(&id).await;
+                }
+            }
+            Outcome::Missing | Outcome::Purged => self.forget(id).await,
+        }
+        Ok(outcome)
+    }
+
+    async fn passivated(&self, id: SecretId, meta: SecretMeta) {
+        self.remember(id, meta).await;
     }
 
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<SecretId>, StoreError> {
@@ -215,5 +256,92 @@ impl SecretStore for CachedStore {
         limit: usize,
     ) -> Result<Vec<SecretId>, StoreError> {
         self.inner.owned_since(owner, since, limit).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ViewLimit;
+    use crate::storage::MemoryStore;
+
+    /// A cache over a memory store, the store itself (to change records behind the cache's back,
+    /// which shows whether a read was served by the cache), and a fresh live record.
+    async fn fixture() -> (CachedStore, Arc<MemoryStore>, SecretId, SecretMeta) {
+        let inner = Arc::new(MemoryStore::new());
+        let cached = CachedStore::new(Arc::clone(&inner) as Arc<dyn SecretStore>, 100);
+        let meta = SecretMeta::fixture(
+            ReceiptId::from_bytes([7; 32]),
+            clock::now(),
+            ViewLimit::Limited(5),
+        );
+        let id = SecretId::from_bytes([9; 32]);
+        cached
+            .insert(id, meta.clone(), b"sealed".to_vec())
+            .await
+            .expect("insert");
+        (cached, inner, id, meta)
+    }
+
+    async fn view_behind_the_cache(inner: &MemoryStore, id: SecretId) -> SecretMeta {
+        match inner.apply(id, Operation::TakeView, clock::now()).await {
+            Ok(Outcome::Updated(meta)) => meta,
+            other => panic!("view not taken: {other:?}"),
+        }
+    }
+
+    async fn views_loaded(cached: &CachedStore, id: SecretId) -> Option<u32> {
+        let meta = cached.load(id).await.expect("load");
+        meta.map(|meta| meta.view_count)
+    }
+
+    #[tokio::test]
+    async fn loads_never_fill_the_cache() {
+        let (cached, inner, id, _) = fixture().await;
+        assert_eq!(views_loaded(&cached, id).await, Some(0));
+        view_behind_the_cache(&inner, id).await;
+        assert_eq!(views_loaded(&cached, id).await, Some(1));
+    }
+
+    #[tokio::test]
+    async fn a_passivated_record_is_served_until_its_next_activation_writes() {
+        let (cached, inner, id, meta) = fixture().await;
+        cached.passivated(id, meta).await;
+        view_behind_the_cache(&inner, id).await;
+        // Served from the cache: the store has moved on behind its back.
+        assert_eq!(views_loaded(&cached, id).await, Some(0));
+
+        let outcome = cached
+            .apply_resident(id, Operation::TakeView, clock::now())
+            .await
+            .expect("view");
+        assert!(matches!(outcome, Outcome::Updated(ref m) if m.view_count == 2));
+        assert_eq!(views_loaded(&cached, id).await, Some(2));
+    }
+
+    #[tokio::test]
+    async fn writes_without_an_actor_are_cached_and_an_older_passivation_never_replaces_them() {
+        let (cached, inner, id, meta) = fixture().await;
+        cached.passivated(id, meta.clone()).await;
+        cached
+            .apply(id, Operation::TakeView, clock::now())
+            .await
+            .expect("view");
+        // An actor that passivates with the record before that write must not put it back.
+        cached.passivated(id, meta).await;
+        view_behind_the_cache(&inner, id).await;
+        assert_eq!(views_loaded(&cached, id).await, Some(1));
+    }
+
+    #[tokio::test]
+    async fn a_purged_record_is_no_longer_served() {
+        let (cached, _, id, meta) = fixture().await;
+        cached.passivated(id, meta.clone()).await;
+        let outcome = cached
+            .apply_resident(id, Operation::Sweep, meta.purge_at)
+            .await
+            .expect("sweep");
+        assert_eq!(outcome, Outcome::Purged);
+        assert_eq!(views_loaded(&cached, id).await, None);
     }
 }
