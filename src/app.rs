@@ -128,7 +128,7 @@ impl Application {
         let store = storage::open(&engine)?;
         let blobs: Arc<dyn BlobStore> = Arc::new(MeteredBlobs::new(match &settings.blobs {
             BlobSettings::Fs => Arc::new(FsBlobStore::open(&settings.data_dir)?),
-            BlobSettings::S3(s3) => Arc::new(S3BlobStore::new(s3)),
+            BlobSettings::S3(s3) => Arc::new(S3BlobStore::new(s3, &settings.data_dir)?),
         }));
         let live = store.count_live().await?;
         metrics::gauge!(crate::telemetry::LIVE).set(live as f64);

@@ -237,8 +237,16 @@ fn env_value(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// The largest secret S3 blobs can hold: a file goes up in one `PutObject` (at most 5 GiB), and
+/// sealing adds 16 bytes per 64 KiB chunk.
+const S3_MAX_SECRET_BYTES: usize = 4 * 1024 * 1024 * 1024;
+
 /// Resolves `--blobs` and the S3 settings.
-fn blob_settings(args: &ServeArgs, file: &FileConfig) -> Result<BlobSettings, ConfigError> {
+fn blob_settings(
+    args: &ServeArgs,
+    file: &FileConfig,
+    max_secret_bytes: usize,
+) -> Result<BlobSettings, ConfigError> {
     let kind = args
         .blobs
         .clone()
@@ -256,6 +264,11 @@ fn blob_settings(args: &ServeArgs, file: &FileConfig) -> Result<BlobSettings, Co
                         "--blobs s3 needs a bucket (--s3-bucket / BURNBOX_S3_BUCKET)".into(),
                     )
                 })?;
+            if max_secret_bytes > S3_MAX_SECRET_BYTES {
+                return Err(ConfigError(format!(
+                    "invalid max secret bytes {max_secret_bytes} (--max-secret-bytes): S3 blobs hold at most {S3_MAX_SECRET_BYTES} (one PutObject)"
+                )));
+            }
             let credential = |name: &str| {
                 env_value(name).ok_or_else(|| {
                     ConfigError(format!("--blobs s3 needs credentials: {name} is not set"))
@@ -330,7 +343,16 @@ impl Settings {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
-        let blobs = blob_settings(&args, &file)?;
+        let max_secret_bytes = args
+            .max_secret_bytes
+            .or(file.max_secret_bytes)
+            .unwrap_or(DEFAULT_MAX_SECRET_BYTES);
+        if max_secret_bytes == 0 {
+            return Err(ConfigError(
+                "invalid max secret bytes (--max-secret-bytes): must be at least 1".into(),
+            ));
+        }
+        let blobs = blob_settings(&args, &file, max_secret_bytes)?;
         let listen_raw = args
             .listen
             .or(file.listen)
@@ -363,15 +385,6 @@ impl Settings {
         let store = store_raw
             .parse::<EngineKind>()
             .map_err(|e| ConfigError(format!("invalid store (--store / BURNBOX_STORE): {e}")))?;
-        let max_secret_bytes = args
-            .max_secret_bytes
-            .or(file.max_secret_bytes)
-            .unwrap_or(DEFAULT_MAX_SECRET_BYTES);
-        if max_secret_bytes == 0 {
-            return Err(ConfigError(
-                "invalid max secret bytes (--max-secret-bytes): must be at least 1".into(),
-            ));
-        }
         let proxies_raw = if args.trusted_proxies.is_empty() {
             file.trusted_proxies.clone().unwrap_or_default()
         } else {

@@ -9,12 +9,15 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
-use burnbox::storage::blob::PART_LEN;
 use bytes::Bytes;
 use futures_util::future::join_all;
 use serde_json::Value;
 
 use super::{Server, start_burnbox_with};
+
+/// Part size of the raw multipart upload measured for comparison (what burnbox used before it
+/// switched to single puts).
+const PART_LEN: usize = 8 * 1024 * 1024;
 
 #[path = "../../tests/api/s3.rs"]
 #[allow(dead_code, reason = "shared with the tests, which use all of it")]
@@ -67,7 +70,7 @@ fn raw_client(server: &S3Server) -> Client {
     Client::from_conf(config)
 }
 
-/// One multipart upload of `file` in parts of burnbox's part size, one part after the other.
+/// One multipart upload of `file` in [`PART_LEN`] parts, one part after the other.
 async fn multipart_put(client: &Client, key: String, file: Bytes) {
     let started = client
         .create_multipart_upload()

@@ -31,7 +31,7 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
     )
     .expect("write");
     let bad_tiers = bad_tiers.to_str().expect("utf-8 path");
-    let cases: [(&[&str], &str); 11] = [
+    let cases: [(&[&str], &str); 12] = [
         (&["--listen", "not-an-address"], "--listen"),
         (&["--data-dir", data_dir, "--store", "postgres"], "--store"),
         (
@@ -50,6 +50,19 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
         (
             &["--blobs", "s3", "--s3-bucket", "b", "--data-dir", data_dir],
             "AWS_ACCESS_KEY_ID",
+        ),
+        (
+            &[
+                "--blobs",
+                "s3",
+                "--s3-bucket",
+                "b",
+                "--max-secret-bytes",
+                "6000000000",
+                "--data-dir",
+                data_dir,
+            ],
+            "--max-secret-bytes",
         ),
         (
             &[

@@ -218,6 +218,11 @@ async fn a_50_mb_file_round_trips_byte_for_byte(backend: Backend) {
     assert_eq!(status, StatusCode::OK, "{created}");
     assert_eq!(created["success"], true);
     let (secret_key, metadata_key) = keys(&created);
+    if backend == Backend::S3 {
+        // Spooled locally on the way, and the spool file gone once the object is in the bucket.
+        let spooled = files_under(&f.app.data_dir.path().join("blobs"));
+        assert!(spooled.is_empty(), "spool left behind: {spooled:?}");
+    }
 
     let (_, status) = status_and_json(f.app.status(&metadata_key).await).await;
     assert_eq!(
@@ -321,13 +326,12 @@ async fn a_file_over_the_limit_is_refused_and_leaves_nothing(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(f.blobs().is_empty(), "no blob: {:?}", f.blobs());
     if let Some(server) = &f.s3 {
-        // No part of an aborted multipart upload stays anywhere on the S3 server either.
+        // No part of a multipart upload stays anywhere on the S3 server either.
         assert_no_upload_left(server);
     }
-    if backend == Backend::Fs {
-        let partial = files_under(&f.app.data_dir.path().join("blobs"));
-        assert!(partial.is_empty(), "no partial file: {partial:?}");
-    }
+    // Neither a partial fs blob nor a spool file of an S3 upload.
+    let partial = files_under(&f.app.data_dir.path().join("blobs"));
+    assert!(partial.is_empty(), "no partial file: {partial:?}");
     let data = f.app.stop().await;
     assert_eq!(stored_records(data.path()).await, 0, "no record");
 }
@@ -347,7 +351,7 @@ fn assert_no_upload_left(server: &S3Server) {
 
 async fn an_upload_cut_off_by_the_client_leaves_nothing(backend: Backend) {
     let f = FileApp::start(backend).await;
-    // 20 MB arrive (two S3 parts' worth), then the client's body fails and the request is gone.
+    // 20 MB arrive, then the client's body fails and the request is gone.
     let chunks = futures_util::stream::iter((0..81).map(|i| {
         if i < 80 {
             Ok(vec![9u8; 256 * 1024])
@@ -359,10 +363,8 @@ async fn an_upload_cut_off_by_the_client_leaves_nothing(backend: Backend) {
     assert!(sent.is_err(), "the request was cut off");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let partial = match backend {
-            Backend::Fs => files_under(&f.app.data_dir.path().join("blobs")),
-            Backend::S3 => Vec::new(),
-        };
+        // A partial fs blob or an S3 upload's spool file.
+        let partial = files_under(&f.app.data_dir.path().join("blobs"));
         let upload_left = f.s3.as_ref().is_some_and(|server| {
             files_under(server.root()).iter().any(|p| {
                 p.file_name()
@@ -666,6 +668,11 @@ async fn a_down_s3_server_gives_503_and_no_half_state() {
     s3.stop().await;
 
     assert_upload_unavailable(&f.app, sample_file(300_000, 11)).await;
+    let spooled = files_under(&f.app.data_dir.path().join("blobs"));
+    assert!(
+        spooled.is_empty(),
+        "the failed upload's spool file is gone: {spooled:?}"
+    );
     let (status, body) = status_and_json(f.app.view(&secret_key, None).await).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     // Text secrets do not need the blob store.
