@@ -116,8 +116,8 @@ async fn multipart_put(client: &Client, key: String, file: Bytes) {
         .expect("complete");
 }
 
-/// Raw S3 multipart uploads of every file, `ROUNDS` times: what a stream of unknown length costs
-/// the S3 server (burnbox cannot `PutObject` a file it has not seen whole).
+/// Raw S3 multipart uploads of every file, `ROUNDS` times: how a stream of unknown length could be
+/// sent without spooling it (burnbox sent files this way before it spooled them for one put).
 async fn raw_s3_multipart(server: &S3Server, files: &[Bytes]) -> f64 {
     let client = raw_client(server);
     let mut puts = Vec::new();
