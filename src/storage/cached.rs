@@ -34,6 +34,15 @@ use crate::telemetry;
 /// Upper bound on how long an entry stays cached, whatever happens.
 const ENTRY_TTL: Duration = Duration::from_secs(300);
 
+/// Who writes a record, which decides what the cache does with the result.
+#[derive(Clone, Copy)]
+enum Writer {
+    /// The secret's resident actor, which holds the record itself.
+    ResidentActor,
+    /// Anyone else (the sweeper).
+    Other,
+}
+
 /// The caching wrapper.
 pub struct CachedStore {
     inner: Arc<dyn SecretStore>,
@@ -78,9 +87,11 @@ impl CachedStore {
         result
     }
 
-    /// Applies `op` in the backend, counting secrets that leave `Live` and expiries.
-    async fn applied(
+    /// Applies `op` in the backend for `writer`, counts secrets that leave `Live` and expiries,
+    /// and brings the cache in step.
+    async fn apply_by(
         &self,
+        writer: Writer,
         id: SecretId,
         op: Operation,
         now: Timestamp,
@@ -94,6 +105,21 @@ impl CachedStore {
             metrics::gauge!(telemetry::LIVE).decrement(1.0);
             if meta.lifecycle == Lifecycle::Expired {
                 metrics::counter!(telemetry::EXPIRED).increment(1);
+            }
+        }
+        match (&outcome, writer) {
+            (Outcome::Missing | Outcome::Purged, _) => self.forget(id).await,
+            (
+                Outcome::Updated(meta) | Outcome::Refused(meta, _) | Outcome::Unchanged(meta),
+                Writer::Other,
+            ) => self.remember(id, meta.clone()).await,
+            (_, Writer::ResidentActor) => {
+                // Usually absent (the actor holds the record): only the cheap lookup is paid.
+                if let Some(metas) = &self.metas
+                    && metas.contains_key(&id)
+                {
+                    metas.invalidate(&id).await;
+                }
             }
         }
         Ok(outcome)
@@ -182,14 +208,7 @@ impl SecretStore for CachedStore {
         op: Operation,
         now: Timestamp,
     ) -> Result<Outcome, StoreError> {
-        let outcome = self.applied(id, op, now).await?;
-        match &outcome {
-            Outcome::Updated(meta) | Outcome::Refused(meta, _) | Outcome::Unchanged(meta) => {
-                self.remember(id, meta.clone()).await;
-            }
-            Outcome::Missing | Outcome::Purged => self.forget(id).await,
-        }
-        Ok(outcome)
+        self.apply_by(Writer::Other, id, op, now).await
     }
 
     async fn apply_resident(
@@ -198,19 +217,7 @@ impl SecretStore for CachedStore {
         op: Operation,
         now: Timestamp,
     ) -> Result<Outcome, StoreError> {
-        let outcome = self.applied(id, op, now).await?;
-        match &outcome {
-            Outcome::Updated(_) | Outcome::Refused(..) | Outcome::Unchanged(_) => {
-                // Usually absent (the actor holds the record): only the cheap lookup is paid.
-                if let Some(metas) = &self.metas
-                    && metas.contains_key(&id)
-                {
-                    metas.invalidate(&id).await;
-                }
-            }
-            Outcome::Missing | Outcome::Purged => self.forget(id).await,
-        }
-        Ok(outcome)
+        self.apply_by(Writer::ResidentActor, id, op, now).await
     }
 
     async fn passivated(&self, id: SecretId, meta: SecretMeta) {

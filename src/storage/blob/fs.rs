@@ -8,8 +8,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{BlobReader, BlobStore, BlobUpload, blob_name, hex, id_of_blob_name};
-use crate::crypto::random_bytes;
+use super::{BlobReader, BlobStore, BlobUpload, blob_name, create_temp_file, id_of_blob_name};
 use crate::domain::SecretId;
 use crate::storage::StoreError;
 
@@ -67,16 +66,7 @@ impl BlobStore for FsBlobStore {
     }
 
     async fn create(&self, id: SecretId) -> Result<Box<dyn BlobUpload>, StoreError> {
-        let suffix: [u8; 8] = random_bytes().map_err(fail)?;
-        let temp = self
-            .partial
-            .join(format!("{}.{}", blob_name(&id), hex(&suffix)));
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)
-            .await
-            .map_err(fail)?;
+        let (temp, file) = create_temp_file(&self.partial, &id).await.map_err(fail)?;
         Ok(Box::new(FsUpload {
             file: Some(file),
             temp,

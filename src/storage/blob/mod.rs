@@ -135,6 +135,22 @@ impl Drop for InFlightGuard {
     }
 }
 
+/// Creates a new, uniquely named file in `dir` for a blob of `id` on its way (a random suffix keeps
+/// two uploads of one id apart).
+async fn create_temp_file(
+    dir: &std::path::Path,
+    id: &SecretId,
+) -> std::io::Result<(std::path::PathBuf, tokio::fs::File)> {
+    let suffix: [u8; 8] = crate::crypto::random_bytes().map_err(std::io::Error::other)?;
+    let path = dir.join(format!("{}.{}", blob_name(id), hex(&suffix)));
+    let file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .await?;
+    Ok((path, file))
+}
+
 /// Lower-case hex of `bytes`.
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

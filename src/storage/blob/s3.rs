@@ -19,8 +19,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
 
-use super::{BlobReader, BlobStore, BlobUpload, blob_name, hex, id_of_blob_name};
-use crate::crypto::random_bytes;
+use super::{BlobReader, BlobStore, BlobUpload, blob_name, create_temp_file, id_of_blob_name};
 use crate::domain::SecretId;
 use crate::storage::StoreError;
 
@@ -184,14 +183,7 @@ impl BlobStore for S3BlobStore {
     }
 
     async fn create(&self, id: SecretId) -> Result<Box<dyn BlobUpload>, StoreError> {
-        let suffix: [u8; 8] = random_bytes().map_err(|e| StoreError::unavailable(BACKEND, e))?;
-        let path = self
-            .spool
-            .join(format!("{}.{}", blob_name(&id), hex(&suffix)));
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
+        let (path, file) = create_temp_file(&self.spool, &id)
             .await
             .map_err(|e| StoreError::unavailable(BACKEND, e))?;
         Ok(Box::new(S3Upload {
