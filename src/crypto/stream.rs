@@ -145,6 +145,26 @@ impl Chunks {
         bytes[11] = u8::from(last);
         Ok(Nonce::from(bytes))
     }
+
+    /// Seals the chunk at the current position in place and moves past it.
+    fn seal_next(&mut self, buffer: &mut Vec<u8>, last: bool) -> Result<(), CryptoError> {
+        let nonce = self.nonce(last)?;
+        self.cipher
+            .encrypt_in_place(&nonce, &self.aad, buffer)
+            .map_err(|_| CryptoError::Malformed)?;
+        self.index += 1;
+        Ok(())
+    }
+
+    /// Opens the chunk at the current position in place and moves past it.
+    fn open_next(&mut self, buffer: &mut Vec<u8>, last: bool) -> Result<(), CryptoError> {
+        let nonce = self.nonce(last)?;
+        self.cipher
+            .decrypt_in_place(&nonce, &self.aad, buffer)
+            .map_err(|_| CryptoError::Authentication)?;
+        self.index += 1;
+        Ok(())
+    }
 }
 
 /// Seals the chunks of one file, in order.
@@ -168,13 +188,7 @@ impl ChunkSealer {
         if self.finished || !size_ok {
             return Err(CryptoError::Malformed);
         }
-        let chunks = &mut self.chunks;
-        let nonce = chunks.nonce(last)?;
-        chunks
-            .cipher
-            .encrypt_in_place(&nonce, &chunks.aad, buffer)
-            .map_err(|_| CryptoError::Malformed)?;
-        chunks.index += 1;
+        self.chunks.seal_next(buffer, last)?;
         self.finished = last;
         Ok(())
     }
@@ -211,14 +225,8 @@ impl ChunkOpener {
         if self.next_len() != Some(buffer.len()) {
             return Err(CryptoError::Malformed);
         }
-        let chunks = &mut self.chunks;
-        let nonce = chunks.nonce(chunks.index + 1 == self.count)?;
-        chunks
-            .cipher
-            .decrypt_in_place(&nonce, &chunks.aad, buffer)
-            .map_err(|_| CryptoError::Authentication)?;
-        chunks.index += 1;
-        Ok(())
+        let last = self.chunks.index + 1 == self.count;
+        self.chunks.open_next(buffer, last)
     }
 }
 

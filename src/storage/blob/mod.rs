@@ -21,7 +21,7 @@ use futures_util::Stream;
 
 pub use fs::FsBlobStore;
 pub use metered::MeteredBlobs;
-pub use s3::{MAX_OBJECT_LEN, S3BlobStore, S3Settings};
+pub use s3::{S3BlobStore, S3Settings};
 
 use super::StoreError;
 use crate::domain::SecretId;

@@ -25,7 +25,7 @@ use crate::storage::StoreError;
 
 const BACKEND: &str = "s3";
 /// The largest object one `PutObject` may create (S3's limit); configuration keeps files below.
-pub const MAX_OBJECT_LEN: u64 = 5 * 1024 * 1024 * 1024;
+const MAX_OBJECT_LEN: u64 = 5 * 1024 * 1024 * 1024;
 /// Bytes read from a spool file at a time while it is sent.
 const SEND_BUFFER_LEN: usize = 256 * 1024;
 /// Object names start with this inside the bucket.
@@ -93,9 +93,9 @@ impl S3BlobStore {
         match std::fs::remove_dir_all(&spool) {
             Ok(()) => {}
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-            Err(err) => return Err(StoreError::unavailable(BACKEND, err)),
+            Err(err) => return Err(fail(err)),
         }
-        std::fs::create_dir_all(&spool).map_err(|e| StoreError::unavailable(BACKEND, e))?;
+        std::fs::create_dir_all(&spool).map_err(fail)?;
         let credentials = Credentials::new(
             settings.access_key_id.clone(),
             settings.secret_access_key.clone(),
@@ -154,25 +154,22 @@ impl S3BlobStore {
                 .initiated()
                 .and_then(|t| SystemTime::try_from(*t).ok())
                 .is_some_and(|t| t < before);
-            if let (true, Some(key), Some(upload_id)) = (stale, upload.key(), upload.upload_id()) {
-                abort_upload(&self.client, &self.bucket, key, upload_id).await;
+            let (true, Some(key), Some(upload_id)) = (stale, upload.key(), upload.upload_id())
+            else {
+                continue;
+            };
+            let aborted = self
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .send()
+                .await;
+            if let Err(err) = aborted {
+                tracing::warn!(error = %fail(err), "could not abort a stale multipart upload");
             }
         }
-    }
-}
-
-/// Aborts a multipart upload, so its parts are freed; a failure is logged (the orphan sweep's
-/// listing of stale uploads, or the bucket's lifecycle rule, catches it later).
-async fn abort_upload(client: &Client, bucket: &str, key: &str, upload_id: &str) {
-    let aborted = client
-        .abort_multipart_upload()
-        .bucket(bucket)
-        .key(key)
-        .upload_id(upload_id)
-        .send()
-        .await;
-    if let Err(err) = aborted {
-        tracing::warn!(error = %fail(err), "could not abort a multipart upload");
     }
 }
 
@@ -183,9 +180,7 @@ impl BlobStore for S3BlobStore {
     }
 
     async fn create(&self, id: SecretId) -> Result<Box<dyn BlobUpload>, StoreError> {
-        let (path, file) = create_temp_file(&self.spool, &id)
-            .await
-            .map_err(|e| StoreError::unavailable(BACKEND, e))?;
+        let (path, file) = create_temp_file(&self.spool, &id).await.map_err(fail)?;
         Ok(Box::new(S3Upload {
             client: self.client.clone(),
             bucket: self.bucket.clone(),
@@ -295,16 +290,35 @@ struct S3Upload {
     len: u64,
 }
 
-impl S3Upload {
-    async fn send(&mut self) -> Result<(), StoreError> {
+#[async_trait]
+impl BlobUpload for S3Upload {
+    async fn write(&mut self, bytes: Bytes) -> Result<(), StoreError> {
+        let Some(file) = self.file.as_mut() else {
+            return Err(StoreError::unavailable(BACKEND, "upload already closed"));
+        };
+        if self.len + bytes.len() as u64 > MAX_OBJECT_LEN {
+            self.file = None;
+            return Err(StoreError::unavailable(
+                BACKEND,
+                "blob larger than one PutObject allows",
+            ));
+        }
+        if let Err(err) = file.write_all(&bytes).await {
+            self.file = None;
+            return Err(fail(err));
+        }
+        self.len += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Sends the spool file in one `PutObject`.
+    async fn finish(mut self: Box<Self>) -> Result<(), StoreError> {
         let Some(mut file) = self.file.take() else {
             return Err(StoreError::unavailable(BACKEND, "upload already closed"));
         };
         // Only handed to the S3 server, which stores it durably before it answers: the spool
         // file itself need not reach the disk.
-        file.flush()
-            .await
-            .map_err(|e| StoreError::unavailable(BACKEND, e))?;
+        file.flush().await.map_err(fail)?;
         drop(file);
         let body = ByteStream::read_from()
             .path(&self.path)
@@ -328,32 +342,6 @@ impl S3Upload {
             .await
             .map(drop)
             .map_err(fail)
-    }
-}
-
-#[async_trait]
-impl BlobUpload for S3Upload {
-    async fn write(&mut self, bytes: Bytes) -> Result<(), StoreError> {
-        let Some(file) = self.file.as_mut() else {
-            return Err(StoreError::unavailable(BACKEND, "upload already closed"));
-        };
-        if self.len + bytes.len() as u64 > MAX_OBJECT_LEN {
-            self.file = None;
-            return Err(StoreError::unavailable(
-                BACKEND,
-                "blob larger than one PutObject allows",
-            ));
-        }
-        if let Err(err) = file.write_all(&bytes).await {
-            self.file = None;
-            return Err(StoreError::unavailable(BACKEND, err));
-        }
-        self.len += bytes.len() as u64;
-        Ok(())
-    }
-
-    async fn finish(mut self: Box<Self>) -> Result<(), StoreError> {
-        self.send().await
     }
 
     async fn abort(self: Box<Self>) {
