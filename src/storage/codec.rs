@@ -20,6 +20,43 @@ pub fn deadline_key(deadline: Timestamp, id: &SecretId) -> [u8; DEADLINE_KEY_LEN
     key
 }
 
+/// What a key of the embedded store's record tree holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RecordKind {
+    /// A secret's metadata, under its secret id.
+    Meta = b'm',
+    /// A secret's sealed content, under its secret id.
+    Content = b'c',
+    /// A receipt's secret id, under the receipt id.
+    Receipt = b'r',
+}
+
+/// Length of a record-tree key.
+pub const RECORD_KEY_LEN: usize = 33;
+
+/// Record-tree key: the id's first 8 bytes, the kind, then the rest of the id. A generated key's
+/// id starts with its creation time, so a secret's metadata, content and receipt sit next to each
+/// other and the secrets created together sit at the end of the one tree: a commit of many creates
+/// rewrites a few pages at the tree's end, not a path in each of three trees.
+pub fn record_key(kind: RecordKind, id: &[u8; 32]) -> [u8; RECORD_KEY_LEN] {
+    let mut key = [0u8; RECORD_KEY_LEN];
+    key[..8].copy_from_slice(&id[..8]);
+    key[8] = kind as u8;
+    key[9..].copy_from_slice(&id[8..]);
+    key
+}
+
+/// The kind of a record-tree key.
+pub fn kind_of_record_key(key: &[u8]) -> Option<RecordKind> {
+    match key.get(8) {
+        Some(b'm') => Some(RecordKind::Meta),
+        Some(b'c') => Some(RecordKind::Content),
+        Some(b'r') => Some(RecordKind::Receipt),
+        _ => None,
+    }
+}
+
 /// The id in an expiry-index key.
 pub fn id_of_deadline_key(key: &[u8]) -> Result<SecretId, StoreError> {
     key.get(8..)
@@ -84,6 +121,28 @@ pub fn decode_meta(bytes: &[u8]) -> Result<SecretMeta, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_keys_keep_one_secret_together_and_newer_secrets_after() {
+        let older = [[0, 0, 0, 0, 0, 0, 1, 0], [0xff; 8], [0xff; 8], [0xff; 8]].concat();
+        let newer = [[0, 0, 0, 0, 0, 0, 1, 1], [0; 8], [0; 8], [0; 8]].concat();
+        let (older, newer): ([u8; 32], [u8; 32]) = (
+            older.try_into().expect("32 bytes"),
+            newer.try_into().expect("32 bytes"),
+        );
+        let kinds = [RecordKind::Meta, RecordKind::Content, RecordKind::Receipt];
+        for kind in kinds {
+            assert_eq!(kind_of_record_key(&record_key(kind, &older)), Some(kind));
+            for other in kinds {
+                assert!(record_key(kind, &older) < record_key(other, &newer));
+            }
+        }
+        assert_ne!(
+            record_key(RecordKind::Meta, &older),
+            record_key(RecordKind::Content, &older)
+        );
+        assert_eq!(kind_of_record_key(&older), None);
+    }
 
     #[test]
     fn secret_records_written_before_files_still_decode() {

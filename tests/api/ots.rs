@@ -309,14 +309,12 @@ async fn a_receipt_whose_secret_vanished_is_orphaned() {
         let db = redb::Database::create(dir.path().join("burnbox.redb")).expect("open database");
         let txn = db.begin_write().expect("write");
         {
-            let table: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("content");
-            let mut content = txn.open_table(table).expect("content table");
-            assert!(
-                content
-                    .remove(id.as_bytes().as_slice())
-                    .expect("remove")
-                    .is_some()
-            );
+            // The store's record tree: the sealed content sits under the id with its first 8
+            // bytes, then `c`, then the rest.
+            let table: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("records");
+            let mut records = txn.open_table(table).expect("record table");
+            let key = [&id.as_bytes()[..8], b"c", &id.as_bytes()[8..]].concat();
+            assert!(records.remove(key.as_slice()).expect("remove").is_some());
         }
         txn.commit().expect("commit");
     }
