@@ -367,6 +367,39 @@ fn table(rows: &[Figures]) -> String {
     out
 }
 
+/// The growth table: each level's figures, and each level's throughput over the empty store's,
+/// raw and as a ratio of the ratios to the floor (which takes out the machine's drift).
+fn growth_table(levels: &[(usize, Figures, Figures, f64)]) -> String {
+    let mut out = String::from(
+        "| live secrets stored | create req/s | create x floor | create vs empty (raw) | create p99 ms | reveal req/s | reveal x floor | reveal vs empty (raw) | reveal p99 ms | server RSS MiB after |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    let Some((_, empty_create, empty_reveal, _)) = levels.first() else {
+        return out;
+    };
+    let vs_empty = |f: &Figures, empty: &Figures| {
+        format!(
+            "{:.2} ({:.2})",
+            (f.rps / f.floor_rps) / (empty.rps / empty.floor_rps),
+            f.rps / empty.rps
+        )
+    };
+    for (level, create, reveal, rss) in levels {
+        let _ = writeln!(
+            out,
+            "| {level} | {:.0} | {:.2} | {} | {:.2} | {:.0} | {:.2} | {} | {:.2} | {rss:.0} |",
+            create.rps,
+            create.rps / create.floor_rps,
+            vs_empty(create, empty_create),
+            create.p99_ms,
+            reveal.rps,
+            reveal.rps / reveal.floor_rps,
+            vs_empty(reveal, empty_reveal),
+            reveal.p99_ms,
+        );
+    }
+    out
+}
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .unwrap_or_default()
@@ -449,7 +482,6 @@ async fn run(full: bool) {
     }
     let rss_main = server.rss_mib();
     drop(server);
-    drop(floor);
     print!("{}", table(&rows));
     let failed: Vec<_> = rows
         .iter()
@@ -469,33 +501,32 @@ async fn run(full: bool) {
     if std::env::var_os("BURNBOX_BENCH_MILLION").is_some() {
         levels.push(1_000_000);
     }
-    let mut growth = String::from(
-        "| live secrets stored | create req/s | create p99 ms | reveal req/s | reveal p99 ms | server RSS MiB after |\n| --- | --- | --- | --- | --- | --- |\n",
-    );
+    let mut measured = Vec::new();
     for level in levels {
         let data = scratch.path().join(format!("level-{level}"));
         std::fs::create_dir_all(&data).expect("dir");
         preload(&data, level).await;
         let server = start_burnbox(&data).await;
         let keys = pool(&server).await;
-        let create = drive("create", &server, duration, create_request(&server.base)).await;
-        let reveal = drive(
+        // Floor slices between the scenarios, as in the table above: the levels run minutes
+        // apart, and the machine's speed drifts more than the store's size moves the figures.
+        let before = floor_slice().await;
+        let mut create = drive("create", &server, duration, create_request(&server.base)).await;
+        let between = floor_slice().await;
+        let mut reveal = drive(
             "reveal",
             &server,
             duration,
             reveal_request(&server.base, keys),
         )
         .await;
-        let _ = writeln!(
-            growth,
-            "| {level} | {:.0} | {:.2} | {:.0} | {:.2} | {:.0} |",
-            create.rps,
-            create.p99_ms,
-            reveal.rps,
-            reveal.p99_ms,
-            server.rss_mib()
-        );
+        let after = floor_slice().await;
+        create.floor_rps = (before.rps + between.rps) / 2.0;
+        reveal.floor_rps = (between.rps + after.rps) / 2.0;
+        measured.push((level, create, reveal, server.rss_mib()));
     }
+    drop(floor);
+    let growth = growth_table(&measured);
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/RESULTS.md");
     let previous = std::fs::read_to_string(&path).unwrap_or_default();
     let files = if std::env::var_os("BURNBOX_BENCH_SKIP_FILES").is_some() {
@@ -510,7 +541,7 @@ async fn run(full: bool) {
         files::section(scratch.path()).await
     };
     let report = format!(
-        "# burnbox load benchmark\n\nWritten by `cargo bench --bench load` ({secs} s per scenario).\n\n{}\n## Against the floor\n\n`x floor` divides by the floor's requests/s measured right before and right after each scenario (half a scenario's time each), so a drift of the machine's speed during the run moves both sides.\n\n{}\nServer RSS after these runs: {rss_main:.0} MiB.\n\n## Growth\n\nCreate and reveal with secrets already stored (preloaded straight into the store).\n\n{growth}\n{files}",
+        "# burnbox load benchmark\n\nWritten by `cargo bench --bench load` ({secs} s per scenario).\n\n{}\n## Against the floor\n\n`x floor` divides by the floor's requests/s measured right before and right after each scenario (half a scenario's time each), so a drift of the machine's speed during the run moves both sides.\n\n{}\nServer RSS after these runs: {rss_main:.0} MiB.\n\n## Growth\n\nCreate and reveal with secrets already stored (preloaded straight into the store). `vs empty` is the level's `x floor` over the empty store's (its raw requests/s ratio in brackets): each level runs minutes after the one before, and the floor slices around it take the machine's drift out.\n\n{growth}\n{files}",
         machine(),
         table(&rows)
     );

@@ -95,7 +95,10 @@ fn open(args: &StoreArgs) -> Result<Accounts, String> {
         .ok()
         .filter(|k| !k.is_empty());
     let master = load_master_key(master_env.as_deref(), &data_dir).map_err(|e| e.to_string())?;
-    let store = storage::open(&Engine::Embedded { data_dir: data_dir.clone() }).map_err(|err| match err {
+    let store = storage::open(&Engine::Embedded {
+        data_dir: data_dir.clone(),
+        cache_bytes: storage::DEFAULT_CACHE_BYTES,
+    }).map_err(|err| match err {
         StoreError::Backend { message, .. } if message.to_lowercase().contains("already open") => format!(
             "{} is in use by a running burnbox server: stop it, run this command, then start it again",
             data_dir.display()

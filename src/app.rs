@@ -122,6 +122,7 @@ impl Application {
         let engine = match settings.store {
             EngineKind::Embedded => Engine::Embedded {
                 data_dir: settings.data_dir.clone(),
+                cache_bytes: settings.store_cache_bytes,
             },
             EngineKind::Memory => Engine::Memory,
         };

@@ -86,6 +86,9 @@ pub struct ServeArgs {
         value_name = "IP"
     )]
     pub trusted_proxies: Vec<String>,
+    /// MiB of memory the embedded store keeps pages of the database file in [default: 256]
+    #[arg(long, env = "BURNBOX_STORE_CACHE_MIB", value_name = "MIB")]
+    pub store_cache_mib: Option<usize>,
     /// Seconds an idle secret actor stays resident [default: 30]
     #[arg(long, env = "BURNBOX_ACTOR_IDLE_SECS", value_name = "SECS")]
     pub actor_idle_secs: Option<u64>,
@@ -136,6 +139,7 @@ struct FileConfig {
     public_url: Option<String>,
     store: Option<String>,
     max_secret_bytes: Option<usize>,
+    store_cache_mib: Option<usize>,
     actor_idle_secs: Option<u64>,
     sweep_interval_ms: Option<u64>,
     log_format: Option<LogFormat>,
@@ -183,6 +187,8 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// Store backend.
     pub store: EngineKind,
+    /// Memory the embedded store may keep file pages in, in bytes.
+    pub store_cache_bytes: usize,
     /// Largest secret, in bytes.
     pub max_secret_bytes: usize,
     /// Passivation delay of secret actors.
@@ -230,6 +236,10 @@ pub enum BlobSettings {
 
 /// Default orphan grace: an hour, far longer than any upload takes.
 const DEFAULT_ORPHAN_GRACE_SECS: u64 = 3600;
+/// Default page cache of the embedded store, in MiB.
+const DEFAULT_STORE_CACHE_MIB: usize = crate::storage::DEFAULT_CACHE_BYTES >> 20;
+/// Smallest accepted page cache of the embedded store, in MiB.
+const MIN_STORE_CACHE_MIB: usize = 16;
 /// Default number of file uploads served at once (~35 MiB each at most, with S3 blobs).
 const DEFAULT_MAX_UPLOADS: usize = 16;
 
@@ -314,6 +324,7 @@ impl Settings {
             data_dir: data_dir.to_owned(),
             public_url: None,
             store: EngineKind::Embedded,
+            store_cache_bytes: DEFAULT_STORE_CACHE_MIB << 20,
             max_secret_bytes: DEFAULT_MAX_SECRET_BYTES,
             actor_idle: Duration::from_secs(30),
             sweep_interval: Duration::from_millis(1000),
@@ -423,6 +434,15 @@ impl Settings {
             .max_uploads
             .or(file.max_uploads)
             .unwrap_or(DEFAULT_MAX_UPLOADS);
+        let store_cache_mib = args
+            .store_cache_mib
+            .or(file.store_cache_mib)
+            .unwrap_or(DEFAULT_STORE_CACHE_MIB);
+        if !(MIN_STORE_CACHE_MIB..=(1 << 30)).contains(&store_cache_mib) {
+            return Err(ConfigError(format!(
+                "invalid store cache (--store-cache-mib): must be at least {MIN_STORE_CACHE_MIB}"
+            )));
+        }
         if max_uploads == 0 {
             return Err(ConfigError(
                 "invalid max uploads (--max-uploads): must be at least 1".into(),
@@ -439,6 +459,7 @@ impl Settings {
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
             public_url,
             store,
+            store_cache_bytes: store_cache_mib << 20,
             max_secret_bytes,
             actor_idle: Duration::from_secs(
                 args.actor_idle_secs.or(file.actor_idle_secs).unwrap_or(30),
@@ -553,5 +574,6 @@ mod tests {
         assert_eq!(settings.blobs, BlobSettings::Fs);
         assert_eq!(settings.orphan_grace, defaults.orphan_grace);
         assert_eq!(settings.max_uploads, defaults.max_uploads);
+        assert_eq!(settings.store_cache_bytes, defaults.store_cache_bytes);
     }
 }

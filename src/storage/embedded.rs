@@ -31,6 +31,10 @@ use crate::telemetry;
 const BACKEND: &str = "embedded";
 /// File name of the database inside the data directory.
 pub const DB_FILE_NAME: &str = "burnbox.redb";
+/// Memory for pages of the database file when none is configured (`--store-cache-mib`). With
+/// redb's own default (1 GiB) a node holding a million secrets grew past 1 GiB of RSS once most
+/// pages had been read; pages beyond the cache come from the OS's page cache.
+pub const DEFAULT_CACHE_BYTES: usize = 256 << 20;
 /// Most writes folded into one commit.
 const MAX_BATCH: usize = 512;
 
@@ -105,13 +109,26 @@ pub struct EmbeddedStore {
 }
 
 impl EmbeddedStore {
-    /// Opens (or creates) the database in `data_dir` and starts its writer thread.
+    /// Opens (or creates) the database in `data_dir` with [`DEFAULT_CACHE_BYTES`] of page cache
+    /// and starts its writer thread.
+    ///
+    /// # Errors
+    /// See [`Self::open_with_cache`].
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with_cache(data_dir, DEFAULT_CACHE_BYTES)
+    }
+
+    /// Opens (or creates) the database in `data_dir`, keeping at most `cache_bytes` of its pages
+    /// in memory, and starts its writer thread.
     ///
     /// # Errors
     /// [`StoreError::Backend`] when the file cannot be opened, for instance because another
     /// process holds it.
-    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        let db = Database::create(data_dir.join(DB_FILE_NAME)).map_err(fail)?;
+    pub fn open_with_cache(data_dir: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
+        let db = redb::Builder::new()
+            .set_cache_size(cache_bytes)
+            .create(data_dir.join(DB_FILE_NAME))
+            .map_err(fail)?;
         let txn = db.begin_write().map_err(fail)?;
         {
             txn.open_table(RECORDS).map_err(fail)?;

@@ -16,6 +16,8 @@ pub enum Engine {
     Embedded {
         /// The directory holding the database file.
         data_dir: PathBuf,
+        /// Memory for pages of the database file, in bytes.
+        cache_bytes: usize,
     },
     /// Process memory: for tests; nothing survives a restart.
     Memory,
@@ -48,7 +50,10 @@ impl FromStr for EngineKind {
 /// Whatever the backend reports when it cannot open.
 pub fn open(engine: &Engine) -> Result<Arc<dyn SecretStore>, StoreError> {
     let inner: Arc<dyn SecretStore> = match engine {
-        Engine::Embedded { data_dir } => Arc::new(EmbeddedStore::open(data_dir)?),
+        Engine::Embedded {
+            data_dir,
+            cache_bytes,
+        } => Arc::new(EmbeddedStore::open_with_cache(data_dir, *cache_bytes)?),
         Engine::Memory => Arc::new(MemoryStore::new()),
     };
     Ok(Arc::new(CachedStore::new(inner, CACHE_CAPACITY)))

@@ -22,7 +22,7 @@ mod conformance;
 use async_trait::async_trait;
 
 pub use cached::CachedStore;
-pub use embedded::{DB_FILE_NAME, EmbeddedStore};
+pub use embedded::{DB_FILE_NAME, DEFAULT_CACHE_BYTES, EmbeddedStore};
 pub use engine::{Engine, EngineKind, open};
 pub use error::StoreError;
 pub use memory::MemoryStore;
