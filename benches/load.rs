@@ -367,34 +367,69 @@ fn table(rows: &[Figures]) -> String {
     out
 }
 
-/// The growth table: each level's figures, and each level's throughput over the empty store's,
-/// raw and as a ratio of the ratios to the floor (which takes out the machine's drift).
-fn growth_table(levels: &[(usize, Figures, Figures, f64)]) -> String {
+/// Rounds of the growth comparison (each level serves a half-scenario slice per round).
+const GROWTH_ROUNDS: usize = 3;
+
+/// One scenario's slices at one level, summed over the rounds.
+#[derive(Default)]
+struct Slices {
+    requests: usize,
+    seconds: f64,
+    worst_p99_ms: f64,
+}
+
+impl Slices {
+    fn add(&mut self, figures: &Figures) {
+        assert_eq!(figures.errors, 0, "{}: failed requests", figures.name);
+        self.requests += figures.requests;
+        self.seconds += figures.requests as f64 / figures.rps;
+        self.worst_p99_ms = self.worst_p99_ms.max(figures.p99_ms);
+    }
+
+    fn rps(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
+}
+
+/// Create and reveal at one level of live secrets.
+struct Growth {
+    level: usize,
+    create: Slices,
+    reveal: Slices,
+    rss_mib: f64,
+}
+
+impl Growth {
+    fn new(level: usize) -> Self {
+        Self {
+            level,
+            create: Slices::default(),
+            reveal: Slices::default(),
+            rss_mib: 0.0,
+        }
+    }
+}
+
+/// The growth table: each level's throughput, and over the empty store's.
+fn growth_table(levels: &[Growth]) -> String {
     let mut out = String::from(
-        "| live secrets stored | create req/s | create x floor | create vs empty (raw) | create p99 ms | reveal req/s | reveal x floor | reveal vs empty (raw) | reveal p99 ms | server RSS MiB after |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        "| live secrets stored | create req/s | create vs empty | create p99 ms (worst round) | reveal req/s | reveal vs empty | reveal p99 ms (worst round) | server RSS MiB after |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
-    let Some((_, empty_create, empty_reveal, _)) = levels.first() else {
+    let Some(empty) = levels.first() else {
         return out;
     };
-    let vs_empty = |f: &Figures, empty: &Figures| {
-        format!(
-            "{:.2} ({:.2})",
-            (f.rps / f.floor_rps) / (empty.rps / empty.floor_rps),
-            f.rps / empty.rps
-        )
-    };
-    for (level, create, reveal, rss) in levels {
+    for growth in levels {
         let _ = writeln!(
             out,
-            "| {level} | {:.0} | {:.2} | {} | {:.2} | {:.0} | {:.2} | {} | {:.2} | {rss:.0} |",
-            create.rps,
-            create.rps / create.floor_rps,
-            vs_empty(create, empty_create),
-            create.p99_ms,
-            reveal.rps,
-            reveal.rps / reveal.floor_rps,
-            vs_empty(reveal, empty_reveal),
-            reveal.p99_ms,
+            "| {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.0} |",
+            growth.level,
+            growth.create.rps(),
+            growth.create.rps() / empty.create.rps(),
+            growth.create.worst_p99_ms,
+            growth.reveal.rps(),
+            growth.reveal.rps() / empty.reveal.rps(),
+            growth.reveal.worst_p99_ms,
+            growth.rss_mib,
         );
     }
     out
@@ -482,6 +517,7 @@ async fn run(full: bool) {
     }
     let rss_main = server.rss_mib();
     drop(server);
+    drop(floor);
     print!("{}", table(&rows));
     let failed: Vec<_> = rows
         .iter()
@@ -501,31 +537,43 @@ async fn run(full: bool) {
     if std::env::var_os("BURNBOX_BENCH_MILLION").is_some() {
         levels.push(1_000_000);
     }
-    let mut measured = Vec::new();
+    // Every level's server runs side by side and they take turns, a slice each per round: the
+    // levels are compared over the same minutes, so the machine's drift (larger here than what
+    // the store's size does) falls on all of them alike.
+    let mut servers = Vec::new();
     for level in levels {
         let data = scratch.path().join(format!("level-{level}"));
         std::fs::create_dir_all(&data).expect("dir");
         preload(&data, level).await;
         let server = start_burnbox(&data).await;
         let keys = pool(&server).await;
-        // Floor slices between the scenarios, as in the table above: the levels run minutes
-        // apart, and the machine's speed drifts more than the store's size moves the figures.
-        let before = floor_slice().await;
-        let mut create = drive("create", &server, duration, create_request(&server.base)).await;
-        let between = floor_slice().await;
-        let mut reveal = drive(
-            "reveal",
-            &server,
-            duration,
-            reveal_request(&server.base, keys),
-        )
-        .await;
-        let after = floor_slice().await;
-        create.floor_rps = (before.rps + between.rps) / 2.0;
-        reveal.floor_rps = (between.rps + after.rps) / 2.0;
-        measured.push((level, create, reveal, server.rss_mib()));
+        servers.push((level, server, keys));
     }
-    drop(floor);
+    let slice = duration / 2;
+    let mut measured: Vec<Growth> = servers
+        .iter()
+        .map(|(level, ..)| Growth::new(*level))
+        .collect();
+    for _ in 0..GROWTH_ROUNDS {
+        for ((_, server, _), growth) in servers.iter().zip(&mut measured) {
+            let figures = drive("create", server, slice, create_request(&server.base)).await;
+            growth.create.add(&figures);
+        }
+        for ((_, server, keys), growth) in servers.iter().zip(&mut measured) {
+            let figures = drive(
+                "reveal",
+                server,
+                slice,
+                reveal_request(&server.base, Arc::clone(keys)),
+            )
+            .await;
+            growth.reveal.add(&figures);
+        }
+    }
+    for ((_, server, _), growth) in servers.iter().zip(&mut measured) {
+        growth.rss_mib = server.rss_mib();
+    }
+    drop(servers);
     let growth = growth_table(&measured);
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/RESULTS.md");
     let previous = std::fs::read_to_string(&path).unwrap_or_default();
@@ -541,7 +589,7 @@ async fn run(full: bool) {
         files::section(scratch.path()).await
     };
     let report = format!(
-        "# burnbox load benchmark\n\nWritten by `cargo bench --bench load` ({secs} s per scenario).\n\n{}\n## Against the floor\n\n`x floor` divides by the floor's requests/s measured right before and right after each scenario (half a scenario's time each), so a drift of the machine's speed during the run moves both sides.\n\n{}\nServer RSS after these runs: {rss_main:.0} MiB.\n\n## Growth\n\nCreate and reveal with secrets already stored (preloaded straight into the store). `vs empty` is the level's `x floor` over the empty store's (its raw requests/s ratio in brackets): each level runs minutes after the one before, and the floor slices around it take the machine's drift out.\n\n{growth}\n{files}",
+        "# burnbox load benchmark\n\nWritten by `cargo bench --bench load` ({secs} s per scenario).\n\n{}\n## Against the floor\n\n`x floor` divides by the floor's requests/s measured right before and right after each scenario (half a scenario's time each), so a drift of the machine's speed during the run moves both sides.\n\n{}\nServer RSS after these runs: {rss_main:.0} MiB.\n\n## Growth\n\nCreate and reveal with secrets already stored (preloaded straight into the store). The levels' servers run side by side and take turns: {GROWTH_ROUNDS} rounds, each giving every level a slice of half a scenario's time for creates, then one for reveals; `vs empty` is the level's requests/s over the empty store's, summed over the rounds.\n\n{growth}\n{files}",
         machine(),
         table(&rows)
     );
