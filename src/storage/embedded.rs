@@ -40,6 +40,8 @@ const MAX_BATCH: usize = 512;
 
 /// Records moved into [`RECORDS`] per transaction when an older data directory is opened.
 const MIGRATION_CHUNK: usize = 4096;
+/// Bytes of records moved per transaction at most (text secrets may be megabytes each).
+const MIGRATION_CHUNK_BYTES: usize = 16 << 20;
 
 type Bytes = &'static [u8];
 /// Secrets' metadata, sealed contents and receipt links in one tree, keyed by
@@ -217,8 +219,13 @@ fn migrate_per_kind_tables(db: &Database) -> Result<(), StoreError> {
                 let mut old = txn.open_table(table).map_err(fail)?;
                 let mut records = txn.open_table(RECORDS).map_err(fail)?;
                 let mut chunk = Vec::with_capacity(MIGRATION_CHUNK);
-                for entry in old.iter().map_err(fail)?.take(MIGRATION_CHUNK) {
+                let mut bytes = 0;
+                for entry in old.iter().map_err(fail)? {
+                    if chunk.len() == MIGRATION_CHUNK || bytes >= MIGRATION_CHUNK_BYTES {
+                        break;
+                    }
                     let (id, value) = entry.map_err(fail)?;
+                    bytes += value.value().len();
                     chunk.push((id.value().to_vec(), value.value().to_vec()));
                 }
                 for (id, value) in &chunk {
