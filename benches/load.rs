@@ -382,12 +382,18 @@ impl Slices {
     fn add(&mut self, figures: &Figures) {
         assert_eq!(figures.errors, 0, "{}: failed requests", figures.name);
         self.requests += figures.requests;
-        self.seconds += figures.requests as f64 / figures.rps;
+        if figures.requests > 0 {
+            self.seconds += figures.requests as f64 / figures.rps;
+        }
         self.worst_p99_ms = self.worst_p99_ms.max(figures.p99_ms);
     }
 
     fn rps(&self) -> f64 {
-        self.requests as f64 / self.seconds
+        if self.seconds > 0.0 {
+            self.requests as f64 / self.seconds
+        } else {
+            0.0
+        }
     }
 }
 
@@ -589,7 +595,7 @@ async fn run(full: bool) {
         files::section(scratch.path()).await
     };
     let report = format!(
-        "# burnbox load benchmark\n\nWritten by `cargo bench --bench load` ({secs} s per scenario).\n\n{}\n## Against the floor\n\n`x floor` divides by the floor's requests/s measured right before and right after each scenario (half a scenario's time each), so a drift of the machine's speed during the run moves both sides.\n\n{}\nServer RSS after these runs: {rss_main:.0} MiB.\n\n## Growth\n\nCreate and reveal with secrets already stored (preloaded straight into the store). The levels' servers run side by side and take turns: {GROWTH_ROUNDS} rounds, each giving every level a slice of half a scenario's time for creates, then one for reveals; `vs empty` is the level's requests/s over the empty store's, summed over the rounds.\n\n{growth}\n{files}",
+        "# burnbox load benchmark\n\nWritten by `cargo bench --bench load` ({secs} s per scenario).\n\n{}\n## Against the floor\n\n`x floor` divides by the floor's requests/s measured right before and right after each scenario (half a scenario's time each), so a drift of the machine's speed during the run moves both sides.\n\n{}\nServer RSS after these runs: {rss_main:.0} MiB.\n\n## Growth\n\nCreate and reveal with secrets already stored (preloaded straight into the store). The levels' servers run side by side and take turns: {GROWTH_ROUNDS} rounds, each giving every level a slice of half a scenario's time for creates, then one for reveals; `vs empty` is the level's requests/s over the empty store's, summed over the rounds. Every level grows by the secrets its create slices add (tens of thousands per round), the empty one too.\n\n{growth}\n{files}",
         machine(),
         table(&rows)
     );

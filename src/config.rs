@@ -438,11 +438,16 @@ impl Settings {
             .store_cache_mib
             .or(file.store_cache_mib)
             .unwrap_or(DEFAULT_STORE_CACHE_MIB);
-        if !(MIN_STORE_CACHE_MIB..=(1 << 30)).contains(&store_cache_mib) {
-            return Err(ConfigError(format!(
-                "invalid store cache (--store-cache-mib): must be at least {MIN_STORE_CACHE_MIB}"
-            )));
-        }
+        let max_store_cache_mib = usize::MAX >> 20;
+        let store_cache_bytes = store_cache_mib
+            .checked_mul(1 << 20)
+            .filter(|_| store_cache_mib >= MIN_STORE_CACHE_MIB)
+            .ok_or_else(|| {
+                ConfigError(format!(
+                    "invalid store cache (--store-cache-mib): must be between \
+                     {MIN_STORE_CACHE_MIB} and {max_store_cache_mib}"
+                ))
+            })?;
         if max_uploads == 0 {
             return Err(ConfigError(
                 "invalid max uploads (--max-uploads): must be at least 1".into(),
@@ -459,7 +464,7 @@ impl Settings {
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
             public_url,
             store,
-            store_cache_bytes: store_cache_mib << 20,
+            store_cache_bytes,
             max_secret_bytes,
             actor_idle: Duration::from_secs(
                 args.actor_idle_secs.or(file.actor_idle_secs).unwrap_or(30),

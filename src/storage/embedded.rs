@@ -212,6 +212,10 @@ fn migrate_per_kind_tables(db: &Database) -> Result<(), StoreError> {
         if !present.iter().any(|name| name == table.name()) {
             continue;
         }
+        tracing::info!(
+            table = table.name(),
+            "upgrading the store layout (about 15 s per million secrets, once)"
+        );
         let mut moved = 0usize;
         loop {
             let txn = db.begin_write().map_err(fail)?;

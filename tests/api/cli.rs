@@ -31,7 +31,7 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
     )
     .expect("write");
     let bad_tiers = bad_tiers.to_str().expect("utf-8 path");
-    let cases: [(&[&str], &str); 13] = [
+    let cases: [(&[&str], &str); 14] = [
         (&["--listen", "not-an-address"], "--listen"),
         (&["--data-dir", data_dir, "--store", "postgres"], "--store"),
         (
@@ -42,6 +42,15 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
         (&["--log-format", "xml"], "--log-format"),
         (
             &["--store-cache-mib", "1", "--data-dir", data_dir],
+            "--store-cache-mib",
+        ),
+        (
+            &[
+                "--store-cache-mib",
+                "99999999999999999",
+                "--data-dir",
+                data_dir,
+            ],
             "--store-cache-mib",
         ),
         (&["--config", bad_file, "--data-dir", data_dir], "lisen"),
