@@ -324,7 +324,7 @@ impl Settings {
             data_dir: data_dir.to_owned(),
             public_url: None,
             store: EngineKind::Embedded,
-            store_cache_bytes: DEFAULT_STORE_CACHE_MIB << 20,
+            store_cache_bytes: crate::storage::DEFAULT_CACHE_BYTES,
             max_secret_bytes: DEFAULT_MAX_SECRET_BYTES,
             actor_idle: Duration::from_secs(30),
             sweep_interval: Duration::from_millis(1000),
