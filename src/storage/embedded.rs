@@ -24,6 +24,7 @@ use super::codec::{
     id_of_owned_key, kind_of_record_key, owned_key, owned_prefix, record_key,
 };
 use super::tables::{RecordTables, apply_operation, insert_record};
+use super::zero_ahead::ZeroAheadFile;
 use super::{Outcome, SecretStore, StoreError};
 use crate::domain::{Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
 use crate::telemetry;
@@ -127,9 +128,10 @@ impl EmbeddedStore {
     /// [`StoreError::Backend`] when the file cannot be opened, for instance because another
     /// process holds it.
     pub fn open_with_cache(data_dir: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
+        let file = ZeroAheadFile::open(&data_dir.join(DB_FILE_NAME)).map_err(fail)?;
         let db = redb::Builder::new()
             .set_cache_size(cache_bytes)
-            .create(data_dir.join(DB_FILE_NAME))
+            .create_with_backend(file)
             .map_err(fail)?;
         let txn = db.begin_write().map_err(fail)?;
         {

@@ -15,6 +15,7 @@ mod engine;
 mod error;
 mod memory;
 mod tables;
+mod zero_ahead;
 
 #[cfg(test)]
 mod conformance;
