@@ -1,7 +1,8 @@
 //! A request body limit that counts bytes as they arrive, so a chunked body without
 //! `Content-Length` is held to it as well. Bodies that create a secret may be as large as the
 //! caller's largest secret allows; every other body is held to 64 KiB. A body over the limit is refused with 413 in the
-//! dialect's error shape before any handler runs, so nothing is stored. It also gives an empty
+//! dialect's error shape before any handler runs, so nothing is stored (a declared length up to
+//! [`DRAIN_LIMIT`] is read and dropped first, so the client gets the answer). It also gives an empty
 //! body the dialect's default content type.
 //!
 //! A file upload (`multipart/form-data` to `POST /api/secrets`) is the one body not read here: it
@@ -70,6 +71,24 @@ fn too_large(req: &Request, max_bytes: usize) -> Response {
     } else {
         NativeError::body_too_large(max_bytes).into_response()
     }
+}
+
+/// Refused bodies up to this size are read and dropped before the refusal is sent: a server that
+/// closes a connection with a body still arriving resets it, and the client may lose the 413
+/// (seen as a failed request). Larger ones are refused at once and the connection closed.
+const DRAIN_LIMIT: u64 = 4 << 20;
+/// How long a refused body is read at most before the refusal is sent anyway.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Reads and drops `req`'s body, for at most [`DRAIN_TIMEOUT`] (its length was checked by the
+/// caller).
+async fn discard_body(req: &mut Request) {
+    let mut body = req.take_body().into_async_read();
+    let _ = tokio::time::timeout(
+        DRAIN_TIMEOUT,
+        tokio::io::copy(&mut body, &mut tokio::io::sink()),
+    )
+    .await;
 }
 
 /// Room for a file upload's other parts (note, options) and the form's boundaries.
@@ -183,7 +202,10 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             // A view, burn, status or list carries a passphrase or a few options at most.
             OVERHEAD_BYTES
         };
-        if declared.is_some_and(|len| len > max_bytes as u64) {
+        if let Some(len) = declared.filter(|len| *len > max_bytes as u64) {
+            if len <= DRAIN_LIMIT {
+                discard_body(&mut req).await;
+            }
             return Ok(too_large(&req, max_bytes));
         }
         let mut body = Vec::new();

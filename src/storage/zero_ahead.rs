@@ -14,6 +14,7 @@
 //! reads as zeros anyway (a hole or zeros written before), so what redb reads back is unchanged
 //! and a crash leaves nothing it did not leave before.
 
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::ops::Bound;
@@ -39,9 +40,12 @@ const DIRECT_ALIGN: usize = 4096;
 struct Extent {
     /// The file's length.
     len: u64,
-    /// Zeros are never written below this: up to here the file holds redb's pages, zeros
-    /// already written, or a hole a write of redb's jumped over.
+    /// Where the zeros go on: below it the file holds redb's pages or zeros.
     zeroed_to: u64,
+    /// Ranges redb has written above `zeroed_to` (start to end, none touching another), which
+    /// the zeros step over. redb writes a page at the far end of a grown file before it fills
+    /// the space between; a handful of entries at a time.
+    written_above: BTreeMap<u64, u64>,
     /// Zeros being written by the zeroing thread without the lock: redb's writes into this
     /// range, and any resize, wait for them.
     in_flight: Option<(u64, u64)>,
@@ -60,6 +64,61 @@ impl Extent {
             && !self.closed
             && self.zeroed_to < self.len
             && self.zeroed_to < self.furthest.saturating_add(ZERO_AHEAD)
+    }
+
+    /// The next range of zeros: from `zeroed_to`, at most [`ZERO_CHUNK`], short of the file's
+    /// end and of the next range redb has written.
+    fn next_chunk(&self) -> (u64, u64) {
+        let from = self.zeroed_to;
+        let mut to = from.saturating_add(ZERO_CHUNK).min(self.len);
+        if let Some((&start, _)) = self.written_above.first_key_value() {
+            to = to.min(start);
+        }
+        (from, to.max(from))
+    }
+
+    /// Notes redb's write of `[from, to)`: a part above `zeroed_to` is stepped over by zeros.
+    fn record_write(&mut self, from: u64, to: u64) {
+        let mut from = from.max(self.zeroed_to);
+        let mut to = to.min(self.len);
+        if from < to {
+            if let Some((&start, &end)) = self.written_above.range(..=from).next_back()
+                && end >= from
+            {
+                self.written_above.remove(&start);
+                from = start;
+                to = to.max(end);
+            }
+            while let Some((&start, &end)) = self.written_above.range(from..).next()
+                && start <= to
+            {
+                self.written_above.remove(&start);
+                to = to.max(end);
+            }
+            self.written_above.insert(from, to);
+        }
+        self.step_over_written();
+    }
+
+    /// Moves `zeroed_to` past ranges of redb's that start at or below it.
+    fn step_over_written(&mut self) {
+        while let Some((&start, &end)) = self.written_above.first_key_value()
+            && start <= self.zeroed_to
+        {
+            self.zeroed_to = self.zeroed_to.max(end);
+            self.written_above.remove(&start);
+        }
+    }
+
+    /// Forgets what lies past a new, shorter length.
+    fn truncate(&mut self, len: u64) {
+        self.len = len;
+        self.zeroed_to = self.zeroed_to.min(len);
+        self.furthest = self.furthest.min(len);
+        self.written_above.retain(|&start, _| start < len);
+        for end in self.written_above.values_mut() {
+            *end = (*end).min(len);
+        }
     }
 
     fn in_flight_overlaps(&self, from: u64, to: u64) -> bool {
@@ -126,8 +185,7 @@ impl Shared {
                 }
                 extent = self.wait(extent);
             }
-            let from = extent.zeroed_to;
-            let to = from.saturating_add(ZERO_CHUNK).min(extent.len);
+            let (from, to) = extent.next_chunk();
             extent.in_flight = Some((from, to));
             drop(extent);
             let written = self.write_zeros(from, to);
@@ -135,6 +193,7 @@ impl Shared {
             extent.in_flight = None;
             if written.is_ok() {
                 extent.zeroed_to = extent.zeroed_to.max(to.min(extent.len));
+                extent.step_over_written();
             }
             drop(extent);
             self.changed.notify_all();
@@ -193,6 +252,7 @@ impl ZeroAheadFile {
             extent: Mutex::new(Extent {
                 len,
                 zeroed_to,
+                written_above: BTreeMap::new(),
                 in_flight: None,
                 furthest: zeroed_to,
                 armed: false,
@@ -277,9 +337,10 @@ impl StorageBackend for ZeroAheadFile {
         }
         self.inner.set_len(len)?;
         extent.armed = true;
+        if len < extent.len {
+            extent.truncate(len);
+        }
         extent.len = len;
-        extent.zeroed_to = extent.zeroed_to.min(len);
-        extent.furthest = extent.furthest.min(len);
         drop(extent);
         self.shared.changed.notify_all();
         Ok(())
@@ -295,9 +356,7 @@ impl StorageBackend for ZeroAheadFile {
         while extent.in_flight_overlaps(offset, end) {
             extent = self.shared.wait(extent);
         }
-        // Zeros never go below `zeroed_to`: moved past this write, the zeroing thread cannot
-        // cover it (if it was behind, this write allocates its blocks as before).
-        extent.zeroed_to = extent.zeroed_to.max(end.min(extent.len));
+        extent.record_write(offset, end);
         let wake = end > extent.furthest || !extent.armed;
         extent.armed = true;
         extent.furthest = extent.furthest.max(end);
@@ -403,6 +462,25 @@ mod tests {
         assert_eq!(read_page(&file, furthest - PAGE as u64), vec![9; PAGE]);
         assert_eq!(read_page(&file, PAGE as u64), vec![0; PAGE]);
         assert_eq!(read_page(&file, furthest + PAGE as u64), vec![0; PAGE]);
+        file.close().expect("close");
+    }
+
+    #[test]
+    fn a_page_written_far_ahead_is_stepped_over_and_the_gap_below_filled() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (file, path) = open_in(&dir);
+        file.set_len(64 << 20).expect("grow");
+        // As redb does after growing: a page near the new end before the pages between.
+        let far = 32 << 20;
+        file.write(far, &[4; PAGE]).expect("write");
+        file.write(0, &[3; PAGE]).expect("write");
+
+        let reach = far + PAGE as u64 + ZERO_AHEAD;
+        let hole = wait_for_zeros(&path, 0, reach);
+        assert!(hole >= reach, "zeros reach {hole}, short of {reach}");
+        assert_eq!(read_page(&file, far), vec![4; PAGE]);
+        assert_eq!(read_page(&file, 0), vec![3; PAGE]);
+        assert_eq!(read_page(&file, far - PAGE as u64), vec![0; PAGE]);
         file.close().expect("close");
     }
 

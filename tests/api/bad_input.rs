@@ -207,6 +207,21 @@ async fn malformed_keys_are_invalid_key() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_body_gets_its_413_every_time_on_a_kept_alive_connection() {
+    let app = spawn_app_with(|_| {}).await;
+    let created = app.create_ok(&serde_json::json!({"secret": "s"})).await;
+    let (secret_key, metadata_key) = crate::helpers::keys(&created);
+    // A client still sending a body the server has refused must still read the refusal.
+    let huge = serde_json::json!({"passphrase": "p".repeat(1_000_000)});
+    for _ in 0..20 {
+        let response = app.view(&secret_key, Some(&huge)).await;
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    let status: Value = app.status(&metadata_key).await.json().await.expect("json");
+    assert_eq!(status["viewCount"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_view_bodies_are_refused_without_a_view() {
     let app = spawn_app_with(|_| {}).await;
     let created = app.create_ok(&serde_json::json!({"secret": "s"})).await;
