@@ -80,10 +80,9 @@ const DRAIN_LIMIT: u64 = 4 << 20;
 /// How long a refused body is read at most before the refusal is sent anyway.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Reads and drops `req`'s body, for at most [`DRAIN_TIMEOUT`] (its length was checked by the
-/// caller).
+/// Reads and drops `req`'s body, [`DRAIN_LIMIT`] bytes and [`DRAIN_TIMEOUT`] at most.
 async fn discard_body(req: &mut Request) {
-    let mut body = req.take_body().into_async_read();
+    let mut body = req.take_body().into_async_read().take(DRAIN_LIMIT);
     let _ = tokio::time::timeout(
         DRAIN_TIMEOUT,
         tokio::io::copy(&mut body, &mut tokio::io::sink()),
@@ -182,6 +181,9 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
         if is_file_upload(&req) {
             let max_bytes = largest_secret.saturating_add(FORM_OVERHEAD_BYTES);
             if let Some(len) = declared.filter(|len| *len > max_bytes as u64) {
+                if len <= DRAIN_LIMIT {
+                    discard_body(&mut req).await;
+                }
                 let refused = DomainError::ContentTooLarge {
                     size: usize::try_from(len).unwrap_or(usize::MAX),
                     limit: largest_secret,

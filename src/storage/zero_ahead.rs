@@ -12,7 +12,8 @@
 //!
 //! Zeros only ever go where redb has not written since the file was opened, and where the file
 //! reads as zeros anyway (a hole or zeros written before), so what redb reads back is unchanged
-//! and a crash leaves nothing it did not leave before.
+//! and a crash leaves nothing it did not leave before. The file is measured (length, trailing
+//! hole) at redb's first write or resize, when redb holds its lock on it.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -130,7 +131,10 @@ impl Extent {
 /// What the backend and its zeroing thread share.
 #[derive(Debug)]
 struct Shared {
-    /// The database file, for buffered zeros where direct I/O is refused.
+    /// The database file opened a second time for this thread: buffered zeros where direct I/O
+    /// is refused, the trailing hole, and the thread's `fdatasync`. Not a duplicate of redb's
+    /// handle: a failed write-back is reported once per open file, and must reach redb's own
+    /// sync rather than be taken by this one.
     file: File,
     /// The same file opened with `O_DIRECT`, when the file system allows it: zeros that never
     /// sit in the page cache, so a commit's `fdatasync` never waits to write them.
@@ -170,7 +174,21 @@ impl Shared {
 
     fn aligned_zeros(&self) -> &[u8] {
         let start = self.zeros.as_ptr().align_offset(DIRECT_ALIGN);
-        &self.zeros[start.min(self.zeros.len())..]
+        self.zeros.get(start..).unwrap_or_default()
+    }
+
+    /// Takes the file's measure when redb first writes to or resizes it: redb holds its lock
+    /// by then, so no other process can still be changing it.
+    fn arm(&self, extent: &mut Extent) -> io::Result<()> {
+        if !extent.armed {
+            let len = self.file.metadata()?.len();
+            let zeroed_to = start_of_trailing_hole(&self.file, len)?;
+            extent.len = len;
+            extent.zeroed_to = zeroed_to;
+            extent.furthest = zeroed_to;
+            extent.armed = true;
+        }
+        Ok(())
     }
 
     /// The zeroing thread: a chunk at a time while redb's writes come within [`ZERO_AHEAD`] of
@@ -207,6 +225,9 @@ impl Shared {
 
 /// Writes `[from, to)` of `file` with `zeros`, a buffer of zeros at most that long at a time.
 fn write_zeros_to(file: &File, zeros: &[u8], from: u64, to: u64) -> io::Result<()> {
+    if zeros.is_empty() {
+        return Err(io::Error::other("no aligned buffer of zeros"));
+    }
     let mut at = from;
     while at < to {
         let n = usize::try_from(to - at).map_or(zeros.len(), |left| left.min(zeros.len()));
@@ -225,36 +246,38 @@ pub struct ZeroAheadFile {
 }
 
 impl ZeroAheadFile {
-    /// Opens (or creates) the database file at `path`; its trailing hole, if any, is where
-    /// zeros start.
+    /// Opens (or creates) the database file at `path`. Zeros start at its trailing hole, if
+    /// any, once redb first writes to it or resizes it.
     ///
     /// # Errors
-    /// When the file cannot be opened, its length or holes cannot be read, or the zeroing
-    /// thread cannot be started.
+    /// When the file cannot be opened or the zeroing thread cannot be started.
     pub fn open(path: &Path) -> io::Result<Self> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)?;
-        let direct = OpenOptions::new()
-            .write(true)
-            .custom_flags(OFlags::DIRECT.bits() as i32)
-            .open(path)
-            .ok();
-        let len = file.metadata()?.len();
-        let zeroed_to = start_of_trailing_hole(&file, len)?;
-        let inner = FileBackend::new(file.try_clone()?).map_err(io::Error::other)?;
+        let open = || {
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(path)
+        };
+        let inner = FileBackend::new(open()?).map_err(io::Error::other)?;
+        let file = open()?;
+        let direct = i32::try_from(OFlags::DIRECT.bits()).ok().and_then(|flag| {
+            OpenOptions::new()
+                .write(true)
+                .custom_flags(flag)
+                .open(path)
+                .ok()
+        });
         let shared = Arc::new(Shared {
             file,
             direct,
             extent: Mutex::new(Extent {
-                len,
-                zeroed_to,
+                len: 0,
+                zeroed_to: 0,
                 written_above: BTreeMap::new(),
                 in_flight: None,
-                furthest: zeroed_to,
+                furthest: 0,
                 armed: false,
                 closed: false,
             }),
@@ -281,8 +304,10 @@ impl ZeroAheadFile {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        if let Some(handle) = handle {
-            let _ = handle.join();
+        if let Some(handle) = handle
+            && handle.join().is_err()
+        {
+            tracing::error!("the thread writing zeros ahead of the store file panicked");
         }
     }
 }
@@ -335,8 +360,8 @@ impl StorageBackend for ZeroAheadFile {
         while extent.in_flight.is_some() {
             extent = self.shared.wait(extent);
         }
+        self.shared.arm(&mut extent)?;
         self.inner.set_len(len)?;
-        extent.armed = true;
         if len < extent.len {
             extent.truncate(len);
         }
@@ -356,9 +381,9 @@ impl StorageBackend for ZeroAheadFile {
         while extent.in_flight_overlaps(offset, end) {
             extent = self.shared.wait(extent);
         }
-        extent.record_write(offset, end);
         let wake = end > extent.furthest || !extent.armed;
-        extent.armed = true;
+        self.shared.arm(&mut extent)?;
+        extent.record_write(offset, end);
         extent.furthest = extent.furthest.max(end);
         drop(extent);
         if wake {
@@ -401,6 +426,8 @@ impl StorageBackend for ZeroAheadFile {
     }
 }
 
+/// These tests need a file system that reports holes (`SEEK_HOLE`) and keeps written zeros as
+/// data: ext4, XFS, btrfs without compression, tmpfs.
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -487,7 +514,7 @@ mod tests {
     #[test]
     fn pages_written_while_zeros_are_written_keep_their_bytes() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (file, _path) = open_in(&dir);
+        let (file, path) = open_in(&dir);
         file.set_len(48 << 20).expect("grow");
         // Pages every 64 KiB, racing the zeroing thread as it follows them.
         let offsets: Vec<u64> = (0..640u64).map(|n| n * (64 << 10)).collect();
@@ -495,8 +522,9 @@ mod tests {
             file.write(*offset, &[(n % 250) as u8 + 1; PAGE])
                 .expect("write");
         }
-        // Let the thread catch up and go past the last page.
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        let reach = offsets.last().map_or(0, |last| last + PAGE as u64) + ZERO_AHEAD;
+        let hole = wait_for_zeros(&path, 0, reach);
+        assert!(hole >= reach, "zeros reach {hole}, short of {reach}");
         for (n, offset) in offsets.iter().enumerate() {
             assert_eq!(
                 read_page(&file, *offset),
@@ -525,6 +553,26 @@ mod tests {
         let hole = wait_for_zeros(&path, 0, 2 * PAGE as u64 + ZERO_AHEAD);
         assert!(hole >= 2 * PAGE as u64 + ZERO_AHEAD, "zeros reach {hole}");
         assert_eq!(read_page(&file, PAGE as u64), vec![2; PAGE]);
+        file.close().expect("close");
+    }
+
+    #[test]
+    fn the_file_is_measured_when_redb_first_writes_not_when_it_is_opened() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("db");
+        let other = File::create(&path).expect("create");
+        other.set_len(16 << 20).expect("grow");
+        other.write_all_at(&[1; PAGE], 0).expect("write");
+        let file = ZeroAheadFile::open(&path).expect("open");
+        // Another process (the instance being replaced) commits into the hole, then lets go.
+        other.write_all_at(&[6; PAGE], 1 << 20).expect("write");
+        drop(other);
+
+        file.write(0, &[1; PAGE]).expect("write");
+        let reach = (1 << 20) + PAGE as u64 + ZERO_AHEAD;
+        let hole = wait_for_zeros(&path, (1 << 20) + PAGE as u64, reach);
+        assert!(hole >= reach, "zeros reach {hole}, short of {reach}");
+        assert_eq!(read_page(&file, 1 << 20), vec![6; PAGE]);
         file.close().expect("close");
     }
 
