@@ -41,16 +41,17 @@ const DIRECT_ALIGN: usize = 4096;
 struct Extent {
     /// The file's length.
     len: u64,
-    /// Where the zeros go on: below it the file holds redb's pages or zeros.
-    zeroed_to: u64,
-    /// Ranges redb has written above `zeroed_to` (start to end, none touching another), which
-    /// the zeros step over. redb writes a page at the far end of a grown file before it fills
-    /// the space between; a handful of entries at a time.
-    written_above: BTreeMap<u64, u64>,
+    /// Holes of the file that redb has not written since it was armed and that hold no zeros
+    /// yet (start to end, none touching another): the only places zeros go. The holes found
+    /// when the file is measured, and the space each growth adds, minus redb's writes and the
+    /// zeros written. redb writes a page near the end of a grown file before the pages between,
+    /// so a few entries at a time.
+    holes: BTreeMap<u64, u64>,
     /// Zeros being written by the zeroing thread without the lock: redb's writes into this
     /// range, and any resize, wait for them.
     in_flight: Option<(u64, u64)>,
-    /// The end of the furthest write redb has made since the file was opened.
+    /// The end of the furthest write redb has made since the file was measured (the start of
+    /// its first hole before that).
     furthest: u64,
     /// Set by redb's first write or resize: only then is the file known to be this process's
     /// (redb has taken its lock), so zeros wait for it.
@@ -63,63 +64,68 @@ impl Extent {
     fn wants_zeros(&self) -> bool {
         self.armed
             && !self.closed
-            && self.zeroed_to < self.len
-            && self.zeroed_to < self.furthest.saturating_add(ZERO_AHEAD)
+            && self
+                .holes
+                .first_key_value()
+                .is_some_and(|(&start, _)| start < self.furthest.saturating_add(ZERO_AHEAD))
     }
 
-    /// The next range of zeros: from `zeroed_to`, at most [`ZERO_CHUNK`], short of the file's
-    /// end and of the next range redb has written.
-    fn next_chunk(&self) -> (u64, u64) {
-        let from = self.zeroed_to;
-        let mut to = from.saturating_add(ZERO_CHUNK).min(self.len);
-        if let Some((&start, _)) = self.written_above.first_key_value() {
-            to = to.min(start);
+    /// The next range of zeros: the start of the lowest hole, at most [`ZERO_CHUNK`] of it.
+    fn next_chunk(&self) -> Option<(u64, u64)> {
+        let (&start, &end) = self.holes.first_key_value()?;
+        Some((start, end.min(start.saturating_add(ZERO_CHUNK))))
+    }
+
+    /// Adds `[from, to)` to the holes, joining a hole it touches.
+    fn add_hole(&mut self, mut from: u64, mut to: u64) {
+        if from >= to {
+            return;
         }
-        (from, to.max(from))
-    }
-
-    /// Notes redb's write of `[from, to)`: a part above `zeroed_to` is stepped over by zeros.
-    fn record_write(&mut self, from: u64, to: u64) {
-        let mut from = from.max(self.zeroed_to);
-        let mut to = to.min(self.len);
-        if from < to {
-            if let Some((&start, &end)) = self.written_above.range(..=from).next_back()
-                && end >= from
-            {
-                self.written_above.remove(&start);
-                from = start;
-                to = to.max(end);
-            }
-            while let Some((&start, &end)) = self.written_above.range(from..).next()
-                && start <= to
-            {
-                self.written_above.remove(&start);
-                to = to.max(end);
-            }
-            self.written_above.insert(from, to);
-        }
-        self.step_over_written();
-    }
-
-    /// Moves `zeroed_to` past ranges of redb's that start at or below it.
-    fn step_over_written(&mut self) {
-        while let Some((&start, &end)) = self.written_above.first_key_value()
-            && start <= self.zeroed_to
+        if let Some((&start, &end)) = self.holes.range(..=from).next_back()
+            && end >= from
         {
-            self.zeroed_to = self.zeroed_to.max(end);
-            self.written_above.remove(&start);
+            self.holes.remove(&start);
+            from = start;
+            to = to.max(end);
+        }
+        while let Some((&start, &end)) = self.holes.range(from..).next()
+            && start <= to
+        {
+            self.holes.remove(&start);
+            to = to.max(end);
+        }
+        self.holes.insert(from, to);
+    }
+
+    /// Takes `[from, to)` out of the holes: redb wrote it, or zeros landed there.
+    fn fill(&mut self, from: u64, to: u64) {
+        let overlapping: Vec<(u64, u64)> = self
+            .holes
+            .range(..to)
+            .rev()
+            .take_while(|&(_, &end)| end > from)
+            .map(|(&start, &end)| (start, end))
+            .collect();
+        for (start, end) in overlapping {
+            self.holes.remove(&start);
+            if start < from {
+                self.holes.insert(start, from);
+            }
+            if to < end {
+                self.holes.insert(to, end);
+            }
         }
     }
 
-    /// Forgets what lies past a new, shorter length.
-    fn truncate(&mut self, len: u64) {
-        self.len = len;
-        self.zeroed_to = self.zeroed_to.min(len);
-        self.furthest = self.furthest.min(len);
-        self.written_above.retain(|&start, _| start < len);
-        for end in self.written_above.values_mut() {
-            *end = (*end).min(len);
+    /// Takes the file to `len`: a growth is a new hole, a shrink forgets what lies past it.
+    fn resize(&mut self, len: u64) {
+        if len > self.len {
+            self.add_hole(self.len, len);
+        } else {
+            self.fill(len, u64::MAX);
+            self.furthest = self.furthest.min(len);
         }
+        self.len = len;
     }
 
     fn in_flight_overlaps(&self, from: u64, to: u64) -> bool {
@@ -182,10 +188,12 @@ impl Shared {
     fn arm(&self, extent: &mut Extent) -> io::Result<()> {
         if !extent.armed {
             let len = self.file.metadata()?.len();
-            let zeroed_to = start_of_trailing_hole(&self.file, len)?;
+            extent.holes = holes_of(&self.file, len)?;
+            extent.furthest = extent
+                .holes
+                .first_key_value()
+                .map_or(len, |(&start, _)| start);
             extent.len = len;
-            extent.zeroed_to = zeroed_to;
-            extent.furthest = zeroed_to;
             extent.armed = true;
         }
         Ok(())
@@ -203,15 +211,16 @@ impl Shared {
                 }
                 extent = self.wait(extent);
             }
-            let (from, to) = extent.next_chunk();
+            let Some((from, to)) = extent.next_chunk() else {
+                continue;
+            };
             extent.in_flight = Some((from, to));
             drop(extent);
             let written = self.write_zeros(from, to);
             let mut extent = self.extent();
             extent.in_flight = None;
             if written.is_ok() {
-                extent.zeroed_to = extent.zeroed_to.max(to.min(extent.len));
-                extent.step_over_written();
+                extent.fill(from, to);
             }
             drop(extent);
             self.changed.notify_all();
@@ -274,8 +283,7 @@ impl ZeroAheadFile {
             direct,
             extent: Mutex::new(Extent {
                 len: 0,
-                zeroed_to: 0,
-                written_above: BTreeMap::new(),
+                holes: BTreeMap::new(),
                 in_flight: None,
                 furthest: 0,
                 armed: false,
@@ -318,23 +326,21 @@ impl Drop for ZeroAheadFile {
     }
 }
 
-/// The offset from which the file is one hole to its end (`len` when it ends in data, or when
-/// the file system does not report holes).
-fn start_of_trailing_hole(file: &File, len: u64) -> io::Result<u64> {
+/// The holes of the first `len` bytes of `file` (none where the file system does not report
+/// holes).
+fn holes_of(file: &File, len: u64) -> io::Result<BTreeMap<u64, u64>> {
+    let mut holes = BTreeMap::new();
     let mut from: u64 = 0;
-    loop {
-        if from >= len {
-            return Ok(len);
-        }
-        let hole = seek(file, SeekFrom::Hole(from))?.unwrap_or(len);
+    while from < len {
+        let hole = seek(file, SeekFrom::Hole(from))?.unwrap_or(len).min(len);
         if hole >= len {
-            return Ok(len);
+            break;
         }
-        match seek(file, SeekFrom::Data(hole))? {
-            Some(data) => from = data,
-            None => return Ok(hole),
-        }
+        let data = seek(file, SeekFrom::Data(hole))?.unwrap_or(len).min(len);
+        holes.insert(hole, data);
+        from = data;
     }
+    Ok(holes)
 }
 
 /// `lseek` to the next hole or data; `None` when there is none after the offset.
@@ -362,10 +368,7 @@ impl StorageBackend for ZeroAheadFile {
         }
         self.shared.arm(&mut extent)?;
         self.inner.set_len(len)?;
-        if len < extent.len {
-            extent.truncate(len);
-        }
-        extent.len = len;
+        extent.resize(len);
         drop(extent);
         self.shared.changed.notify_all();
         Ok(())
@@ -383,7 +386,7 @@ impl StorageBackend for ZeroAheadFile {
         }
         let wake = end > extent.furthest || !extent.armed;
         self.shared.arm(&mut extent)?;
-        extent.record_write(offset, end);
+        extent.fill(offset, end);
         extent.furthest = extent.furthest.max(end);
         drop(extent);
         if wake {
@@ -569,34 +572,65 @@ mod tests {
         drop(other);
 
         file.write(0, &[1; PAGE]).expect("write");
-        let reach = (1 << 20) + PAGE as u64 + ZERO_AHEAD;
-        let hole = wait_for_zeros(&path, (1 << 20) + PAGE as u64, reach);
+        let reach = PAGE as u64 + ZERO_AHEAD;
+        let hole = wait_for_zeros(&path, 0, reach);
         assert!(hole >= reach, "zeros reach {hole}, short of {reach}");
         assert_eq!(read_page(&file, 1 << 20), vec![6; PAGE]);
         file.close().expect("close");
     }
 
     #[test]
-    fn zeros_start_at_the_trailing_hole_of_an_existing_file() {
+    fn the_holes_of_a_file_are_found() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("db");
         let file = File::create(&path).expect("create");
-        assert_eq!(start_of_trailing_hole(&file, 0).expect("holes"), 0);
+        assert!(holes_of(&file, 0).expect("holes").is_empty());
         file.set_len(8 << 20).expect("grow");
         file.write_all_at(&[1; PAGE], 0).expect("write");
         file.write_all_at(&[2; PAGE], 2 << 20).expect("write");
+        let holes: Vec<(u64, u64)> = holes_of(&file, 8 << 20)
+            .expect("holes")
+            .into_iter()
+            .collect();
         assert_eq!(
-            start_of_trailing_hole(&file, 8 << 20).expect("holes"),
-            (2 << 20) + PAGE as u64,
-            "the hole between the two pages is not the trailing one"
+            holes,
+            vec![(PAGE as u64, 2 << 20), ((2 << 20) + PAGE as u64, 8 << 20)]
         );
         file.write_all_at(&[3; PAGE], (8 << 20) - PAGE as u64)
             .expect("write");
+        let holes: Vec<(u64, u64)> = holes_of(&file, 8 << 20)
+            .expect("holes")
+            .into_iter()
+            .collect();
         assert_eq!(
-            start_of_trailing_hole(&file, 8 << 20).expect("holes"),
-            8 << 20,
-            "a file ending in data has no trailing hole"
+            holes,
+            vec![
+                (PAGE as u64, 2 << 20),
+                ((2 << 20) + PAGE as u64, (8 << 20) - PAGE as u64)
+            ]
         );
+    }
+
+    #[test]
+    fn holes_inside_a_file_grown_before_are_filled_after_a_restart() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("db");
+        {
+            // As redb leaves its file: pages at the start, one near the end of its last growth.
+            let file = File::create(&path).expect("create");
+            file.set_len(32 << 20).expect("grow");
+            file.write_all_at(&[1; PAGE], 0).expect("write");
+            file.write_all_at(&[9; PAGE], (32 << 20) - PAGE as u64)
+                .expect("write");
+        }
+        let file = ZeroAheadFile::open(&path).expect("open");
+        file.write(PAGE as u64, &[2; PAGE]).expect("write");
+        let reach = 2 * PAGE as u64 + ZERO_AHEAD;
+        let hole = wait_for_zeros(&path, 0, reach);
+        assert!(hole >= reach, "zeros reach {hole}, short of {reach}");
+        assert_eq!(read_page(&file, (32 << 20) - PAGE as u64), vec![9; PAGE]);
+        assert_eq!(read_page(&file, PAGE as u64), vec![2; PAGE]);
+        file.close().expect("close");
     }
 
     #[test]
