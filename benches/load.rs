@@ -5,7 +5,8 @@
 //! it as a one-second smoke test. `BURNBOX_BENCH_SECS` sets the seconds per scenario (default 10),
 //! `BURNBOX_BENCH_MILLION=1` adds the 1 M live secrets level (minutes of preloading);
 //! `BURNBOX_BENCH_ARGS` adds flags to every burnbox started (`--store memory` to take the disk out
-//! of a comparison); `BURNBOX_BENCH_SKIP_FILES=1` skips the file scenarios.
+//! of a comparison); `BURNBOX_BENCH_SKIP_FILES=1` skips the file scenarios,
+//! `BURNBOX_BENCH_ONLY_FILES=1` runs only them (printed, `RESULTS.md` untouched).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -85,16 +86,7 @@ impl Server {
 
     /// User plus system CPU seconds the process used so far.
     fn cpu_seconds(&self) -> f64 {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .map(|(_, rest)| rest.split_whitespace().collect())
-            .unwrap_or_default();
-        let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
-            f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()
-        });
-        ticks / clock_ticks()
+        cpu_seconds_of(&self.pid().to_string())
     }
 
     /// Resident memory in MiB.
@@ -116,6 +108,19 @@ impl Server {
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
             .map_or(0.0, |kb| kb / 1024.0)
     }
+}
+
+/// User plus system CPU seconds process `pid` (a number, or `self`) used so far; 0 when it is gone.
+fn cpu_seconds_of(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
+        f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()
+    });
+    ticks / clock_ticks()
 }
 
 fn clock_ticks() -> f64 {
@@ -476,6 +481,11 @@ async fn run(full: bool) {
         .unwrap_or(if full { 10 } else { 1 });
     let duration = Duration::from_secs(secs);
     let scratch = tempfile::tempdir().expect("temp dir");
+    if std::env::var_os("BURNBOX_BENCH_ONLY_FILES").is_some() {
+        // For work on the file path: its section alone, printed, RESULTS.md left as it is.
+        files::section(scratch.path()).await;
+        return;
+    }
 
     let floor = Server::start(
         &std::env::current_exe().expect("bench binary"),

@@ -134,6 +134,12 @@ impl S3Server {
         ]
     }
 
+    /// The server's process id while it runs.
+    #[allow(dead_code, reason = "the load benchmark reads the server's CPU time")]
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(tokio::process::Child::id)
+    }
+
     /// The bucket's folder on disk: every object is a file below it.
     pub fn bucket_dir(&self) -> PathBuf {
         self.root.path().join(BUCKET)

@@ -6,8 +6,9 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 
+use super::batched::BatchedFile;
 use super::{BlobReader, BlobStore, BlobUpload, blob_name, create_temp_file, id_of_blob_name};
 use crate::domain::SecretId;
 use crate::storage::StoreError;
@@ -124,7 +125,7 @@ impl BlobStore for FsBlobStore {
 /// A blob being written to its temporary file.
 struct FsUpload {
     /// `None` once finished or aborted.
-    file: Option<tokio::fs::File>,
+    file: Option<BatchedFile>,
     temp: PathBuf,
     target: PathBuf,
     dir: PathBuf,
@@ -132,21 +133,21 @@ struct FsUpload {
 
 impl FsUpload {
     async fn complete(&mut self) -> Result<(), StoreError> {
-        let Some(mut file) = self.file.take() else {
+        let Some(file) = self.file.take() else {
             return Err(fail("upload already closed"));
         };
-        file.flush().await.map_err(fail)?;
-        file.sync_all().await.map_err(fail)?;
-        drop(file);
-        tokio::fs::rename(&self.temp, &self.target)
-            .await
-            .map_err(fail)?;
-        // The rename is durable once the directory is synced.
-        let dir = self.dir.clone();
-        tokio::task::spawn_blocking(move || std::fs::File::open(dir).and_then(|d| d.sync_all()))
-            .await
-            .map_err(fail)?
-            .map_err(fail)
+        let file = file.finish().await.map_err(fail)?;
+        let (temp, target, dir) = (self.temp.clone(), self.target.clone(), self.dir.clone());
+        tokio::task::spawn_blocking(move || {
+            file.sync_all()?;
+            drop(file);
+            std::fs::rename(temp, target)?;
+            // The rename is durable once the directory is synced.
+            std::fs::File::open(dir)?.sync_all()
+        })
+        .await
+        .map_err(fail)?
+        .map_err(fail)
     }
 }
 
@@ -156,7 +157,7 @@ impl BlobUpload for FsUpload {
         let Some(file) = self.file.as_mut() else {
             return Err(fail("upload already closed"));
         };
-        if let Err(err) = file.write_all(&bytes).await {
+        if let Err(err) = file.write(bytes).await {
             self.file = None;
             let _ = std::fs::remove_file(&self.temp);
             return Err(fail(err));

@@ -6,6 +6,7 @@
 //! nothing behind. Backends: [`FsBlobStore`] (files under the data directory, the default) and
 //! [`S3BlobStore`] (any S3-compatible service). [`MeteredBlobs`] wraps either with metrics.
 
+mod batched;
 mod fs;
 mod metered;
 mod s3;
@@ -25,6 +26,7 @@ pub use s3::{S3BlobStore, S3Settings};
 
 use super::StoreError;
 use crate::domain::SecretId;
+use batched::BatchedFile;
 
 /// The bytes of a blob as they arrive.
 pub type BlobStream = Pin<Box<dyn Stream<Item = Result<Bytes, StoreError>> + Send>>;
@@ -136,11 +138,11 @@ impl Drop for InFlightGuard {
 }
 
 /// Creates a new, uniquely named file in `dir` for a blob of `id` on its way (a random suffix keeps
-/// two uploads of one id apart).
+/// two uploads of one id apart), to be written in batches.
 async fn create_temp_file(
     dir: &std::path::Path,
     id: &SecretId,
-) -> std::io::Result<(std::path::PathBuf, tokio::fs::File)> {
+) -> std::io::Result<(std::path::PathBuf, BatchedFile)> {
     let suffix: [u8; 8] = crate::crypto::random_bytes().map_err(std::io::Error::other)?;
     let path = dir.join(format!("{}.{}", blob_name(id), hex(&suffix)));
     let file = tokio::fs::OpenOptions::new()
@@ -148,7 +150,7 @@ async fn create_temp_file(
         .create_new(true)
         .open(&path)
         .await?;
-    Ok((path, file))
+    Ok((path, BatchedFile::new(file.into_std().await)))
 }
 
 /// Lower-case hex of `bytes`.

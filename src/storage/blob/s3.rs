@@ -17,8 +17,8 @@ use aws_sdk_s3::config::{
 };
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
-use tokio::io::AsyncWriteExt;
 
+use super::batched::BatchedFile;
 use super::{BlobReader, BlobStore, BlobUpload, blob_name, create_temp_file, id_of_blob_name};
 use crate::domain::SecretId;
 use crate::storage::StoreError;
@@ -27,7 +27,7 @@ const BACKEND: &str = "s3";
 /// The largest object one `PutObject` may create (S3's limit); configuration keeps files below.
 const MAX_OBJECT_LEN: u64 = 5 * 1024 * 1024 * 1024;
 /// Bytes read from a spool file at a time while it is sent.
-const SEND_BUFFER_LEN: usize = 256 * 1024;
+const SEND_BUFFER_LEN: usize = 2 * 1024 * 1024;
 /// Object names start with this inside the bucket.
 const PREFIX: &str = "blobs/";
 
@@ -285,7 +285,7 @@ struct S3Upload {
     bucket: String,
     key: String,
     /// `None` once finished or failed.
-    file: Option<tokio::fs::File>,
+    file: Option<BatchedFile>,
     path: PathBuf,
     len: u64,
 }
@@ -303,23 +303,23 @@ impl BlobUpload for S3Upload {
                 "blob larger than one PutObject allows",
             ));
         }
-        if let Err(err) = file.write_all(&bytes).await {
+        let len = bytes.len() as u64;
+        if let Err(err) = file.write(bytes).await {
             self.file = None;
             return Err(fail(err));
         }
-        self.len += bytes.len() as u64;
+        self.len += len;
         Ok(())
     }
 
     /// Sends the spool file in one `PutObject`.
     async fn finish(mut self: Box<Self>) -> Result<(), StoreError> {
-        let Some(mut file) = self.file.take() else {
+        let Some(file) = self.file.take() else {
             return Err(StoreError::unavailable(BACKEND, "upload already closed"));
         };
         // Only handed to the S3 server, which stores it durably before it answers: the spool
         // file itself need not reach the disk.
-        file.flush().await.map_err(fail)?;
-        drop(file);
+        drop(file.finish().await.map_err(fail)?);
         let body = ByteStream::read_from()
             .path(&self.path)
             .buffer_size(SEND_BUFFER_LEN)
