@@ -65,11 +65,12 @@ impl ChunkReader {
                 None => return Err(SecretError::Integrity("the file ends early")),
             }
         }
-        let mut chunk = self.pending.split_to(need).to_vec();
+        // Opened where it lies: the chunk's bytes are not copied again.
+        let mut chunk = self.pending.split_to(need);
         self.opener
             .open(&mut chunk)
             .map_err(|_| SecretError::Integrity("a chunk failed its authentication"))?;
-        Ok(Some(Bytes::from(chunk)))
+        Ok(Some(chunk.freeze()))
     }
 }
 

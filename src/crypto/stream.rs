@@ -8,7 +8,7 @@
 //! extended one fails (a chunk after the last). A file of `n` bytes has
 //! `max(1, ceil(n / CHUNK_LEN))` chunks; an empty file is one empty last chunk.
 
-use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::aead::{AeadInOut, Buffer, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use zeroize::Zeroizing;
 
@@ -157,7 +157,7 @@ impl Chunks {
     }
 
     /// Opens the chunk at the current position in place and moves past it.
-    fn open_next(&mut self, buffer: &mut Vec<u8>, last: bool) -> Result<(), CryptoError> {
+    fn open_next(&mut self, buffer: &mut dyn Buffer, last: bool) -> Result<(), CryptoError> {
         let nonce = self.nonce(last)?;
         self.cipher
             .decrypt_in_place(&nonce, &self.aad, buffer)
@@ -214,14 +214,14 @@ impl ChunkOpener {
         Some(plain as usize + TAG_LEN)
     }
 
-    /// Opens the next chunk in place: `buffer` holds exactly [`Self::next_len`] sealed bytes and
-    /// gets the plaintext.
+    /// Opens the next chunk in place: `buffer` (a `Vec<u8>` or a `BytesMut`) holds exactly
+    /// [`Self::next_len`] sealed bytes and gets the plaintext.
     ///
     /// # Errors
     /// [`CryptoError::Authentication`] for a chunk that was altered, moved, or is not the last
     /// where the last must be; [`CryptoError::Malformed`] for a chunk of the wrong size or after
     /// the last.
-    pub fn open(&mut self, buffer: &mut Vec<u8>) -> Result<(), CryptoError> {
+    pub fn open(&mut self, buffer: &mut dyn Buffer) -> Result<(), CryptoError> {
         if self.next_len() != Some(buffer.len()) {
             return Err(CryptoError::Malformed);
         }
