@@ -64,8 +64,15 @@ const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
+/// How often histogram samples are folded into their buckets when nobody scrapes.
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
 /// The process's Prometheus recorder, installed on first use (one per process: servers started
-/// in one test process share it).
+/// in one test process share it), with its upkeep thread.
+///
+/// The recorder keeps every histogram sample in a queue until a scrape or an upkeep folds it
+/// into the buckets; `install_recorder` starts no upkeep, so a node nobody scraped grew by about
+/// 20 bytes per request (2.5 MiB per 130 k status requests, measured) without end.
 pub fn handle() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let builder = PrometheusBuilder::new()
@@ -80,8 +87,26 @@ pub fn handle() -> &'static PrometheusHandle {
             Err(_) => PrometheusBuilder::new().build_recorder().handle(),
         };
         describe();
+        spawn_upkeep(handle.clone());
         handle
     })
+}
+
+/// Folds queued histogram samples into their buckets every [`UPKEEP_INTERVAL`], for as long as
+/// the process lives (the recorder is the process's too). A thread of its own: the recorder may
+/// be first used outside a runtime, and it sleeps almost all the time.
+fn spawn_upkeep(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name("burnbox-metrics-upkeep".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_INTERVAL);
+                handle.run_upkeep();
+            }
+        });
+    if let Err(err) = spawned {
+        tracing::warn!(error = %err, "no metrics upkeep thread: histograms drain only when scraped");
+    }
 }
 
 /// Describes every series and sets it to zero, so dashboards and alerts see them from the start.
