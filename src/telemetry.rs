@@ -271,6 +271,29 @@ pub fn route_template(path: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The names of this process's threads.
+    #[cfg(target_os = "linux")]
+    fn thread_names() -> Vec<String> {
+        std::fs::read_dir("/proc/self/task")
+            .expect("task list")
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .map(|name| name.trim().to_owned())
+            .collect()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_recorder_comes_with_its_upkeep_thread() {
+        handle();
+        handle();
+        // Thread names are cut to 15 bytes: "burnbox-metrics".
+        let upkeep: Vec<String> = thread_names()
+            .into_iter()
+            .filter(|name| name.starts_with("burnbox-metrics"))
+            .collect();
+        assert_eq!(upkeep.len(), 1, "{upkeep:?}");
+    }
+
     #[test]
     fn routes_never_carry_keys() {
         assert_eq!(
