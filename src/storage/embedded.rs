@@ -13,21 +13,19 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::mpsc;
 
 use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, TableHandle};
-use tokio::sync::oneshot;
 
 use super::codec::{
     DEADLINE_KEY_LEN, RecordKind, deadline_key, decode, decode_meta, encode, id_of_deadline_key,
     id_of_owned_key, kind_of_record_key, owned_key, owned_prefix, record_key,
 };
-use super::tables::{RecordTables, apply_operation, insert_record};
+use super::tables::RecordTables;
+use super::writer::{BatchResult, Write, WriteTables, Writer, apply_writes};
 use super::zero_ahead::ZeroAheadFile;
 use super::{Outcome, SecretStore, StoreError};
 use crate::domain::{Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
-use crate::telemetry;
 
 const BACKEND: &str = "embedded";
 /// File name of the database inside the data directory.
@@ -36,8 +34,6 @@ pub const DB_FILE_NAME: &str = "burnbox.redb";
 /// redb's own default (1 GiB) a node holding a million secrets grew past 1 GiB of RSS once most
 /// pages had been read; pages beyond the cache come from the OS's page cache.
 pub const DEFAULT_CACHE_BYTES: usize = 256 << 20;
-/// Most writes folded into one commit.
-const MAX_BATCH: usize = 512;
 
 /// Records moved into [`RECORDS`] per transaction when an older data directory is opened.
 const MIGRATION_CHUNK: usize = 4096;
@@ -64,51 +60,11 @@ fn fail(err: impl std::fmt::Display) -> StoreError {
     StoreError::backend(BACKEND, err)
 }
 
-/// A write waiting for the writer thread.
-#[allow(
-    clippy::large_enum_variant,
-    reason = "short-lived values; boxing would allocate on every state change"
-)]
-enum Write {
-    Insert {
-        id: SecretId,
-        meta: SecretMeta,
-        content: Vec<u8>,
-    },
-    Apply {
-        id: SecretId,
-        op: Operation,
-        now: Timestamp,
-    },
-    PutAccount(Account),
-    PutToken {
-        token_hash: [u8; 32],
-        email: Email,
-    },
-}
-
-/// The answer to one [`Write`].
-#[allow(
-    clippy::large_enum_variant,
-    reason = "short-lived values; boxing would allocate on every state change"
-)]
-enum Written {
-    Done,
-    Applied(Outcome),
-}
-
-struct Job {
-    write: Write,
-    reply: oneshot::Sender<Result<Written, StoreError>>,
-}
-
 /// A [`SecretStore`] in a redb database file.
 pub struct EmbeddedStore {
     db: Arc<Database>,
-    /// Queue of the writer thread; `None` once closing.
-    writer: Option<mpsc::Sender<Job>>,
-    /// The writer thread, joined on drop so the file is released when the store is.
-    writer_thread: Option<std::thread::JoinHandle<()>>,
+    /// The group-commit writer; the last field, so the file is released after its last commit.
+    writer: Writer,
 }
 
 impl EmbeddedStore {
@@ -144,26 +100,9 @@ impl EmbeddedStore {
         txn.commit().map_err(fail)?;
         migrate_per_kind_tables(&db)?;
         let db = Arc::new(db);
-        let (writer, jobs) = mpsc::channel();
         let writer_db = Arc::clone(&db);
-        let writer_thread = std::thread::Builder::new()
-            .name("burnbox-store-writer".into())
-            .spawn(move || write_loop(&writer_db, &jobs))
-            .map_err(fail)?;
-        Ok(Self {
-            db,
-            writer: Some(writer),
-            writer_thread: Some(writer_thread),
-        })
-    }
-
-    async fn write(&self, write: Write) -> Result<Written, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        let writer = self.writer.as_ref().ok_or(StoreError::Closed)?;
-        writer
-            .send(Job { write, reply })
-            .map_err(|_| StoreError::Closed)?;
-        answer.await.map_err(|_| StoreError::Closed)?
+        let writer = Writer::spawn(BACKEND, move |writes| run_batch(&writer_db, writes))?;
+        Ok(Self { db, writer })
     }
 
     /// Runs `f` in a read transaction on the calling thread. Point reads come from redb's page
@@ -186,16 +125,6 @@ impl EmbeddedStore {
         tokio::task::spawn_blocking(move || f(&db.begin_read().map_err(fail)?))
             .await
             .map_err(fail)?
-    }
-}
-
-impl Drop for EmbeddedStore {
-    /// Closes the queue and waits for the writer to finish its last commit.
-    fn drop(&mut self) {
-        self.writer.take();
-        if let Some(thread) = self.writer_thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
@@ -260,80 +189,19 @@ fn migrate_per_kind_tables(db: &Database) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Serves writes until every sender is dropped.
-fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>) {
-    while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        commit_batch(db, batch);
-    }
-}
-
-/// Applies a batch in one transaction and answers every job after the commit.
-fn commit_batch(db: &Database, batch: Vec<Job>) {
-    let (writes, replies): (Vec<Write>, Vec<_>) =
-        batch.into_iter().map(|j| (j.write, j.reply)).unzip();
-    telemetry::store_batch(writes.len());
-    match run_batch(db, writes) {
-        Ok(results) => {
-            for (reply, result) in replies.into_iter().zip(results) {
-                let _ = reply.send(result);
-            }
-        }
-        Err(err) => {
-            tracing::error!(error = %err, writes = replies.len(), "store commit failed");
-            for reply in replies {
-                let _ = reply.send(Err(fail(&err)));
-            }
-        }
-    }
-}
-
-/// Runs the writes; per-write refusals are results, a backend failure aborts them all.
-fn run_batch(
-    db: &Database,
-    writes: Vec<Write>,
-) -> Result<Vec<Result<Written, StoreError>>, StoreError> {
+/// Runs the writes in one transaction and commits it durably.
+fn run_batch(db: &Database, writes: Vec<Write>) -> BatchResult {
     let txn = db.begin_write().map_err(fail)?;
-    let mut results = Vec::with_capacity(writes.len());
-    {
-        let mut tables = RedbTables {
+    let results = apply_writes(
+        &mut RedbTables {
             records: txn.open_table(RECORDS).map_err(fail)?,
             deadlines: txn.open_table(DEADLINES).map_err(fail)?,
             owned: txn.open_table(OWNED).map_err(fail)?,
-        };
-        let mut accounts = txn.open_table(ACCOUNTS).map_err(fail)?;
-        let mut tokens = txn.open_table(TOKENS).map_err(fail)?;
-        for write in writes {
-            let result = match write {
-                Write::Insert { id, meta, content } => {
-                    insert_record(&mut tables, &id, &meta, content).map(|()| Written::Done)
-                }
-                Write::Apply { id, op, now } => {
-                    apply_operation(&mut tables, &id, op, now).map(Written::Applied)
-                }
-                Write::PutAccount(account) => encode(&account).and_then(|bytes| {
-                    accounts
-                        .insert(account.email.as_str(), bytes.as_slice())
-                        .map(|_| Written::Done)
-                        .map_err(fail)
-                }),
-                Write::PutToken { token_hash, email } => tokens
-                    .insert(token_hash.as_slice(), email.as_str())
-                    .map(|_| Written::Done)
-                    .map_err(fail),
-            };
-            if let Err(err @ (StoreError::Backend { .. } | StoreError::Closed)) = result {
-                return Err(err);
-            }
-            results.push(result);
-        }
-    }
+            accounts: txn.open_table(ACCOUNTS).map_err(fail)?,
+            tokens: txn.open_table(TOKENS).map_err(fail)?,
+        },
+        writes,
+    )?;
     txn.commit().map_err(fail)?;
     Ok(results)
 }
@@ -342,6 +210,23 @@ struct RedbTables<'t> {
     records: Table<'t, Bytes, Bytes>,
     deadlines: Table<'t, Bytes, ()>,
     owned: Table<'t, Bytes, ()>,
+    accounts: Table<'t, &'static str, Bytes>,
+    tokens: Table<'t, Bytes, &'static str>,
+}
+
+impl WriteTables for RedbTables<'_> {
+    fn put_account(&mut self, account: &Account) -> Result<(), StoreError> {
+        self.accounts
+            .insert(account.email.as_str(), encode(account)?.as_slice())
+            .map_err(fail)?;
+        Ok(())
+    }
+    fn put_token(&mut self, token_hash: &[u8; 32], email: &Email) -> Result<(), StoreError> {
+        self.tokens
+            .insert(token_hash.as_slice(), email.as_str())
+            .map_err(fail)?;
+        Ok(())
+    }
 }
 
 impl RedbTables<'_> {
@@ -433,7 +318,8 @@ impl SecretStore for EmbeddedStore {
         meta: SecretMeta,
         content: Vec<u8>,
     ) -> Result<(), StoreError> {
-        self.write(Write::Insert { id, meta, content })
+        self.writer
+            .write(Write::Insert { id, meta, content })
             .await
             .map(|_| ())
     }
@@ -482,10 +368,7 @@ impl SecretStore for EmbeddedStore {
         op: Operation,
         now: Timestamp,
     ) -> Result<Outcome, StoreError> {
-        match self.write(Write::Apply { id, op, now }).await? {
-            Written::Applied(outcome) => Ok(outcome),
-            Written::Done => Err(fail("writer answered an apply with an insert")),
-        }
+        self.writer.apply(id, op, now).await
     }
 
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<SecretId>, StoreError> {
@@ -527,7 +410,10 @@ impl SecretStore for EmbeddedStore {
     }
 
     async fn put_account(&self, account: Account) -> Result<(), StoreError> {
-        self.write(Write::PutAccount(account)).await.map(|_| ())
+        self.writer
+            .write(Write::PutAccount(account))
+            .await
+            .map(|_| ())
     }
 
     async fn account(&self, email: &Email) -> Result<Option<Account>, StoreError> {
@@ -556,7 +442,8 @@ impl SecretStore for EmbeddedStore {
     }
 
     async fn put_token(&self, token_hash: [u8; 32], email: Email) -> Result<(), StoreError> {
-        self.write(Write::PutToken { token_hash, email })
+        self.writer
+            .write(Write::PutToken { token_hash, email })
             .await
             .map(|_| ())
     }

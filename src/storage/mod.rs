@@ -13,8 +13,10 @@ mod codec;
 mod embedded;
 mod engine;
 mod error;
+mod lsm;
 mod memory;
 mod tables;
+mod writer;
 mod zero_ahead;
 
 #[cfg(test)]
@@ -26,6 +28,7 @@ pub use cached::CachedStore;
 pub use embedded::{DB_FILE_NAME, DEFAULT_CACHE_BYTES, EmbeddedStore};
 pub use engine::{Engine, EngineKind, open};
 pub use error::StoreError;
+pub use lsm::{KEYSPACE_DIR_NAME, LsmStore};
 pub use memory::MemoryStore;
 
 use crate::domain::{Account, Email, Gone, Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
