@@ -124,10 +124,6 @@ impl Application {
                 data_dir: settings.data_dir.clone(),
                 cache_bytes: settings.store_cache_bytes,
             },
-            EngineKind::Lsm => Engine::Lsm {
-                data_dir: settings.data_dir.clone(),
-                cache_bytes: settings.store_cache_bytes,
-            },
             EngineKind::Memory => Engine::Memory,
         };
         let store = storage::open(&engine)?;

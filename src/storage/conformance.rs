@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{CachedStore, EmbeddedStore, LsmStore, MemoryStore, Outcome, SecretStore, StoreError};
+use super::{CachedStore, EmbeddedStore, MemoryStore, Outcome, SecretStore, StoreError};
 use crate::domain::{
     Gone, Lifecycle, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, ViewLimit,
 };
@@ -214,12 +214,6 @@ async fn memory_backend_conforms() {
 async fn embedded_backend_conforms() {
     let dir = tempfile::tempdir().expect("temp dir");
     run_suite(Arc::new(EmbeddedStore::open(dir.path()).expect("open"))).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lsm_backend_conforms() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    run_suite(Arc::new(LsmStore::open(dir.path(), 1 << 20).expect("open"))).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

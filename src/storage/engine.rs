@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use super::{CachedStore, EmbeddedStore, LsmStore, MemoryStore, SecretStore, StoreError};
+use super::{CachedStore, EmbeddedStore, MemoryStore, SecretStore, StoreError};
 
 /// Records kept in the read cache.
 const CACHE_CAPACITY: u64 = 100_000;
@@ -19,13 +19,6 @@ pub enum Engine {
         /// Memory for pages of the database file, in bytes.
         cache_bytes: usize,
     },
-    /// An fjall keyspace in the data directory: durable, zero configuration.
-    Lsm {
-        /// The directory holding the keyspace's directory.
-        data_dir: PathBuf,
-        /// Memory for blocks of the keyspace, in bytes.
-        cache_bytes: usize,
-    },
     /// Process memory: for tests; nothing survives a restart.
     Memory,
 }
@@ -35,8 +28,6 @@ pub enum Engine {
 pub enum EngineKind {
     /// See [`Engine::Embedded`].
     Embedded,
-    /// See [`Engine::Lsm`].
-    Lsm,
     /// See [`Engine::Memory`].
     Memory,
 }
@@ -47,11 +38,8 @@ impl FromStr for EngineKind {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "embedded" => Ok(Self::Embedded),
-            "lsm" => Ok(Self::Lsm),
             "memory" => Ok(Self::Memory),
-            other => Err(format!(
-                "unknown store '{other}' (known: embedded, lsm, memory)"
-            )),
+            other => Err(format!("unknown store '{other}' (known: embedded, memory)")),
         }
     }
 }
@@ -66,10 +54,6 @@ pub fn open(engine: &Engine) -> Result<Arc<dyn SecretStore>, StoreError> {
             data_dir,
             cache_bytes,
         } => Arc::new(EmbeddedStore::open_with_cache(data_dir, *cache_bytes)?),
-        Engine::Lsm {
-            data_dir,
-            cache_bytes,
-        } => Arc::new(LsmStore::open(data_dir, *cache_bytes)?),
         Engine::Memory => Arc::new(MemoryStore::new()),
     };
     Ok(Arc::new(CachedStore::new(inner, CACHE_CAPACITY)))

@@ -13,7 +13,6 @@ mod codec;
 mod embedded;
 mod engine;
 mod error;
-mod lsm;
 mod memory;
 mod tables;
 mod writer;
@@ -28,7 +27,6 @@ pub use cached::CachedStore;
 pub use embedded::{DB_FILE_NAME, DEFAULT_CACHE_BYTES, EmbeddedStore};
 pub use engine::{Engine, EngineKind, open};
 pub use error::StoreError;
-pub use lsm::{KEYSPACE_DIR_NAME, LsmStore};
 pub use memory::MemoryStore;
 
 use crate::domain::{Account, Email, Gone, Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
