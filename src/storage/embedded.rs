@@ -63,7 +63,8 @@ fn fail(err: impl std::fmt::Display) -> StoreError {
 /// A [`SecretStore`] in a redb database file.
 pub struct EmbeddedStore {
     db: Arc<Database>,
-    /// The group-commit writer; the last field, so the file is released after its last commit.
+    /// The group-commit writer; it joins its thread on drop, so the file is released only after
+    /// its last commit.
     writer: Writer,
 }
 
@@ -318,10 +319,7 @@ impl SecretStore for EmbeddedStore {
         meta: SecretMeta,
         content: Vec<u8>,
     ) -> Result<(), StoreError> {
-        self.writer
-            .write(Write::Insert { id, meta, content })
-            .await
-            .map(|_| ())
+        self.writer.store(Write::Insert { id, meta, content }).await
     }
 
     async fn load(&self, id: SecretId) -> Result<Option<SecretMeta>, StoreError> {
@@ -410,10 +408,7 @@ impl SecretStore for EmbeddedStore {
     }
 
     async fn put_account(&self, account: Account) -> Result<(), StoreError> {
-        self.writer
-            .write(Write::PutAccount(account))
-            .await
-            .map(|_| ())
+        self.writer.store(Write::PutAccount(account)).await
     }
 
     async fn account(&self, email: &Email) -> Result<Option<Account>, StoreError> {
@@ -443,9 +438,8 @@ impl SecretStore for EmbeddedStore {
 
     async fn put_token(&self, token_hash: [u8; 32], email: Email) -> Result<(), StoreError> {
         self.writer
-            .write(Write::PutToken { token_hash, email })
+            .store(Write::PutToken { token_hash, email })
             .await
-            .map(|_| ())
     }
 
     async fn token_owner(&self, token_hash: [u8; 32]) -> Result<Option<Email>, StoreError> {

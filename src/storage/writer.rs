@@ -138,11 +138,20 @@ impl Writer {
         })
     }
 
+    /// Queues an insert, account or token write and waits until the commit holding it is
+    /// durable.
+    ///
+    /// # Errors
+    /// See [`Self::write`].
+    pub async fn store(&self, write: Write) -> Result<(), StoreError> {
+        self.write(write).await.map(|_| ())
+    }
+
     /// Queues `write` and waits until the commit holding it is durable.
     ///
     /// # Errors
     /// The write's own refusal, the batch's backend failure, or [`StoreError::Closed`].
-    pub async fn write(&self, write: Write) -> Result<Written, StoreError> {
+    async fn write(&self, write: Write) -> Result<Written, StoreError> {
         let (reply, answer) = oneshot::channel();
         let queue = self.queue.as_ref().ok_or(StoreError::Closed)?;
         queue
