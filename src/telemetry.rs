@@ -5,6 +5,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use dashmap::DashMap;
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
@@ -193,12 +194,36 @@ fn describe() {
     gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
 }
 
+/// The counter and histogram of one HTTP series (method, status, route), looked up in the
+/// recorder once: a lookup builds the key's labels and hashes them, for every request.
+type HttpSeries = (metrics::Counter, metrics::Histogram);
+
+/// HTTP series already looked up, by `"{method} {status} {route}"`. As many as the recorder
+/// itself holds (route templates are already bounded the same way).
+static HTTP_SERIES: OnceLock<DashMap<String, HttpSeries>> = OnceLock::new();
+
 /// Records one HTTP request.
 pub fn http_request(route: &str, method: &str, status: u16, elapsed: Duration) {
-    let status = status.to_string();
-    counter!(HTTP_REQUESTS, "route" => route.to_owned(), "method" => method.to_owned(), "status" => status).increment(1);
-    histogram!(HTTP_DURATION, "route" => route.to_owned(), "method" => method.to_owned())
-        .record(elapsed.as_secs_f64());
+    let register = || -> HttpSeries {
+        let labels = [("route", route.to_owned()), ("method", method.to_owned())];
+        let mut with_status = labels.to_vec();
+        with_status.push(("status", status.to_string()));
+        (
+            counter!(HTTP_REQUESTS, &with_status),
+            histogram!(HTTP_DURATION, &labels),
+        )
+    };
+    // Handles only stay valid for the recorder they came from: keep them once ours is in.
+    let (requests, duration) = if HANDLE.get().is_some() {
+        let series = HTTP_SERIES.get_or_init(DashMap::new);
+        let key = format!("{method} {status} {route}");
+        let known = series.get(&key).map(|handles| handles.clone());
+        known.unwrap_or_else(|| series.entry(key).or_insert_with(register).clone())
+    } else {
+        register()
+    };
+    requests.increment(1);
+    duration.record(elapsed.as_secs_f64());
 }
 
 /// Counts a lifecycle event of a secret (`created`, `revealed`, `burned`) for a dialect.
@@ -255,18 +280,19 @@ pub fn route_template(path: &str) -> String {
         "readyz",
         "metrics",
     ];
-    let segments: Vec<&str> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|segment| {
-            if WORDS.contains(&segment) {
-                segment
-            } else {
-                "{key}"
-            }
-        })
-        .collect();
-    format!("/{}", segments.join("/"))
+    let mut template = String::with_capacity(path.len().min(64) + 1);
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        template.push('/');
+        template.push_str(if WORDS.contains(&segment) {
+            segment
+        } else {
+            "{key}"
+        });
+    }
+    if template.is_empty() {
+        template.push('/');
+    }
+    template
 }
 
 #[cfg(test)]
