@@ -198,8 +198,8 @@ fn describe() {
 /// recorder once: a lookup builds the key's labels and hashes them, for every request.
 type HttpSeries = (metrics::Counter, metrics::Histogram);
 
-/// HTTP series already looked up, by `"{method} {status} {route}"`. As many as the recorder
-/// itself holds (route templates are already bounded the same way).
+/// HTTP series already looked up, by `"{method} {status} {route}"`: as many as the recorder
+/// holds, a few hundred at most (routes and methods come from fixed lists).
 static HTTP_SERIES: OnceLock<DashMap<String, HttpSeries>> = OnceLock::new();
 
 /// Records one HTTP request.
@@ -255,8 +255,55 @@ pub fn cache_lookup(cache: &'static str, hit: bool) {
     counter!(CACHE, "cache" => cache, "result" => if hit { "hit" } else { "miss" }).increment(1);
 }
 
+/// What [`route_template`] calls every path that is none of burnbox's routes.
+pub const UNMATCHED_ROUTE: &str = "/{unmatched}";
+
+/// The route templates burnbox serves (the OpenAPI paths with `{key}` for their parameter, and
+/// the pages and endpoints outside the spec).
+const ROUTES: &[&str] = &[
+    "/",
+    "/api/secrets",
+    "/api/secrets/{key}",
+    "/api/v1/authcheck",
+    "/api/v1/create",
+    "/api/v1/generate",
+    "/api/v1/metadata/recent",
+    "/api/v1/metadata/{key}",
+    "/api/v1/metadata/{key}/burn",
+    "/api/v1/private/recent",
+    "/api/v1/private/{key}",
+    "/api/v1/private/{key}/burn",
+    "/api/v1/receipt/recent",
+    "/api/v1/receipt/{key}",
+    "/api/v1/receipt/{key}/burn",
+    "/api/v1/secret/{key}",
+    "/api/v1/share",
+    "/api/v1/status",
+    "/docs",
+    "/docs/{key}",
+    "/healthz",
+    "/metrics",
+    "/openapi.json",
+    "/openapi.yaml",
+    "/readyz",
+];
+
+/// The method label of a request: the standard methods by name, any other (HTTP allows any
+/// token) as `OTHER`, so a client cannot mint new series.
+pub fn method_label(method: &str) -> &'static str {
+    const METHODS: &[&str] = &[
+        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    METHODS
+        .iter()
+        .find(|known| **known == method)
+        .copied()
+        .unwrap_or("OTHER")
+}
+
 /// The route template of a path: known words stay, anything else (keys above all) becomes
-/// `{key}`, so labels never carry a key and stay few.
+/// `{key}`, so labels never carry a key; a path that is none of burnbox's routes becomes
+/// [`UNMATCHED_ROUTE`], so labels stay few whatever paths clients send.
 pub fn route_template(path: &str) -> String {
     const WORDS: &[&str] = &[
         "api",
@@ -292,7 +339,11 @@ pub fn route_template(path: &str) -> String {
     if template.is_empty() {
         template.push('/');
     }
-    template
+    if ROUTES.contains(&template.as_str()) {
+        template
+    } else {
+        UNMATCHED_ROUTE.to_owned()
+    }
 }
 
 #[cfg(test)]
@@ -346,6 +397,34 @@ mod tests {
             "/api/v1/private/recent"
         );
         assert_eq!(route_template("/"), "/");
-        assert_eq!(route_template("/wp-admin/x.php"), "/{key}/{key}");
+        assert_eq!(route_template("/wp-admin/x.php"), UNMATCHED_ROUTE);
+        assert_eq!(route_template("/api/secrets/a/b/c/d/e"), UNMATCHED_ROUTE);
+        assert_eq!(route_template("/api/api/api"), UNMATCHED_ROUTE);
+    }
+
+    #[test]
+    fn every_path_of_the_spec_is_a_route_of_its_own() {
+        let spec: serde_json::Value =
+            serde_json::from_str(&crate::api::spec_json()).expect("spec is JSON");
+        let paths = spec["paths"].as_object().expect("paths");
+        assert!(paths.len() >= 15, "{paths:?}");
+        for path in paths.keys() {
+            // `{key}` where the spec names its parameter, and a key-like value in the real path.
+            let template: String = path
+                .split('/')
+                .map(|s| if s.starts_with('{') { "{key}" } else { s })
+                .collect::<Vec<_>>()
+                .join("/");
+            let real = template.replace("{key}", "k3y-VALUE_0123456789");
+            assert_eq!(route_template(&real), template, "{path}");
+        }
+    }
+
+    #[test]
+    fn unknown_methods_share_one_label() {
+        assert_eq!(method_label("GET"), "GET");
+        assert_eq!(method_label("DELETE"), "DELETE");
+        assert_eq!(method_label("BREW"), "OTHER");
+        assert_eq!(method_label("get"), "OTHER");
     }
 }

@@ -63,7 +63,7 @@ pub async fn request_context<E: Endpoint>(next: E, req: Request) -> Result<Respo
     let started = Instant::now();
     // The template, never the path: paths carry keys.
     let route = telemetry::route_template(req.uri().path());
-    let method = req.method().as_str().to_owned();
+    let method = telemetry::method_label(req.method().as_str());
     // Boxed once here: the routes' future is kilobytes, and every layer above (the task-local
     // scope, this function, poem's own boxing) would otherwise copy it again.
     let inner = Box::pin(next.call(req));
@@ -84,7 +84,7 @@ pub async fn request_context<E: Endpoint>(next: E, req: Request) -> Result<Respo
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
-    telemetry::http_request(&route, &method, status, elapsed);
+    telemetry::http_request(&route, method, status, elapsed);
     tracing::info!(
         request_id = %id,
         method = %method,

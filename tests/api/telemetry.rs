@@ -113,9 +113,50 @@ async fn metrics_count_what_was_done_and_carry_no_secrets() {
         );
         needles.push(guess);
     }
+    // Paths and methods that are none of burnbox's: each kind shares one series, whatever a
+    // client sends (a key in a stray path is not kept either).
+    let http = reqwest::Client::new();
+    for path in ["/wp-admin/x.php", "/a/b/c/d/e/f/g", "/api/secrets/x/y/z"] {
+        let response = http
+            .get(format!("{}{path}", api.base))
+            .send()
+            .await
+            .expect("stray path");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let brew = reqwest::Method::from_bytes(b"BREW").expect("method");
+    let response = http
+        .request(brew, format!("{}/api/secrets", api.base))
+        .send()
+        .await
+        .expect("odd method");
+    assert!(response.status().is_client_error(), "{}", response.status());
+    let brew_status = response.status().as_u16();
     tokio::time::sleep(Duration::from_millis(1600)).await;
 
     let text = scrape(&api.base).await;
+    assert_eq!(
+        sample(
+            &text,
+            "burnbox_http_requests_total{route=\"/{unmatched}\",method=\"GET\",status=\"404\"}"
+        ),
+        Some(3.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            &format!(
+                "burnbox_http_requests_total{{route=\"/api/secrets\",method=\"OTHER\",status=\"{brew_status}\"}}"
+            )
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert!(
+        !text.contains("wp-admin") && !text.contains("BREW"),
+        "{text}"
+    );
     let expect = [
         ("burnbox_secrets_created_total{dialect=\"native\"}", 4.0),
         ("burnbox_secrets_created_total{dialect=\"ots\"}", 2.0),
@@ -188,7 +229,8 @@ async fn metrics_count_what_was_done_and_carry_no_secrets() {
         .lines()
         .filter(|l| l.contains("\"route\"") && !l.contains("/metrics"))
         .count();
-    assert_eq!(request_lines, 16, "one line per request");
+    // 16 requests of the secrets' lives, 4 stray ones.
+    assert_eq!(request_lines, 20, "one line per request");
     for needle in needles.iter().chain(std::iter::once(&text)) {
         if needle != &text {
             assert!(!logs.contains(needle.as_str()), "the log shows {needle}");
