@@ -194,29 +194,28 @@ fn describe() {
     gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
 }
 
-/// The counter and histogram of one HTTP series (method, status, route), looked up in the
-/// recorder once: a lookup builds the key's labels and hashes them, for every request.
+/// The counter and histogram of one HTTP series, looked up in the recorder once: a lookup
+/// builds the key's labels and hashes them, for every request.
 type HttpSeries = (metrics::Counter, metrics::Histogram);
 
-/// HTTP series already looked up, by `"{method} {status} {route}"`: as many as the recorder
-/// holds, a few hundred at most (routes and methods come from fixed lists).
-static HTTP_SERIES: OnceLock<DashMap<String, HttpSeries>> = OnceLock::new();
+/// HTTP series already looked up, by route, method and status: a few hundred at most, since
+/// routes and methods come from fixed lists.
+static HTTP_SERIES: OnceLock<DashMap<(&'static str, &'static str, u16), HttpSeries>> =
+    OnceLock::new();
 
-/// Records one HTTP request.
-pub fn http_request(route: &str, method: &str, status: u16, elapsed: Duration) {
+/// Records one HTTP request; `route` and `method` come from [`route_template`] and
+/// [`method_label`].
+pub fn http_request(route: &'static str, method: &'static str, status: u16, elapsed: Duration) {
     let register = || -> HttpSeries {
-        let labels = [("route", route.to_owned()), ("method", method.to_owned())];
-        let mut with_status = labels.to_vec();
-        with_status.push(("status", status.to_string()));
         (
-            counter!(HTTP_REQUESTS, &with_status),
-            histogram!(HTTP_DURATION, &labels),
+            counter!(HTTP_REQUESTS, "route" => route, "method" => method, "status" => status.to_string()),
+            histogram!(HTTP_DURATION, "route" => route, "method" => method),
         )
     };
     // Handles only stay valid for the recorder they came from: keep them once ours is in.
     let (requests, duration) = if HANDLE.get().is_some() {
         let series = HTTP_SERIES.get_or_init(DashMap::new);
-        let key = format!("{method} {status} {route}");
+        let key = (route, method, status);
         let known = series.get(&key).map(|handles| handles.clone());
         known.unwrap_or_else(|| series.entry(key).or_insert_with(register).clone())
     } else {
@@ -304,7 +303,7 @@ pub fn method_label(method: &str) -> &'static str {
 /// The route template of a path: known words stay, anything else (keys above all) becomes
 /// `{key}`, so labels never carry a key; a path that is none of burnbox's routes becomes
 /// [`UNMATCHED_ROUTE`], so labels stay few whatever paths clients send.
-pub fn route_template(path: &str) -> String {
+pub fn route_template(path: &str) -> &'static str {
     const WORDS: &[&str] = &[
         "api",
         "secrets",
@@ -327,23 +326,23 @@ pub fn route_template(path: &str) -> String {
         "readyz",
         "metrics",
     ];
-    let mut template = String::with_capacity(path.len().min(64) + 1);
-    for segment in path.split('/').filter(|s| !s.is_empty()) {
-        template.push('/');
-        template.push_str(if WORDS.contains(&segment) {
+    let template = path.split('/').filter(|s| !s.is_empty()).map(|segment| {
+        if WORDS.contains(&segment) {
             segment
         } else {
             "{key}"
-        });
-    }
-    if template.is_empty() {
-        template.push('/');
-    }
-    if ROUTES.contains(&template.as_str()) {
-        template
-    } else {
-        UNMATCHED_ROUTE.to_owned()
-    }
+        }
+    });
+    ROUTES
+        .iter()
+        .copied()
+        .find(|route| {
+            route
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .eq(template.clone())
+        })
+        .unwrap_or(UNMATCHED_ROUTE)
 }
 
 #[cfg(test)]

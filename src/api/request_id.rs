@@ -84,7 +84,7 @@ pub async fn request_context<E: Endpoint>(next: E, req: Request) -> Result<Respo
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
-    telemetry::http_request(&route, method, status, elapsed);
+    telemetry::http_request(route, method, status, elapsed);
     tracing::info!(
         request_id = %id,
         method = %method,
