@@ -300,34 +300,28 @@ pub fn method_label(method: &str) -> &'static str {
         .unwrap_or("OTHER")
 }
 
-/// The route template of a path: known words stay, anything else (keys above all) becomes
-/// `{key}`, so labels never carry a key; a path that is none of burnbox's routes becomes
-/// [`UNMATCHED_ROUTE`], so labels stay few whatever paths clients send.
+/// The literal segments of [`ROUTES`] (every segment but `{key}`), gathered once.
+fn route_words() -> &'static [&'static str] {
+    static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        let mut words: Vec<&'static str> = ROUTES
+            .iter()
+            .flat_map(|route| route.split('/'))
+            .filter(|segment| !segment.is_empty() && *segment != "{key}")
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        words
+    })
+}
+
+/// The route template of a path: the words of burnbox's routes stay, anything else (keys above
+/// all) becomes `{key}`, so labels never carry a key; a path that is none of burnbox's routes
+/// becomes [`UNMATCHED_ROUTE`], so labels stay few whatever paths clients send.
 pub fn route_template(path: &str) -> &'static str {
-    const WORDS: &[&str] = &[
-        "api",
-        "secrets",
-        "v1",
-        "status",
-        "authcheck",
-        "share",
-        "create",
-        "generate",
-        "secret",
-        "private",
-        "metadata",
-        "receipt",
-        "recent",
-        "burn",
-        "docs",
-        "openapi.json",
-        "openapi.yaml",
-        "healthz",
-        "readyz",
-        "metrics",
-    ];
+    let words = route_words();
     let template = path.split('/').filter(|s| !s.is_empty()).map(|segment| {
-        if WORDS.contains(&segment) {
+        if words.binary_search(&segment).is_ok() {
             segment
         } else {
             "{key}"
