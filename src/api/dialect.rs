@@ -55,11 +55,37 @@ pub enum Dialect {
 impl Dialect {
     /// The dialect of `req`.
     pub fn of(req: &Request) -> Self {
-        if req.original_uri().path().starts_with("/api/v1/") {
+        Self::of_path(req.original_uri().path())
+    }
+
+    fn of_path(path: &str) -> Self {
+        if path.starts_with("/api/v1/") {
             Self::Ots
         } else {
             Self::Native
         }
+    }
+
+    /// The dialect of a path under `/api/`; `None` for the rest (docs, probes, metrics).
+    pub fn of_api_path(path: &str) -> Option<Self> {
+        path.starts_with("/api/").then(|| Self::of_path(path))
+    }
+
+    /// `err` in this dialect when it is the router's: no route for the path (404), or none for
+    /// the method (405); `None` for any other error.
+    pub fn no_route(self, err: &poem::Error) -> Option<Response> {
+        use poem::error::{MethodNotAllowedError, NotFoundError};
+        let method_not_allowed = if err.is::<MethodNotAllowedError>() {
+            true
+        } else if err.is::<NotFoundError>() {
+            false
+        } else {
+            return None;
+        };
+        Some(match self {
+            Self::Native => NativeError::no_route(method_not_allowed).into_response(),
+            Self::Ots => OtsError::no_route(method_not_allowed).into_response(),
+        })
     }
 
     /// `err` as this dialect answers it.

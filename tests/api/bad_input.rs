@@ -246,3 +246,98 @@ async fn bad_view_bodies_are_refused_without_a_view() {
     let status: Value = app.status(&metadata_key).await.json().await.expect("json");
     assert_eq!(status["viewCount"], 0);
 }
+
+/// A path no route serves, or a method its route does not take, is answered in the dialect of
+/// its path (JSON with the documented fields), not as framework text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_paths_and_methods_get_the_dialects_error_body() {
+    let app = spawn_app_with(|_| {}).await;
+    let native = [
+        (
+            "GET",
+            "/api/secrets",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+        ),
+        (
+            "PUT",
+            "/api/secrets/abc123",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+        ),
+        (
+            "GET",
+            "/api/nothing-here",
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+        ),
+        (
+            "POST",
+            "/api/secrets/abc123/more",
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+        ),
+    ];
+    for (method, path, status, code) in native {
+        let response = app
+            .client
+            .request(
+                method.parse().expect("method"),
+                format!("{}{path}", app.base),
+            )
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), status, "{method} {path}");
+        let request_id = response.headers()["x-request-id"]
+            .to_str()
+            .expect("id")
+            .to_owned();
+        let body: Value = response.json().await.expect("a JSON body");
+        assert_eq!(body["code"], code, "{method} {path}: {body}");
+        assert!(
+            body["hint"].as_str().is_some_and(|h| !h.is_empty()),
+            "{body}"
+        );
+        assert_eq!(body["requestId"], request_id.as_str(), "{body}");
+    }
+    let ots = [
+        (
+            "GET",
+            "/api/v1/secret/abc123",
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        ("GET", "/api/v1/nothing-here", StatusCode::NOT_FOUND),
+        ("DELETE", "/api/v1/share", StatusCode::METHOD_NOT_ALLOWED),
+    ];
+    for (method, path, status) in ots {
+        let response = app
+            .client
+            .request(
+                method.parse().expect("method"),
+                format!("{}{path}", app.base),
+            )
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), status, "{method} {path}");
+        let request_id = response.headers()["x-request-id"]
+            .to_str()
+            .expect("id")
+            .to_owned();
+        let body: Value = response.json().await.expect("a JSON body");
+        assert!(
+            body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{body}"
+        );
+        assert_eq!(body["error_id"], request_id.as_str(), "{body}");
+    }
+    // Outside the API (pages, probes) the router's own answer stays.
+    let response = app
+        .client
+        .get(format!("{}/no-such-page", app.base))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}

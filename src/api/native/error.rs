@@ -51,6 +51,8 @@ pub enum ErrorCode {
     /// A storage service (the file store) is unavailable; nothing was stored or counted
     /// (burnbox extension).
     ServiceUnavailable,
+    /// The path does not take this HTTP method (burnbox extension).
+    MethodNotAllowed,
 }
 
 impl ErrorCode {
@@ -148,6 +150,11 @@ impl ErrorCode {
                 "Service unavailable",
                 "The file store cannot be reached right now; nothing was stored and no view was used. Retry later.",
             ),
+            MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method not allowed",
+                "This path does not take this method. The API is described at /docs.",
+            ),
         }
     }
 }
@@ -194,6 +201,21 @@ impl NativeError {
     pub fn new(code: ErrorCode) -> Self {
         let (status, error, hint) = code.describe();
         Self::with_hint(code, status, error, hint.to_owned())
+    }
+
+    /// The answer to a request no route takes: a path nothing serves (404), or a method its
+    /// route does not take (405).
+    pub fn no_route(method_not_allowed: bool) -> Self {
+        if method_not_allowed {
+            return Self::new(ErrorCode::MethodNotAllowed);
+        }
+        let (status, _, _) = ErrorCode::NotFound.describe();
+        Self::with_hint(
+            ErrorCode::NotFound,
+            status,
+            "Not found",
+            "No such endpoint. The API is described at /docs.".to_owned(),
+        )
     }
 
     fn with_hint(code: ErrorCode, status: StatusCode, error: &str, hint: String) -> Self {

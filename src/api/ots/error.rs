@@ -104,6 +104,20 @@ impl OtsError {
         Self::new(StatusCode::NOT_FOUND, "NotFound", "Unknown secret", None)
     }
 
+    /// 404 for a path nothing serves, 405 for a method its route does not take.
+    pub fn no_route(method_not_allowed: bool) -> Self {
+        if method_not_allowed {
+            Self::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                "This path does not take this method",
+                None,
+            )
+        } else {
+            Self::new(StatusCode::NOT_FOUND, "NotFound", "Not found", None)
+        }
+    }
+
     /// 422: wrong or missing passphrase.
     pub fn wrong_passphrase() -> Self {
         Self::new(
