@@ -29,8 +29,12 @@ use super::ots::OtsError;
 use crate::domain::DomainError;
 use crate::service::{Caller, Limits, ServiceError};
 
-/// Room for JSON escaping and the other fields around a secret of the largest allowed size.
+/// Room for the other fields around a secret of the largest allowed size.
 const OVERHEAD_BYTES: usize = 64 * 1024;
+/// Bytes on the wire per byte of a text secret at most: a JSON `\uXXXX` escape of a two-byte
+/// character (as Python's `json` writes any non-ASCII text) and percent-encoding in a form both
+/// take three. Only JSON's escapes of control characters take more (six), and text has few.
+const ENCODED_BYTES_PER_BYTE: usize = 3;
 
 /// The middleware; see the module docs.
 pub struct BodyLimit {
@@ -38,7 +42,7 @@ pub struct BodyLimit {
 }
 
 impl BodyLimit {
-    /// Refuses bodies over twice the caller's largest secret (JSON escaping) plus some room.
+    /// Refuses bodies over three times the caller's largest secret (its encoding) plus some room.
     pub fn new(limits: Limits) -> Self {
         Self { limits }
     }
@@ -198,7 +202,7 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
         }
         let max_bytes = if carries_a_secret(&req) {
             largest_secret
-                .saturating_mul(2)
+                .saturating_mul(ENCODED_BYTES_PER_BYTE)
                 .saturating_add(OVERHEAD_BYTES)
         } else {
             // A view, burn, status or list carries a passphrase or a few options at most.

@@ -341,3 +341,55 @@ async fn unknown_paths_and_methods_get_the_dialects_error_body() {
         .expect("request");
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
+
+/// A secret within the size limit is taken however its body encodes it: JSON's `\uXXXX` escapes
+/// (as Python's `json` writes non-ASCII text) and form percent-encoding take up to three bytes per
+/// byte of UTF-8 text. One byte more than the limit is still refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_within_the_limit_is_taken_in_any_encoding() {
+    let limit = 200_000;
+    let app = spawn_app_with(|s| s.max_secret_bytes = limit).await;
+    // 'ж' is two bytes of UTF-8, six in a JSON escape or percent-encoded.
+    let text = "ж".repeat(limit / 2);
+    let escaped = "\\u0436".repeat(limit / 2);
+    let response = app
+        .client
+        .post(format!("{}/api/secrets", app.base))
+        .header("content-type", "application/json")
+        .body(format!(r#"{{"secret": "{escaped}"}}"#))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+    let created: Value = response.json().await.expect("json");
+    let (secret_key, _) = crate::helpers::keys(&created);
+    let viewed: Value = app
+        .view(&secret_key, None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(viewed["secret"].as_str(), Some(text.as_str()));
+
+    let response = app
+        .v1_post(
+            "share",
+            crate::helpers::Encoding::Form,
+            &[("secret", &text)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let over = format!(r#"{{"secret": "{escaped}x"}}"#);
+    let response = app
+        .client
+        .post(format!("{}/api/secrets", app.base))
+        .header("content-type", "application/json")
+        .body(over)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["code"], "CONTENT_TOO_LARGE");
+}
