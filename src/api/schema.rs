@@ -46,11 +46,32 @@ impl<const MIN: i64, const MAX: i64> Type for BoundedInt<MIN, MAX> {
     }
 }
 
+/// The integer a JSON number stands for: exact within `i64`, saturated beyond it (so the domain
+/// refuses or clamps it as out of range), `None` for a fraction.
+fn saturating_integer(number: &serde_json::Number) -> Option<i64> {
+    if let Some(n) = number.as_i64() {
+        return Some(n);
+    }
+    if number.as_u64().is_some() {
+        return Some(i64::MAX);
+    }
+    let float = number.as_f64()?;
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "a float-to-integer `as` saturates, which is the point"
+    )]
+    (float.fract() == 0.0).then_some(float as i64)
+}
+
 impl<const MIN: i64, const MAX: i64> ParseFromJSON for BoundedInt<MIN, MAX> {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
-        match value.as_ref().and_then(Value::as_i64) {
-            Some(n) => Ok(Self(n)),
-            None => Err(ParseError::expected_type(value.unwrap_or_default())),
+        match value {
+            // A number beyond `i64` or with a fraction is a number out of the documented range,
+            // not malformed JSON: the domain answers it with the field's own error.
+            Some(Value::Number(number)) => {
+                Ok(Self(saturating_integer(&number).unwrap_or(i64::MIN)))
+            }
+            other => Err(ParseError::expected_type(other.unwrap_or_default())),
         }
     }
 }
@@ -70,6 +91,101 @@ impl<const MIN: i64, const MAX: i64> ToJSON for BoundedInt<MIN, MAX> {
 impl<'de, const MIN: i64, const MAX: i64> Deserialize<'de> for BoundedInt<MIN, MAX> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         i64::deserialize(deserializer).map(Self)
+    }
+}
+
+/// Seconds, as Onetime Secret clients send them: a JSON number or a string of digits, an empty
+/// value counting as none, and a value beyond `i64` saturated (the caller's range clamps it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Seconds(pub Option<i64>);
+
+impl Seconds {
+    fn parse_text(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(Self(None));
+        }
+        if let Ok(n) = text.parse::<i64>() {
+            return Ok(Self(Some(n)));
+        }
+        let (negative, digits) = match text.strip_prefix('-') {
+            Some(digits) => (true, digits),
+            None => (false, text.strip_prefix('+').unwrap_or(text)),
+        };
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(Self(Some(if negative { i64::MIN } else { i64::MAX })));
+        }
+        Err("a number of seconds".to_owned())
+    }
+}
+
+impl Type for Seconds {
+    const IS_REQUIRED: bool = false;
+    type RawValueType = i64;
+    type RawElementValueType = i64;
+
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("seconds")
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("integer", "int64")))
+    }
+
+    fn as_raw_value(&self) -> Option<&i64> {
+        self.0.as_ref()
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a i64> + 'a> {
+        Box::new(self.0.iter())
+    }
+}
+
+impl ParseFromJSON for Seconds {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value {
+            None | Some(Value::Null) => Ok(Self(None)),
+            Some(Value::Number(number)) => {
+                let whole = saturating_integer(&number).or_else(|| {
+                    #[allow(
+                        clippy::cast_possible_truncation,
+                        reason = "a float-to-integer `as` saturates; a fraction of a second is dropped"
+                    )]
+                    number.as_f64().map(|float| float as i64)
+                });
+                Ok(Self(whole))
+            }
+            Some(Value::String(text)) => Self::parse_text(&text).map_err(ParseError::custom),
+            Some(other) => Err(ParseError::expected_type(other)),
+        }
+    }
+}
+
+impl ParseFromParameter for Seconds {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        Self::parse_text(value).map_err(ParseError::custom)
+    }
+
+    fn parse_from_parameters<I: IntoIterator<Item = A>, A: AsRef<str>>(
+        iter: I,
+    ) -> ParseResult<Self> {
+        match iter.into_iter().next() {
+            Some(value) => Self::parse_from_parameter(value.as_ref()),
+            None => Ok(Self(None)),
+        }
+    }
+}
+
+impl ToJSON for Seconds {
+    fn to_json(&self) -> Option<Value> {
+        self.0.map(Value::from)
+    }
+}
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = Cow::<str>::deserialize(deserializer)?;
+        Self::parse_text(&text).map_err(serde::de::Error::custom)
     }
 }
 

@@ -353,6 +353,48 @@ async fn ttl_is_clamped_at_both_ends() {
     assert_eq!(receipt["ttl"], 604_800, "default is 7 days");
 }
 
+/// An empty ttl takes the default, one past any integer is clamped, and a JSON client's string or
+/// huge number is read as the seconds it says, in every encoding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ttl_values_that_are_empty_huge_or_strings_are_defaulted_or_clamped() {
+    let app = spawn_app().await;
+    for encoding in ENCODINGS {
+        for (asked, kept) in [
+            ("", 604_800),
+            ("99999999999999999999", 604_800),
+            ("-99999999999999999999", 60),
+            (" 3600 ", 3600),
+        ] {
+            let receipt = share(&app, encoding, &[("secret", "s"), ("ttl", asked)]).await;
+            assert_eq!(receipt["ttl"], kept, "{encoding:?}: ttl {asked:?}");
+        }
+        let (code, body) = status_and_json(
+            app.v1_post("share", encoding, &[("secret", "s"), ("ttl", "soon")])
+                .await,
+        )
+        .await;
+        assert_v1_error(code, &body, StatusCode::BAD_REQUEST, "ttl soon");
+    }
+    for (body, kept) in [
+        (r#"{"secret": "s", "ttl": "3600"}"#, 3600),
+        (r#"{"secret": "s", "ttl": 99999999999999999999}"#, 604_800),
+        (r#"{"secret": "s", "ttl": 3600.5}"#, 3600),
+        (r#"{"secret": "s", "ttl": null}"#, 604_800),
+    ] {
+        let response = app
+            .client
+            .post(format!("{}/api/v1/share", app.base))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let (code, receipt) = status_and_json(response).await;
+        assert_eq!(code, StatusCode::OK, "{body}: {receipt}");
+        assert_eq!(receipt["ttl"], kept, "{body}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passphrases_on_reveal_and_burn() {
     let app = spawn_app().await;

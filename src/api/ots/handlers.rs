@@ -16,7 +16,7 @@ use super::{OtsError, OtsErrorBody};
 use crate::api::auth::ApiAuth;
 use crate::api::dialect::error_variants;
 use crate::api::native::PublicUrl;
-use crate::api::schema::{BoundedInt, KeyParam};
+use crate::api::schema::{BoundedInt, KeyParam, Seconds};
 use crate::crypto::password::{DEFAULT_LENGTH, PasswordError, generate_password};
 use crate::domain::recipient::obscure_list;
 use crate::domain::{AnyKey, DomainError, Passphrase, SecretKey, SecretText, Ttl, ViewLimit};
@@ -408,7 +408,7 @@ impl OtsApi {
         /// The secret (when not in the body).
         secret: Query<Option<String>>,
         /// Seconds to live (when not in the body).
-        ttl: Query<Option<i64>>,
+        ttl: Query<Seconds>,
         /// Passphrase (when not in the body).
         passphrase: Query<Option<String>>,
         /// Recipient address(es) (when not in the body).
@@ -418,7 +418,7 @@ impl OtsApi {
         let body = body.into_params();
         let params = NewParams {
             text: either(body.secret, secret.0),
-            ttl: body.ttl.or(ttl.0),
+            ttl: body.ttl.0.or(ttl.0.0),
             passphrase: either(body.passphrase, passphrase.0),
             recipient: either(body.recipient, recipient.0),
             generated: None,
@@ -440,7 +440,7 @@ impl OtsApi {
         /// The secret (when not in the body).
         secret: Query<Option<String>>,
         /// Seconds to live (when not in the body).
-        ttl: Query<Option<i64>>,
+        ttl: Query<Seconds>,
         /// Passphrase (when not in the body).
         passphrase: Query<Option<String>>,
         /// Recipient address(es) (when not in the body).
@@ -471,7 +471,7 @@ impl OtsApi {
         /// Password length (when not in the body).
         length: Query<Option<BoundedInt<4, 128>>>,
         /// Seconds to live (when not in the body).
-        ttl: Query<Option<i64>>,
+        ttl: Query<Seconds>,
         /// Passphrase (when not in the body).
         passphrase: Query<Option<String>>,
         /// Recipient address(es) (when not in the body).
@@ -484,7 +484,7 @@ impl OtsApi {
             let password = generated_password(body.length.or(length.0).map(|l| l.0))?;
             let params = NewParams {
                 text: Some(password.clone()),
-                ttl: body.ttl.or(ttl.0),
+                ttl: body.ttl.0.or(ttl.0.0),
                 passphrase: either(body.passphrase, passphrase.0),
                 recipient: either(body.recipient, recipient.0),
                 generated: Some(password),

@@ -5,7 +5,7 @@ use poem_openapi::types::{Example, MaybeUndefined};
 use poem_openapi::{ApiRequest, Enum, Object};
 use serde::Deserialize;
 
-use crate::api::schema::BoundedInt;
+use crate::api::schema::{BoundedInt, Seconds};
 
 /// Parameters of `share` (alias `create`).
 #[derive(Default, Object, Deserialize)]
@@ -13,7 +13,8 @@ pub struct ShareParams {
     /// The secret. Required.
     pub secret: Option<String>,
     /// Seconds to live; clamped to 60 s – 7 days (30 days with an account). Default 7 days.
-    pub ttl: Option<i64>,
+    #[serde(default)]
+    pub ttl: Seconds,
     /// Needed to read the secret, if set.
     pub passphrase: Option<String>,
     /// E-mail address(es) of the recipient, comma-separated; only an obscured copy is kept and
@@ -27,7 +28,8 @@ pub struct GenerateParams {
     /// Length of the generated password: 4 to 128, default 12.
     pub length: Option<BoundedInt<4, 128>>,
     /// Seconds to live, as for `share`.
-    pub ttl: Option<i64>,
+    #[serde(default)]
+    pub ttl: Seconds,
     /// Needed to read the secret, if set.
     pub passphrase: Option<String>,
     /// E-mail address(es) of the recipient, as for `share`.
