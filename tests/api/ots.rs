@@ -395,6 +395,48 @@ async fn ttl_values_that_are_empty_huge_or_strings_are_defaulted_or_clamped() {
     }
 }
 
+/// A JSON client that sends no parameters sends an empty body: it reveals and burns as an
+/// empty form does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_json_body_is_no_parameters() {
+    let app = spawn_app().await;
+    let post_empty_json = |path: String| {
+        app.client
+            .post(format!("{}/api/v1/{path}", app.base))
+            .header("content-type", "application/json")
+            .send()
+    };
+    let receipt = share(&app, Encoding::Form, &[("secret", "first")]).await;
+    let (code, revealed) = status_and_json(
+        post_empty_json(format!("secret/{}", key_of(&receipt, "secret_key")))
+            .await
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{revealed}");
+    assert_eq!(revealed["value"], "first");
+
+    let receipt = share(&app, Encoding::Form, &[("secret", "second")]).await;
+    let (code, burned) = status_and_json(
+        post_empty_json(format!("private/{}/burn", key_of(&receipt, "metadata_key")))
+            .await
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{burned}");
+    assert_eq!(burned["state"]["state"], "burned", "{burned}");
+
+    let (code, body) =
+        status_and_json(post_empty_json("share".to_owned()).await.expect("request")).await;
+    assert_v1_error(
+        code,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "share without a secret",
+    );
+    assert_eq!(body["field"], "secret", "{body}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passphrases_on_reveal_and_burn() {
     let app = spawn_app().await;
