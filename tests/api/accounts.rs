@@ -404,8 +404,10 @@ async fn receipts_belong_to_their_account() {
         "both dialects' secrets of this account: {list:?}"
     );
     assert!(
-        list.iter()
-            .all(|r| r["custid"] == "person@example.com" && r.get("secret_key").is_none())
+        list.iter().all(|r| r["custid"] == "person@example.com"
+            && r.get("secret_key") == Some(&Value::Null)
+            && r.get("secret_identifier") == Some(&Value::Null)),
+        "the secret key is null in lists, as the v1 documentation says: {list:?}"
     );
     assert!(
         list.iter()

@@ -302,8 +302,9 @@ impl<'a> Context<'a> {
                     },
                     self.base_url,
                 );
-                object.secret_key = MaybeUndefined::Undefined;
-                object.secret_identifier = MaybeUndefined::Undefined;
+                // "the secret key value will always be null" (the v1 documentation).
+                object.secret_key = MaybeUndefined::Null;
+                object.secret_identifier = MaybeUndefined::Null;
                 object
             })
             .collect())

@@ -112,7 +112,8 @@ pub struct ReceiptObject {
     pub custid: String,
     /// The receipt key: keep it private.
     pub metadata_key: String,
-    /// The secret key to share; absent once received, empty once burned, expired or orphaned.
+    /// The secret key to share; absent once received, empty once burned, expired or orphaned,
+    /// null in `private/recent` lists.
     #[oai(skip_serializing_if = "MaybeUndefined::is_undefined")]
     pub secret_key: MaybeUndefined<String>,
     /// The state.
