@@ -14,7 +14,7 @@ use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 use super::dialect::Dialect;
 use crate::clock;
 use crate::service::accounts::{Accounts, Credentials};
-use crate::service::ratelimit::{RateLimiter, Standing};
+use crate::service::ratelimit::{Exceeded, RateLimiter, Standing};
 use crate::service::tiers::TierTable;
 use crate::service::{Caller, ServiceError};
 use crate::telemetry;
@@ -109,6 +109,47 @@ fn stamp(response: &mut Response, standing: Option<Standing>) {
     headers.insert("x-ratelimit-reset", HeaderValue::from(standing.reset_unix));
 }
 
+impl<E> GuardEndpoint<E> {
+    /// Charges `caller`'s quota: its standing for the headers, or how it is exceeded.
+    fn charge(&self, caller: &Caller) -> Result<Option<Standing>, Exceeded> {
+        let Some(limiter) = &self.guard.limiter else {
+            return Ok(None);
+        };
+        limiter
+            .check(
+                &caller.rate_key(),
+                self.guard.tiers.of(caller.tier()),
+                clock::now(),
+            )
+            .inspect_err(|_| {
+                metrics::counter!(telemetry::RATE_LIMITED, "tier" => caller.tier().name())
+                    .increment(1);
+            })
+    }
+
+    /// The answer to refused credentials. It costs the client address's anonymous quota, so
+    /// guessing keys is as limited as anonymous use, and it carries that quota's headers.
+    fn refuse_credentials(&self, dialect: Dialect, ip: IpAddr, err: ServiceError) -> Response {
+        match self.charge(&Caller::Anonymous { ip }) {
+            Ok(standing) => {
+                let mut response = dialect.respond(err);
+                stamp(&mut response, standing);
+                response
+            }
+            Err(exceeded) => too_many(dialect, exceeded),
+        }
+    }
+}
+
+/// The 429 of an exceeded quota, with its headers.
+fn too_many(dialect: Dialect, exceeded: Exceeded) -> Response {
+    let mut response = dialect.respond(ServiceError::RateLimited {
+        retry_after_secs: exceeded.retry_after_secs,
+    });
+    stamp(&mut response, Some(exceeded.standing));
+    response
+}
+
 impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
     type Output = Response;
 
@@ -118,36 +159,18 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
             return self.inner.call(req).await.map(IntoResponse::into_response);
         }
         let dialect = Dialect::of(&req);
+        let ip = client_ip(&req, &self.guard.trusted_proxies);
         let caller = match credentials(&req) {
-            Err(()) => return Ok(dialect.respond(ServiceError::Unauthorized)),
-            Ok(None) => Caller::Anonymous {
-                ip: client_ip(&req, &self.guard.trusted_proxies),
-            },
+            Err(()) => return Ok(self.refuse_credentials(dialect, ip, ServiceError::Unauthorized)),
+            Ok(None) => Caller::Anonymous { ip },
             Ok(Some(credentials)) => match self.guard.accounts.authenticate(credentials).await {
                 Ok(caller) => caller,
-                Err(err) => return Ok(dialect.respond(err)),
+                Err(err) => return Ok(self.refuse_credentials(dialect, ip, err)),
             },
         };
-        let standing = match &self.guard.limiter {
-            None => None,
-            Some(limiter) => {
-                match limiter.check(
-                    &caller.rate_key(),
-                    self.guard.tiers.of(caller.tier()),
-                    clock::now(),
-                ) {
-                    Ok(standing) => standing,
-                    Err(exceeded) => {
-                        metrics::counter!(telemetry::RATE_LIMITED, "tier" => caller.tier().name())
-                            .increment(1);
-                        let mut response = dialect.respond(ServiceError::RateLimited {
-                            retry_after_secs: exceeded.retry_after_secs,
-                        });
-                        stamp(&mut response, Some(exceeded.standing));
-                        return Ok(response);
-                    }
-                }
-            }
+        let standing = match self.charge(&caller) {
+            Ok(standing) => standing,
+            Err(exceeded) => return Ok(too_many(dialect, exceeded)),
         };
         req.extensions_mut().insert(caller);
         let mut response = self.inner.call(req).await?.into_response();

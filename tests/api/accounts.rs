@@ -148,6 +148,48 @@ async fn each_tier_hits_its_limit_exactly_and_recovers() {
     );
 }
 
+/// Refused credentials are answered with the rate-limit headers and cost the client address's
+/// anonymous quota, so keys cannot be guessed faster than anonymous use allows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_credentials_cost_the_anonymous_quota() {
+    let (app, _, _, _) = app_with_accounts(small_quotas).await;
+    let wrong = "ks_live_0000000000000000000000000000000000000000000";
+    for n in 1..=3 {
+        let response = status_with(&app, Some(wrong)).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "guess {n}");
+        assert_eq!(header(&response, "x-ratelimit-limit"), Some(3), "guess {n}");
+        assert_eq!(
+            header(&response, "x-ratelimit-remaining"),
+            Some(3 - n),
+            "guess {n}"
+        );
+    }
+    let response = status_with(&app, Some(wrong)).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the fourth guess"
+    );
+    assert!(header(&response, "retry-after").is_some_and(|s| s >= 1));
+    let response = app
+        .client
+        .get(format!("{}/api/v1/status", app.base))
+        .basic_auth("person@example.com", Some("not-the-key"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        response.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "Basic guesses share the address's quota"
+    );
+    assert_eq!(
+        status_with(&app, None).await.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "and so does anonymous use"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daily_quota_binds_after_the_hourly_one_recovers() {
     let (app, _, _, _) = app_with_accounts(small_quotas).await;
