@@ -25,7 +25,7 @@ use tokio::io::AsyncReadExt;
 
 use super::dialect::Dialect;
 use super::native::{NativeError, is_multipart_form};
-use super::ots::OtsError;
+use super::ots::{OtsError, refuse_non_text};
 use crate::domain::DomainError;
 use crate::service::{Caller, Limits, ServiceError};
 
@@ -237,14 +237,25 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             // An empty body is an empty form (Onetime Secret) or JSON document (Burn the Secret):
             // `curl -X POST .../secret/KEY` with no parameters must work as both document it.
             let empty = if is_ots(&req) {
-                "application/x-www-form-urlencoded"
+                FORM
             } else {
                 "application/json"
             };
             req.headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static(empty));
         }
-        if body.is_empty() && is_ots(&req) && is_json(&req) {
+        if is_ots(&req) {
+            let query = req.uri().query().unwrap_or_default().as_bytes();
+            let form = if has_media_type(&req, FORM) {
+                &body[..]
+            } else {
+                &[][..]
+            };
+            if let Some(refused) = refuse_non_text(query).or_else(|| refuse_non_text(form)) {
+                return Ok(refused.into_response());
+            }
+        }
+        if body.is_empty() && is_ots(&req) && has_media_type(&req, "application/json") {
             // `curl -H 'Content-Type: application/json' -X POST .../secret/KEY` sends no
             // parameters, as the form without a body does.
             body = b"{}".to_vec();
@@ -254,10 +265,13 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
     }
 }
 
-fn is_json(req: &Request) -> bool {
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// Whether the request's `Content-Type` is `media` (any parameters aside).
+fn has_media_type(req: &Request, media: &str) -> bool {
     req.headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+        .is_some_and(|found| found.trim().eq_ignore_ascii_case(media))
 }

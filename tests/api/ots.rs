@@ -437,6 +437,79 @@ async fn an_empty_json_body_is_no_parameters() {
     assert_eq!(body["field"], "secret", "{body}");
 }
 
+/// A parameter whose escapes decode to bytes that are not UTF-8 is refused with its name, in a
+/// form body or the query string; nothing is stored and no view is counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parameters_that_are_not_utf8_text_are_refused() {
+    let app = spawn_app().await;
+    let form = |path: &str, body: &'static str| {
+        app.client
+            .post(format!("{}/api/v1/{path}", app.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let (code, body) =
+        status_and_json(form("share", "secret=caf%E9").await.expect("request")).await;
+    assert_v1_error(
+        code,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "a secret of Latin-1 bytes",
+    );
+    assert_eq!(body["field"], "secret", "{body}");
+    let response = app
+        .client
+        .post(format!("{}/api/v1/share?secret=caf%E9", app.base))
+        .send()
+        .await
+        .expect("request");
+    let (code, body) = status_and_json(response).await;
+    assert_v1_error(
+        code,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "the same in the query",
+    );
+    assert_eq!(body["field"], "secret", "{body}");
+    let dir = app.stop().await;
+    assert_eq!(
+        crate::helpers::stored_records(dir.path()).await,
+        0,
+        "nothing stored"
+    );
+
+    let app = crate::helpers::spawn_app_in(dir, |_| {}).await;
+    let receipt = share(
+        &app,
+        Encoding::Form,
+        &[("secret", "s"), ("passphrase", "päss")],
+    )
+    .await;
+    let secret_path = format!("secret/{}", key_of(&receipt, "secret_key"));
+    let response = app
+        .client
+        .post(format!("{}/api/v1/{secret_path}", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("passphrase=p%E4ss")
+        .send()
+        .await
+        .expect("request");
+    let (code, body) = status_and_json(response).await;
+    assert_v1_error(code, &body, StatusCode::BAD_REQUEST, "a Latin-1 passphrase");
+    assert_eq!(body["field"], "passphrase", "{body}");
+    let (code, revealed) = status_and_json(
+        app.v1_post(&secret_path, Encoding::Form, &[("passphrase", "päss")])
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (code, revealed["value"].as_str()),
+        (StatusCode::OK, Some("s")),
+        "{revealed}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passphrases_on_reveal_and_burn() {
     let app = spawn_app().await;

@@ -6,6 +6,8 @@ mod error;
 mod handlers;
 mod models;
 mod receipt;
+mod strict_text;
 
 pub use error::{OtsError, OtsErrorBody};
 pub use handlers::OtsApi;
+pub use strict_text::refuse_non_text;
