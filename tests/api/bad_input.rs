@@ -297,21 +297,8 @@ async fn unknown_paths_and_methods_get_the_dialects_error_body() {
         ),
     ];
     for (method, path, status, code) in native {
-        let response = app
-            .client
-            .request(
-                method.parse().expect("method"),
-                format!("{}{path}", app.base),
-            )
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(response.status(), status, "{method} {path}");
-        let request_id = response.headers()["x-request-id"]
-            .to_str()
-            .expect("id")
-            .to_owned();
-        let body: Value = response.json().await.expect("a JSON body");
+        let (got, request_id, body) = app.bodiless_json(method, path).await;
+        assert_eq!(got, status, "{method} {path}");
         assert_eq!(body["code"], code, "{method} {path}: {body}");
         assert!(
             body["hint"].as_str().is_some_and(|h| !h.is_empty()),
@@ -329,21 +316,8 @@ async fn unknown_paths_and_methods_get_the_dialects_error_body() {
         ("DELETE", "/api/v1/share", StatusCode::METHOD_NOT_ALLOWED),
     ];
     for (method, path, status) in ots {
-        let response = app
-            .client
-            .request(
-                method.parse().expect("method"),
-                format!("{}{path}", app.base),
-            )
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(response.status(), status, "{method} {path}");
-        let request_id = response.headers()["x-request-id"]
-            .to_str()
-            .expect("id")
-            .to_owned();
-        let body: Value = response.json().await.expect("a JSON body");
+        let (got, request_id, body) = app.bodiless_json(method, path).await;
+        assert_eq!(got, status, "{method} {path}");
         assert!(
             body["message"].as_str().is_some_and(|m| !m.is_empty()),
             "{body}"
@@ -371,13 +345,12 @@ async fn a_secret_within_the_limit_is_taken_in_any_encoding() {
     let text = "ж".repeat(limit / 2);
     let escaped = "\\u0436".repeat(limit / 2);
     let response = app
-        .client
-        .post(format!("{}/api/secrets", app.base))
-        .header("content-type", "application/json")
-        .body(format!(r#"{{"secret": "{escaped}"}}"#))
-        .send()
-        .await
-        .expect("request");
+        .post_raw(
+            "/api/secrets",
+            "application/json",
+            format!(r#"{{"secret": "{escaped}"}}"#),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let created: Value = response.json().await.expect("json");
     let (secret_key, _) = crate::helpers::keys(&created);
@@ -399,14 +372,7 @@ async fn a_secret_within_the_limit_is_taken_in_any_encoding() {
     assert_eq!(response.status(), StatusCode::OK);
 
     let over = format!(r#"{{"secret": "{escaped}x"}}"#);
-    let response = app
-        .client
-        .post(format!("{}/api/secrets", app.base))
-        .header("content-type", "application/json")
-        .body(over)
-        .send()
-        .await
-        .expect("request");
+    let response = app.post_raw("/api/secrets", "application/json", over).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["code"], "CONTENT_TOO_LARGE");

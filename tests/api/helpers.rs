@@ -118,6 +118,41 @@ impl ApiClient {
         request.send().await.expect("request")
     }
 
+    /// `POST {path}` with `body` sent as `content_type`, whatever it holds.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `{method} {path}` without a body: the status, the `X-Request-Id` header and the JSON body.
+    pub async fn bodiless_json(&self, method: &str, path: &str) -> (StatusCode, String, Value) {
+        let response = self
+            .client
+            .request(
+                method.parse().expect("method"),
+                format!("{}{path}", self.base),
+            )
+            .send()
+            .await
+            .expect("request");
+        let request_id = response.headers()["x-request-id"]
+            .to_str()
+            .expect("id")
+            .to_owned();
+        let (status, body) = status_and_json(response).await;
+        (status, request_id, body)
+    }
+
     /// `DELETE /api/secrets/{key}`.
     pub async fn burn(&self, key: &str) -> Response {
         self.client

@@ -12,6 +12,8 @@ use crate::helpers::{ENCODINGS, Encoding, TestApp, spawn_app, spawn_app_with, st
 const ALIASES: [&str; 3] = ["private", "metadata", "receipt"];
 
 /// `share` through `encoding`; asserts success and returns the receipt.
+const FORM: &str = "application/x-www-form-urlencoded";
+
 async fn share(app: &TestApp, encoding: Encoding, params: &[(&str, &str)]) -> Value {
     let (code, receipt) = status_and_json(app.v1_post("share", encoding, params).await).await;
     assert_eq!(code, StatusCode::OK, "{encoding:?}: {receipt}");
@@ -382,13 +384,8 @@ async fn ttl_values_that_are_empty_huge_or_strings_are_defaulted_or_clamped() {
         (r#"{"secret": "s", "ttl": null}"#, 604_800),
     ] {
         let response = app
-            .client
-            .post(format!("{}/api/v1/share", app.base))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .expect("request");
+            .post_raw("/api/v1/share", "application/json", body)
+            .await;
         let (code, receipt) = status_and_json(response).await;
         assert_eq!(code, StatusCode::OK, "{body}: {receipt}");
         assert_eq!(receipt["ttl"], kept, "{body}");
@@ -400,34 +397,22 @@ async fn ttl_values_that_are_empty_huge_or_strings_are_defaulted_or_clamped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_json_body_is_no_parameters() {
     let app = spawn_app().await;
-    let post_empty_json = |path: String| {
-        app.client
-            .post(format!("{}/api/v1/{path}", app.base))
-            .header("content-type", "application/json")
-            .send()
+    let api = &app.api;
+    let post_empty_json = |path: String| async move {
+        status_and_json(api.post_raw(&path, "application/json", "").await).await
     };
-    let receipt = share(&app, Encoding::Form, &[("secret", "first")]).await;
-    let (code, revealed) = status_and_json(
-        post_empty_json(format!("secret/{}", key_of(&receipt, "secret_key")))
-            .await
-            .expect("request"),
-    )
-    .await;
+    let first = share(&app, Encoding::Form, &[("secret", "first")]).await;
+    let second = share(&app, Encoding::Form, &[("secret", "second")]).await;
+    let (code, revealed) =
+        post_empty_json(format!("/api/v1/secret/{}", key_of(&first, "secret_key"))).await;
     assert_eq!(code, StatusCode::OK, "{revealed}");
     assert_eq!(revealed["value"], "first");
-
-    let receipt = share(&app, Encoding::Form, &[("secret", "second")]).await;
-    let (code, burned) = status_and_json(
-        post_empty_json(format!("private/{}/burn", key_of(&receipt, "metadata_key")))
-            .await
-            .expect("request"),
-    )
-    .await;
+    let burn = format!("/api/v1/private/{}/burn", key_of(&second, "metadata_key"));
+    let (code, burned) = post_empty_json(burn).await;
     assert_eq!(code, StatusCode::OK, "{burned}");
     assert_eq!(burned["state"]["state"], "burned", "{burned}");
 
-    let (code, body) =
-        status_and_json(post_empty_json("share".to_owned()).await.expect("request")).await;
+    let (code, body) = post_empty_json("/api/v1/share".to_owned()).await;
     assert_v1_error(
         code,
         &body,
@@ -442,15 +427,8 @@ async fn an_empty_json_body_is_no_parameters() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parameters_that_are_not_utf8_text_are_refused() {
     let app = spawn_app().await;
-    let form = |path: &str, body: &'static str| {
-        app.client
-            .post(format!("{}/api/v1/{path}", app.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-    };
     let (code, body) =
-        status_and_json(form("share", "secret=caf%E9").await.expect("request")).await;
+        status_and_json(app.post_raw("/api/v1/share", FORM, "secret=caf%E9").await).await;
     assert_v1_error(
         code,
         &body,
@@ -488,13 +466,8 @@ async fn parameters_that_are_not_utf8_text_are_refused() {
     .await;
     let secret_path = format!("secret/{}", key_of(&receipt, "secret_key"));
     let response = app
-        .client
-        .post(format!("{}/api/v1/{secret_path}", app.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("passphrase=p%E4ss")
-        .send()
-        .await
-        .expect("request");
+        .post_raw(&format!("/api/v1/{secret_path}"), FORM, "passphrase=p%E4ss")
+        .await;
     let (code, body) = status_and_json(response).await;
     assert_v1_error(code, &body, StatusCode::BAD_REQUEST, "a Latin-1 passphrase");
     assert_eq!(body["field"], "passphrase", "{body}");
