@@ -62,17 +62,30 @@ impl MasterKey {
         }
     }
 
+    /// Writes the key to a temporary file, syncs it, links it in at `path` (failing if another
+    /// process got there first) and syncs the directory: a crash leaves either no key file or a
+    /// whole, durable one, never a torn one next to a database it cannot open.
     fn write_new(&self, path: &Path) -> Result<(), CryptoError> {
         let fail = |e: std::io::Error| CryptoError::MasterKey(format!("{}: {e}", path.display()));
+        let partial = path.with_extension("key.partial");
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
+        options.write(true).create(true).truncate(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(path).map_err(fail)?;
+        let mut file = options.open(&partial).map_err(fail)?;
         let encoded = Zeroizing::new(BASE64.encode(self.0.as_slice()));
         file.write_all(encoded.as_bytes()).map_err(fail)?;
         file.write_all(b"\n").map_err(fail)?;
-        file.sync_all().map_err(fail)
+        file.sync_all().map_err(fail)?;
+        let linked = std::fs::hard_link(&partial, path);
+        let _ = std::fs::remove_file(&partial);
+        linked.map_err(fail)?;
+        if let Some(dir) = path.parent() {
+            std::fs::File::open(dir)
+                .and_then(|dir| dir.sync_all())
+                .map_err(fail)?;
+        }
+        Ok(())
     }
 
     /// The key bytes, for key derivation only.
@@ -106,6 +119,22 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .map(|entry| entry.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, [KEY_FILE_NAME], "no partial file left behind");
+    }
+
+    #[test]
+    fn a_partial_file_left_by_a_crash_does_not_block_the_next_start() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let partial = dir.path().join(KEY_FILE_NAME).with_extension("key.partial");
+        std::fs::write(&partial, "torn").expect("partial");
+        let key = MasterKey::load_or_create(None, dir.path()).expect("generated");
+        let again = MasterKey::load_or_create(None, dir.path()).expect("reloaded");
+        assert_eq!(key.expose(), again.expose());
+        assert!(!partial.exists());
     }
 
     #[test]
