@@ -9,10 +9,12 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/burnbox/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 mkdir -p "$CARGO_TARGET_DIR"
 
-echo "== system packages the tests use (promtool, Prometheus, Python venv)"
+echo "== system packages the tests use (promtool, Prometheus, Python venv, Chromium and ChromeDriver)"
 NEED=""
 { command -v promtool >/dev/null && command -v prometheus >/dev/null; } || NEED="prometheus"
 python3 -c 'import ensurepip' 2>/dev/null || NEED="$NEED python3-venv"
+# The pages' tests drive Debian's Chromium through its ChromeDriver.
+{ command -v chromium >/dev/null && command -v chromedriver >/dev/null; } || NEED="$NEED chromium chromium-driver"
 if [ -n "$NEED" ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq

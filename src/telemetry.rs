@@ -278,6 +278,7 @@ const ROUTES: &[&str] = &[
     "/api/v1/secret/{key}",
     "/api/v1/share",
     "/api/v1/status",
+    "/assets/{key}",
     "/docs",
     "/docs/{key}",
     "/healthz",
@@ -285,6 +286,8 @@ const ROUTES: &[&str] = &[
     "/openapi.json",
     "/openapi.yaml",
     "/readyz",
+    "/receipt/{key}",
+    "/secret/{key}",
 ];
 
 /// The method label of a request: the standard methods by name, any other (HTTP allows any

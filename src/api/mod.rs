@@ -14,6 +14,8 @@ pub mod request_id;
 pub mod schema;
 mod timefmt;
 
+use std::sync::Arc;
+
 use poem::middleware::AddData;
 use poem::{Endpoint, EndpointExt, Route, get};
 use poem_openapi::{ExtraHeader, OpenApiService};
@@ -74,14 +76,16 @@ pub fn routes(
     let docs = api.swagger_ui();
     let spec_json = api.spec_endpoint();
     let spec_yaml = api.spec_endpoint_yaml();
+    let operations = Arc::new(api.with(body_limit::BodyLimit::new(limits)).with(guard));
     let mut route = Route::new()
-        .nest(
-            "/",
-            api.with(body_limit::BodyLimit::new(limits)).with(guard),
-        )
+        // The operations are under /api but for the two probes; the pages take the rest.
+        .nest_no_strip("/api", Arc::clone(&operations))
+        .at("/healthz", Arc::clone(&operations))
+        .at("/readyz", operations)
         .nest("/docs", docs)
         .at("/openapi.json", spec_json)
         .at("/openapi.yaml", spec_yaml);
+    route = crate::web::add_pages(route);
     if !metrics_elsewhere {
         route = route.at("/metrics", get(health::metrics));
     }

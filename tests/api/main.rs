@@ -12,6 +12,7 @@ mod helpers;
 mod openapi;
 mod ops_files;
 mod ots;
+mod pages;
 mod s3;
 mod sample;
 mod telemetry;

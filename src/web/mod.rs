@@ -1,0 +1,69 @@
+//! Pages for people: `/` creates a secret, `/secret/{key}` reveals one on a click (opening the
+//! page reads nothing, so link scanners and previews cannot burn a secret), `/receipt/{key}` shows
+//! its state and burns it. The pages are static and the same for every key: their script reads the
+//! key from the address and calls the Burn the Secret API, so the server never sees a key in a page
+//! request's handling and every rule (views, passphrases, quotas) stays the API's.
+
+use poem::http::StatusCode;
+use poem::{Response, Route, get, handler};
+
+const INDEX: &str = include_str!("assets/index.html");
+const SECRET: &str = include_str!("assets/secret.html");
+const RECEIPT: &str = include_str!("assets/receipt.html");
+const SCRIPT: &str = include_str!("assets/app.js");
+const STYLE: &str = include_str!("assets/style.css");
+
+/// Only this origin's script and style, no frames, no plugins: a page that shows a secret runs
+/// nothing but its own code.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// `body` as `content_type`, with the headers every page and asset carries: no referrer (the
+/// address holds a key), no sniffing, no framing, the content security policy.
+fn asset(body: &'static str, content_type: &'static str) -> Response {
+    Response::builder()
+        .status(StatusCode::OK)
+        .content_type(content_type)
+        .header("content-security-policy", CONTENT_SECURITY_POLICY)
+        .header("referrer-policy", "no-referrer")
+        .header("x-content-type-options", "nosniff")
+        .header("x-frame-options", "DENY")
+        .body(body)
+}
+
+const HTML: &str = "text/html; charset=utf-8";
+
+#[handler]
+fn index() -> Response {
+    asset(INDEX, HTML)
+}
+
+#[handler]
+fn secret() -> Response {
+    asset(SECRET, HTML)
+}
+
+#[handler]
+fn receipt() -> Response {
+    asset(RECEIPT, HTML)
+}
+
+#[handler]
+fn script() -> Response {
+    asset(SCRIPT, "text/javascript; charset=utf-8")
+}
+
+#[handler]
+fn style() -> Response {
+    asset(STYLE, "text/css; charset=utf-8")
+}
+
+/// The pages and their assets, to mount at the root.
+pub fn add_pages(route: Route) -> Route {
+    route
+        .at("/", get(index))
+        .at("/secret/:key", get(secret))
+        .at("/receipt/:key", get(receipt))
+        .at("/assets/app.js", get(script))
+        .at("/assets/style.css", get(style))
+}

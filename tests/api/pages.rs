@@ -1,0 +1,306 @@
+//! The pages in a real browser: Debian's headless Chromium driven through ChromeDriver. A secret
+//! is created on `/`, its link opened (which counts nothing) and revealed with a click, and a
+//! receipt shows and burns its secret.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+use crate::helpers::{TestApp, keys, spawn_app};
+
+/// ChromeDriver on a loopback port, killed when dropped.
+struct Driver {
+    process: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Driver {
+    async fn start() -> Self {
+        let path = std::env::var("BURNBOX_CHROMEDRIVER")
+            .unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let process = Command::new(&path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("{path} does not start ({e}): ops/test.sh installs chromium-driver")
+            });
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self {
+            process,
+            url,
+            _profile: tempfile::tempdir().expect("profile dir"),
+        }
+    }
+
+    async fn browser(&self) -> Client {
+        let chromium =
+            std::env::var("BURNBOX_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let profile = self._profile.path().display().to_string();
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    format!("--user-data-dir={profile}"),
+                ],
+            }
+        });
+        let capabilities = match capabilities {
+            Value::Object(map) => map,
+            _ => unreachable!("an object"),
+        };
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&self.url)
+            .await
+            .expect("a browser session")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.start_kill();
+    }
+}
+
+/// The text of `css` once it and every element around it are shown (not `hidden`).
+async fn visible_text(browser: &Client, css: &str) -> String {
+    let selector = css
+        .split(' ')
+        .map(|part| format!("{part}:not([hidden])"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(&selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector} shows: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn click(browser: &Client, id: &str) {
+    browser
+        .find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("#{id}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click #{id}: {e}"));
+}
+
+async fn views_of(app: &TestApp, metadata_key: &str) -> Value {
+    app.status(metadata_key).await.json().await.expect("json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_made_on_the_page_is_revealed_once_with_a_click() {
+    let app = spawn_app().await;
+    let driver = Driver::start().await;
+    let browser = driver.browser().await;
+
+    browser
+        .goto(&format!("{}/", app.base))
+        .await
+        .expect("create page");
+    let text = "hunter2 ✓ <b>not markup</b>";
+    browser
+        .find(Locator::Id("secret"))
+        .await
+        .expect("secret box")
+        .send_keys(text)
+        .await
+        .expect("typed");
+    click(&browser, "create-button").await;
+    visible_text(&browser, "#created").await;
+    let secret_url = browser
+        .find(Locator::Id("secret-url"))
+        .await
+        .expect("link")
+        .prop("value")
+        .await
+        .expect("value")
+        .expect("a link");
+    let receipt_url = browser
+        .find(Locator::Id("receipt-url"))
+        .await
+        .expect("receipt link")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("a receipt link");
+    assert!(
+        secret_url.starts_with(&format!("{}/secret/", app.base)),
+        "{secret_url}"
+    );
+    let metadata_key = receipt_url.rsplit('/').next().expect("key").to_owned();
+
+    // Opening the link, as a chat preview would, counts nothing.
+    browser.goto(&secret_url).await.expect("secret page");
+    visible_text(&browser, "#reveal").await;
+    assert_eq!(views_of(&app, &metadata_key).await["viewCount"], 0);
+
+    click(&browser, "reveal-button").await;
+    assert_eq!(
+        visible_text(&browser, "#revealed #secret-text").await,
+        text,
+        "shown as text, not markup"
+    );
+    assert!(
+        visible_text(&browser, "#revealed #remaining")
+            .await
+            .contains("last view")
+    );
+    let status = views_of(&app, &metadata_key).await;
+    assert_eq!(
+        (status["viewCount"].as_u64(), status["state"].as_str()),
+        (Some(1), Some("received")),
+        "{status}"
+    );
+
+    browser.goto(&secret_url).await.expect("secret page again");
+    assert!(
+        visible_text(&browser, "#error")
+            .await
+            .contains("no longer available")
+    );
+    assert!(
+        browser
+            .find(Locator::Css("#reveal:not([hidden])"))
+            .await
+            .is_err(),
+        "no second reveal"
+    );
+
+    browser.goto(&receipt_url).await.expect("receipt page");
+    assert_eq!(visible_text(&browser, "#status #state").await, "received");
+    assert_eq!(visible_text(&browser, "#status #views").await, "1 of 1");
+    browser.close().await.expect("closed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passphrase_is_asked_for_and_a_receipt_burns_its_secret() {
+    let app = spawn_app().await;
+    let driver = Driver::start().await;
+    let browser = driver.browser().await;
+
+    let created = app
+        .create_ok(&json!({"secret": "guarded", "passphrase": "open sesame"}))
+        .await;
+    let secret_url = created["secretUrl"].as_str().expect("url").to_owned();
+    browser.goto(&secret_url).await.expect("secret page");
+    let passphrase = browser
+        .find(Locator::Css("#passphrase-row:not([hidden]) #passphrase"))
+        .await;
+    passphrase
+        .expect("asked for")
+        .send_keys("wrong")
+        .await
+        .expect("typed");
+    click(&browser, "reveal-button").await;
+    assert!(
+        visible_text(&browser, "#error")
+            .await
+            .contains("Invalid passphrase")
+    );
+    let field = browser
+        .find(Locator::Id("passphrase"))
+        .await
+        .expect("field");
+    field.clear().await.expect("cleared");
+    field.send_keys("open sesame").await.expect("typed");
+    click(&browser, "reveal-button").await;
+    assert_eq!(
+        visible_text(&browser, "#revealed #secret-text").await,
+        "guarded"
+    );
+
+    let created = app
+        .create_ok(&json!({"secret": "to be burned", "maxViews": 3}))
+        .await;
+    let (_, metadata_key) = keys(&created);
+    browser
+        .goto(created["metadataUrl"].as_str().expect("url"))
+        .await
+        .expect("receipt page");
+    assert_eq!(visible_text(&browser, "#status #state").await, "live");
+    assert_eq!(visible_text(&browser, "#status #views").await, "0 of 3");
+    click(&browser, "burn-button").await;
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath("//dd[@id='state' and text()='burned']"))
+        .await
+        .expect("shown burned");
+    assert_eq!(views_of(&app, &metadata_key).await["state"], "burned");
+    browser
+        .goto(created["secretUrl"].as_str().expect("url"))
+        .await
+        .expect("secret page");
+    assert!(
+        visible_text(&browser, "#error")
+            .await
+            .contains("no longer available")
+    );
+
+    // A file is offered for saving, under its own name.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"%PDF-1.7 eleven".to_vec()).file_name("report.pdf"),
+    );
+    let created: Value = app
+        .client
+        .post(format!("{}/api/secrets", app.base))
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("json");
+    browser
+        .goto(created["secretUrl"].as_str().expect("url"))
+        .await
+        .expect("secret page");
+    visible_text(&browser, "#reveal").await;
+    click(&browser, "reveal-button").await;
+    assert_eq!(
+        visible_text(&browser, "#revealed #file-link").await,
+        "Save report.pdf (15 bytes)"
+    );
+    let link = browser.find(Locator::Id("file-link")).await.expect("link");
+    assert_eq!(
+        link.attr("download").await.expect("attr").as_deref(),
+        Some("report.pdf")
+    );
+    assert!(
+        link.attr("href")
+            .await
+            .expect("attr")
+            .is_some_and(|href| href.starts_with("blob:"))
+    );
+    browser.close().await.expect("closed");
+}
