@@ -29,6 +29,9 @@ pub enum ServiceError {
     /// The caller's account may not do this to this secret.
     #[error("forbidden")]
     Forbidden,
+    /// The recipient may delete a secret (when its sender allowed it) only after viewing it.
+    #[error("not viewed yet")]
+    NotViewedYet,
     /// Over the request quota; retry after this many seconds.
     #[error("rate limit exceeded")]
     RateLimited {

@@ -470,16 +470,23 @@ impl SecretService {
     }
 
     /// Burns a secret by its receipt key, or by its secret key when the sender allowed the
-    /// recipient to delete it.
+    /// recipient to delete it after viewing it ("allow recipient to delete after viewing").
     ///
     /// # Errors
     /// [`ServiceError::NotFound`] for an unknown key or a secret key without that permission;
+    /// [`ServiceError::NotViewedYet`] for a secret key of a secret not viewed yet (so a link's
+    /// holder cannot destroy it unread, nor without its passphrase);
     /// [`ServiceError::Gone`] when it was already received, burned or expired.
     pub async fn burn(&self, key: &AnyKey, caller: &Caller) -> Result<SecretMeta, ServiceError> {
         let (kind, id) = self.resolve(key).await?;
         let meta = self.actors.ask(id, SecretMsg::Status).await?;
-        if kind == KeyKind::Secret && !meta.allow_deletion {
-            return Err(ServiceError::NotFound);
+        if kind == KeyKind::Secret {
+            if !meta.allow_deletion {
+                return Err(ServiceError::NotFound);
+            }
+            if meta.view_count == 0 && !meta.is_final() {
+                return Err(ServiceError::NotViewedYet);
+            }
         }
         refuse_other_accounts(&meta, caller)?;
         self.actors

@@ -193,7 +193,22 @@ async fn recipient_may_delete_only_when_allowed() {
         "still readable"
     );
 
-    let (secret_key, _) = keys(&app.create_ok(&json!({"secret": "s", "maxViews": 3})).await);
+    // Allowed, the recipient may delete it after viewing it ("allow recipient to delete after
+    // viewing"), not before: a link's holder cannot destroy a secret unread.
+    let (secret_key, metadata_key) =
+        keys(&app.create_ok(&json!({"secret": "s", "maxViews": 3})).await);
+    let (code, error) = status_and_json(app.burn(&secret_key).await).await;
+    assert_eq!(
+        (code, error["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("FORBIDDEN")),
+        "{error}"
+    );
+    let status: serde_json::Value = app.status(&metadata_key).await.json().await.expect("json");
+    assert_eq!(
+        (status["state"].as_str(), status["viewCount"].as_u64()),
+        (Some("live"), Some(0))
+    );
+    assert_eq!(app.view(&secret_key, None).await.status(), StatusCode::OK);
     assert_eq!(app.burn(&secret_key).await.status(), StatusCode::OK);
     assert_eq!(app.view(&secret_key, None).await.status(), StatusCode::GONE);
 }

@@ -338,6 +338,10 @@ impl From<ServiceError> for NativeError {
             ServiceError::Unauthorized => Self::new(ErrorCode::InvalidApiKey),
             ServiceError::AuthenticationRequired => Self::new(ErrorCode::AuthenticationRequired),
             ServiceError::Forbidden => Self::new(ErrorCode::Forbidden),
+            ServiceError::NotViewedYet => Self::hinted(
+                ErrorCode::Forbidden,
+                "The recipient may delete a secret only after viewing it; the sender can burn it with the metadata key.".to_owned(),
+            ),
             ServiceError::RateLimited { retry_after_secs } => Self::too_many(
                 format!("Too many requests for your tier. Retry in {retry_after_secs} seconds."),
                 retry_after_secs,

@@ -205,7 +205,7 @@ impl From<ServiceError> for OtsError {
             ServiceError::Unauthorized | ServiceError::AuthenticationRequired => {
                 Self::unauthorized()
             }
-            ServiceError::Forbidden => Self::forbidden(),
+            ServiceError::Forbidden | ServiceError::NotViewedYet => Self::forbidden(),
             ServiceError::RateLimited { retry_after_secs } => Self::too_many(
                 format!("Rate limit exceeded; retry in {retry_after_secs} seconds"),
                 retry_after_secs,
