@@ -133,8 +133,19 @@ pub async fn sweep_once(
                 .resident(&id)
                 .is_some_and(|actor| actor.cast(SecretMsg::Sweep).is_ok());
             if !delegated {
+                // A record purged straight from live (its whole lifetime passed while no sweep
+                // ran) takes its file with it; an expired one gave its file back when it expired.
+                let had_file = store
+                    .load(id)
+                    .await?
+                    .is_some_and(|meta| meta.file.is_some() && !meta.is_final());
                 let action = match store.apply(id, Operation::Sweep, now).await? {
-                    Outcome::Purged => Some("purged"),
+                    Outcome::Purged => {
+                        if had_file {
+                            discard_blob(blobs, id).await;
+                        }
+                        Some("purged")
+                    }
                     Outcome::Updated(meta) => {
                         if meta.file.is_some() {
                             discard_blob(blobs, id).await;

@@ -74,6 +74,10 @@ pub fn apply_operation(
         Step::Unchanged => Ok(Outcome::Unchanged(current)),
         Step::Refuse(gone) => Ok(Outcome::Refused(current, gone)),
         Step::Update(next) => {
+            // The metadata first: its encoding is the one step that may refuse for another
+            // reason than the backend, and a refused write must have changed nothing (the
+            // batch around it still commits).
+            tables.put_meta(id, &next)?;
             if next.deadline() != current.deadline() {
                 tables.delete_deadline(current.deadline(), id)?;
                 tables.put_deadline(next.deadline(), id)?;
@@ -81,7 +85,6 @@ pub fn apply_operation(
             if next.is_final() && !current.is_final() {
                 tables.delete_content(id)?;
             }
-            tables.put_meta(id, &next)?;
             Ok(Outcome::Updated(next))
         }
         Step::Purge => {

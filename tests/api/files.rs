@@ -196,6 +196,7 @@ on_both_backends!(
     a_file_over_the_limit_is_refused_and_leaves_nothing,
     max_views_two_gives_the_file_twice_then_410,
     burn_and_expiry_remove_the_blob,
+    a_file_whose_whole_lifetime_passed_unswept_is_purged_with_its_blob,
     no_plaintext_reaches_the_stores,
     a_tampered_truncated_or_reordered_blob_fails_the_reveal,
     an_orphaned_blob_is_swept,
@@ -434,6 +435,25 @@ async fn burn_and_expiry_remove_the_blob(backend: Backend) {
         (status, body["code"].clone()),
         (StatusCode::GONE, json!("SECRET_EXPIRED"))
     );
+}
+
+/// A file secret whose TTL and receipt lifetime both passed before any sweep (downtime, or a
+/// slow sweep) goes from live to purged in one step, and its blob goes with it then, not an hour
+/// later by the orphan sweep.
+async fn a_file_whose_whole_lifetime_passed_unswept_is_purged_with_its_blob(backend: Backend) {
+    let f = FileApp::start_with(backend, |s| {
+        s.ttl.min = 1;
+        s.sweep_interval = Duration::from_secs(4);
+    })
+    .await;
+    let (_, metadata_key) = f
+        .app
+        .upload_ok(sample_file(10_000, 6), &[("ttl", "1")])
+        .await;
+    assert_eq!(f.blobs().len(), 1);
+    wait_for_no_blobs(&f).await;
+    let (status, _) = status_and_json(f.app.status(&metadata_key).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the receipt is gone too");
 }
 
 async fn no_plaintext_reaches_the_stores(backend: Backend) {
