@@ -13,7 +13,7 @@ use crate::domain::{LockoutPolicy, TtlRange};
 use crate::service::ratelimit::Windows;
 use crate::service::tiers::TierTable;
 use crate::storage::EngineKind;
-use crate::storage::blob::S3Settings;
+use crate::storage::blob::{DEFAULT_S3_PREFIX, S3Settings};
 
 /// Where burnbox listens unless told otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7143";
@@ -116,6 +116,9 @@ pub struct ServeArgs {
     /// Address the bucket in the URL path, as most self-hosted S3 stores want
     #[arg(long, env = "BURNBOX_S3_PATH_STYLE", value_parser = clap::builder::BoolishValueParser::new())]
     pub s3_path_style: bool,
+    /// What object names start with; give each deployment sharing a bucket its own [default: blobs/]
+    #[arg(long, env = "BURNBOX_S3_PREFIX", value_name = "PREFIX")]
+    pub s3_prefix: Option<String>,
     /// File uploads served at once; more are refused with 503 [default: 16]
     #[arg(long, env = "BURNBOX_MAX_UPLOADS", value_name = "N")]
     pub max_uploads: Option<usize>,
@@ -155,6 +158,7 @@ struct FileConfig {
     s3_bucket: Option<String>,
     s3_region: Option<String>,
     s3_path_style: Option<bool>,
+    s3_prefix: Option<String>,
     blob_orphan_grace_secs: Option<u64>,
     max_uploads: Option<usize>,
 }
@@ -305,6 +309,7 @@ fn blob_settings(
                     .or_else(|| env_value("AWS_REGION"))
                     .unwrap_or_else(|| "us-east-1".to_owned()),
                 path_style: args.s3_path_style || file.s3_path_style.unwrap_or(false),
+                prefix: s3_prefix(args.s3_prefix.clone().or_else(|| file.s3_prefix.clone()))?,
                 access_key_id: credential("AWS_ACCESS_KEY_ID")?,
                 secret_access_key: credential("AWS_SECRET_ACCESS_KEY")?,
                 session_token: env_value("AWS_SESSION_TOKEN"),
@@ -551,9 +556,45 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
     })
 }
 
+/// The S3 object prefix: `blobs/` by default; letters, digits and `-_./` only (a `/` is added
+/// at the end when missing), so it is a folder of its own in any S3-compatible store.
+fn s3_prefix(configured: Option<String>) -> Result<String, ConfigError> {
+    let Some(prefix) = configured else {
+        return Ok(DEFAULT_S3_PREFIX.to_owned());
+    };
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "-_./".contains(c);
+    if prefix.is_empty()
+        || prefix.starts_with('/')
+        || prefix.len() > 256
+        || !prefix.chars().all(allowed)
+    {
+        return Err(ConfigError(format!(
+            "invalid S3 prefix '{prefix}' (--s3-prefix): 1 to 256 letters, digits and -_./, not starting with /"
+        )));
+    }
+    Ok(if prefix.ends_with('/') {
+        prefix
+    } else {
+        format!("{prefix}/")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn s3_prefixes_are_folders_of_safe_characters() {
+        assert_eq!(s3_prefix(None).expect("default"), "blobs/");
+        assert_eq!(s3_prefix(Some("prod".into())).expect("ok"), "prod/");
+        assert_eq!(
+            s3_prefix(Some("team-a/burnbox/".into())).expect("ok"),
+            "team-a/burnbox/"
+        );
+        for bad in ["", "/abs", "sp ace", "q?x", "é"] {
+            assert!(s3_prefix(Some(bad.into())).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn the_example_file_parses_to_the_defaults() {

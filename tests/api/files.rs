@@ -19,6 +19,7 @@ use crate::helpers::{
 };
 use crate::s3::S3Server;
 use crate::sample::sample_file;
+use burnbox::storage::blob::S3Settings;
 
 /// The largest file an API-tier caller may send: 50 MB.
 const FIFTY_MB: usize = 50_000_000;
@@ -867,4 +868,42 @@ async fn uploads_beyond_the_limit_at_once_get_503() {
     let first = first.await.expect("task").expect("first upload answered");
     assert_eq!(first.status(), StatusCode::OK);
     f.app.upload_ok(sample_file(1000, 14), &[]).await;
+}
+
+/// Deployments that share a bucket under their own prefixes see only their own objects, so
+/// one's orphan sweep cannot delete the other's files.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_prefixes_keep_deployments_on_one_bucket_apart() {
+    use burnbox::storage::blob::{BlobStore, S3BlobStore};
+    let s3 = S3Server::start().await;
+    let spool = tempfile::tempdir().expect("spool dir");
+    let store_with = |prefix: &str| {
+        let settings = S3Settings {
+            prefix: prefix.to_owned(),
+            ..s3.settings()
+        };
+        S3BlobStore::new(&settings, &spool.path().join(prefix)).expect("store")
+    };
+    let (production, staging) = (store_with("production/"), store_with("staging/"));
+    let id = burnbox::domain::SecretId::from_bytes([7; 32]);
+    let mut upload = production.create(id).await.expect("upload");
+    upload
+        .write(bytes::Bytes::from_static(b"sealed chunk"))
+        .await
+        .expect("write");
+    upload.finish().await.expect("finish");
+
+    let later = std::time::SystemTime::now() + Duration::from_secs(3600);
+    assert_eq!(production.written_before(later).await.expect("list"), [id]);
+    assert!(
+        staging
+            .written_before(later)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    let objects: Vec<_> = std::fs::read_dir(s3.bucket_dir().join("production"))
+        .expect("the production folder")
+        .collect();
+    assert_eq!(objects.len(), 1);
 }

@@ -105,6 +105,7 @@ impl S3Server {
             access_key_id: ACCESS_KEY.to_owned(),
             secret_access_key: SECRET_KEY.to_owned(),
             session_token: None,
+            prefix: burnbox::storage::blob::DEFAULT_S3_PREFIX.to_owned(),
         }
     }
 

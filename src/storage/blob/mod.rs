@@ -22,7 +22,7 @@ use futures_util::Stream;
 
 pub use fs::FsBlobStore;
 pub use metered::MeteredBlobs;
-pub use s3::{S3BlobStore, S3Settings};
+pub use s3::{DEFAULT_PREFIX as DEFAULT_S3_PREFIX, S3BlobStore, S3Settings};
 
 use super::StoreError;
 use crate::domain::SecretId;

@@ -28,8 +28,8 @@ const BACKEND: &str = "s3";
 const MAX_OBJECT_LEN: u64 = 5 * 1024 * 1024 * 1024;
 /// Bytes read from a spool file at a time while it is sent.
 const SEND_BUFFER_LEN: usize = 2 * 1024 * 1024;
-/// Object names start with this inside the bucket.
-const PREFIX: &str = "blobs/";
+/// Object names start with this inside the bucket unless configured otherwise.
+pub const DEFAULT_PREFIX: &str = "blobs/";
 
 fn fail(err: impl std::error::Error) -> StoreError {
     // The SDK's Display is terse ("dispatch failure"); the source chain says what happened.
@@ -60,6 +60,10 @@ pub struct S3Settings {
     pub secret_access_key: String,
     /// Session token (from `AWS_SESSION_TOKEN`), for temporary credentials.
     pub session_token: Option<String>,
+    /// What this node's object names start with, ending in `/` ([`DEFAULT_PREFIX`]): nodes
+    /// that share a bucket but not a store need their own, or each one's orphan sweep would
+    /// delete the other's files.
+    pub prefix: String,
 }
 
 impl std::fmt::Debug for S3Settings {
@@ -69,6 +73,7 @@ impl std::fmt::Debug for S3Settings {
             .field("bucket", &self.bucket)
             .field("region", &self.region)
             .field("path_style", &self.path_style)
+            .field("prefix", &self.prefix)
             .finish_non_exhaustive()
     }
 }
@@ -77,6 +82,8 @@ impl std::fmt::Debug for S3Settings {
 pub struct S3BlobStore {
     client: Client,
     bucket: String,
+    /// What object names start with.
+    prefix: String,
     /// Where uploads are spooled before they are sent.
     spool: PathBuf,
 }
@@ -123,12 +130,13 @@ impl S3BlobStore {
         Ok(Self {
             client: Client::from_conf(config.build()),
             bucket: settings.bucket.clone(),
+            prefix: settings.prefix.clone(),
             spool,
         })
     }
 
-    fn key(id: &SecretId) -> String {
-        format!("{PREFIX}{}", blob_name(id))
+    fn key(&self, id: &SecretId) -> String {
+        format!("{}{}", self.prefix, blob_name(id))
     }
 
     /// Aborts the multipart uploads under the prefix started before `before`: burnbox versions
@@ -139,7 +147,7 @@ impl S3BlobStore {
             .client
             .list_multipart_uploads()
             .bucket(&self.bucket)
-            .prefix(PREFIX)
+            .prefix(&self.prefix)
             .send()
             .await;
         let uploads = match listed {
@@ -184,7 +192,7 @@ impl BlobStore for S3BlobStore {
         Ok(Box::new(S3Upload {
             client: self.client.clone(),
             bucket: self.bucket.clone(),
-            key: Self::key(&id),
+            key: self.key(&id),
             file: Some(file),
             path,
             len: 0,
@@ -196,7 +204,7 @@ impl BlobStore for S3BlobStore {
             .client
             .get_object()
             .bucket(&self.bucket)
-            .key(Self::key(&id))
+            .key(self.key(&id))
             .send()
             .await
         {
@@ -227,7 +235,7 @@ impl BlobStore for S3BlobStore {
         self.client
             .delete_object()
             .bucket(&self.bucket)
-            .key(Self::key(&id))
+            .key(self.key(&id))
             .send()
             .await
             .map(drop)
@@ -243,7 +251,7 @@ impl BlobStore for S3BlobStore {
                 .client
                 .list_objects_v2()
                 .bucket(&self.bucket)
-                .prefix(PREFIX)
+                .prefix(&self.prefix)
                 .set_continuation_token(token)
                 .send()
                 .await
@@ -255,7 +263,7 @@ impl BlobStore for S3BlobStore {
                     .is_some_and(|t| t < before);
                 let id = object
                     .key()
-                    .and_then(|k| k.strip_prefix(PREFIX))
+                    .and_then(|k| k.strip_prefix(self.prefix.as_str()))
                     .and_then(id_of_blob_name);
                 if let (true, Some(id)) = (old, id) {
                     ids.push(id);
