@@ -71,7 +71,13 @@ fn is_ots(req: &Request) -> bool {
 
 fn too_large(req: &Request, max_bytes: usize) -> Response {
     if is_ots(req) {
-        OtsError::body_too_large(max_bytes).into_response()
+        // The body of a create is the secret's; any other carries a passphrase at most.
+        let field = if carries_a_secret(req) {
+            "secret"
+        } else {
+            "body"
+        };
+        OtsError::body_too_large(max_bytes, field).into_response()
     } else {
         NativeError::body_too_large(max_bytes).into_response()
     }

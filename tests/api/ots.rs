@@ -796,3 +796,31 @@ async fn a_hundred_racing_reveals_give_one_value() {
     }
     assert_eq!(values, 1);
 }
+
+/// A reveal's body carries a passphrase at most: one over 64 KiB is refused naming the body, not
+/// the secret, and counts no view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_reveal_body_names_the_body() {
+    let app = spawn_app().await;
+    let receipt = share(&app, Encoding::Form, &[("secret", "s")]).await;
+    let secret_path = format!("secret/{}", key_of(&receipt, "secret_key"));
+    let huge = "p".repeat(100_000);
+    let (code, body) = status_and_json(
+        app.v1_post(&secret_path, Encoding::Form, &[("passphrase", &huge)])
+            .await,
+    )
+    .await;
+    assert_v1_error(
+        code,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "oversized reveal body",
+    );
+    assert_eq!(body["field"], "body", "{body}");
+    let (code, revealed) =
+        status_and_json(app.v1_post(&secret_path, Encoding::Form, &[]).await).await;
+    assert_eq!(
+        (code, revealed["value"].as_str()),
+        (StatusCode::OK, Some("s"))
+    );
+}

@@ -128,11 +128,11 @@ impl OtsError {
         )
     }
 
-    /// 400: a request body over the server's limit.
-    pub fn body_too_large(max_bytes: usize) -> Self {
+    /// 400: a request body over the server's limit; `field` names what made it large.
+    pub fn body_too_large(max_bytes: usize, field: &str) -> Self {
         Self::form(
             format!("The request is too large ({max_bytes} bytes at most)"),
-            "secret",
+            field,
         )
     }
 }
