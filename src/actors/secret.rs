@@ -180,7 +180,7 @@ impl SecretState {
         self.catch_up_expiry().await;
         let before = self.meta.clone();
         let live = before.gone_at(clock::now()).is_none();
-        let content_missing = live && self.store.content(self.id).await?.is_none();
+        let content_missing = live && !self.store.has_content(self.id).await?;
         if live && !before.receipt_viewed {
             self.apply(Operation::ViewReceipt)
                 .await?

@@ -49,6 +49,9 @@ impl SecretStore for PanicOnce {
         );
         self.inner.content(id).await
     }
+    async fn has_content(&self, id: SecretId) -> Result<bool, StoreError> {
+        self.inner.has_content(id).await
+    }
     async fn apply(
         &self,
         id: SecretId,

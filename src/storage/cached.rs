@@ -202,6 +202,10 @@ impl SecretStore for CachedStore {
         self.timed("content", self.inner.content(id)).await
     }
 
+    async fn has_content(&self, id: SecretId) -> Result<bool, StoreError> {
+        self.timed("has_content", self.inner.has_content(id)).await
+    }
+
     async fn apply(
         &self,
         id: SecretId,

@@ -36,6 +36,7 @@ async fn insert_then_read_back(store: &dyn SecretStore) {
         store.content(id).await.expect("content"),
         Some(b"sealed".to_vec())
     );
+    assert!(store.has_content(id).await.expect("has content"));
     assert!(matches!(
         store.insert(id, meta, b"again".to_vec()).await,
         Err(StoreError::Conflict)
@@ -83,6 +84,7 @@ async fn last_view_deletes_content(store: &dyn SecretStore) {
     };
     assert_eq!(second.lifecycle, Lifecycle::Received);
     assert_eq!(store.content(id).await.expect("content"), None);
+    assert!(!store.has_content(id).await.expect("has content"));
     assert!(matches!(
         store
             .apply(id, Operation::TakeView, now)

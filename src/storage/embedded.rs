@@ -360,6 +360,15 @@ impl SecretStore for EmbeddedStore {
         .await
     }
 
+    async fn has_content(&self, id: SecretId) -> Result<bool, StoreError> {
+        self.read(move |txn| {
+            let table = txn.open_table(RECORDS).map_err(fail)?;
+            let key = record_key(RecordKind::Content, id.as_bytes());
+            Ok(table.get(key.as_slice()).map_err(fail)?.is_some())
+        })
+        .await
+    }
+
     async fn apply(
         &self,
         id: SecretId,

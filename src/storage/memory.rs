@@ -129,6 +129,10 @@ impl SecretStore for MemoryStore {
         self.with(|t| Ok(t.contents.get(&id).cloned()))
     }
 
+    async fn has_content(&self, id: SecretId) -> Result<bool, StoreError> {
+        self.with(|t| Ok(t.contents.contains_key(&id)))
+    }
+
     async fn apply(
         &self,
         id: SecretId,

@@ -78,6 +78,9 @@ pub trait SecretStore: Send + Sync + 'static {
     /// The sealed content, while the secret is live.
     async fn content(&self, id: SecretId) -> Result<Option<Vec<u8>>, StoreError>;
 
+    /// Whether the sealed content is there, without reading it (a text secret may be 50 MB).
+    async fn has_content(&self, id: SecretId) -> Result<bool, StoreError>;
+
     /// Applies `op` at `now` atomically and durably (the single authority for "take one view").
     async fn apply(
         &self,
