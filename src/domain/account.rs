@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::{DomainError, KEY_ALPHABET, Timestamp};
+use super::{DomainError, Timestamp, base36_fixed};
 
 /// Prefix of every API token.
 pub const TOKEN_PREFIX: &str = "ks_live_";
@@ -100,13 +100,24 @@ pub struct ApiToken(Zeroizing<String>);
 
 impl ApiToken {
     /// The token for 32 random bytes (drawn from the OS RNG by the caller).
+    ///
+    /// The bytes are read as two 128-bit numbers written in base 36 (25 digits, then the lowest
+    /// 7 of the second: about 165 bits), so every character is as likely as any other, which a
+    /// byte taken modulo 36 is not.
     pub fn from_random_bytes(bytes: [u8; 32]) -> Self {
-        let random: String = bytes
-            .iter()
-            .take(TOKEN_RANDOM_LEN)
-            .map(|b| char::from(KEY_ALPHABET[usize::from(*b) % 36]))
-            .collect();
-        Self(Zeroizing::new(format!("{TOKEN_PREFIX}{random}")))
+        let (high, low) = bytes.split_at(16);
+        let number = |half: &[u8]| {
+            let mut word = [0u8; 16];
+            word.copy_from_slice(half);
+            u128::from_be_bytes(word)
+        };
+        const FIRST: usize = 25;
+        let random = Zeroizing::new(format!(
+            "{}{}",
+            base36_fixed(number(high), FIRST),
+            base36_fixed(number(low), TOKEN_RANDOM_LEN - FIRST)
+        ));
+        Self(Zeroizing::new(format!("{TOKEN_PREFIX}{}", random.as_str())))
     }
 
     /// Parses a token sent by a client.
@@ -155,6 +166,17 @@ mod tests {
 
     #[test]
     fn tokens_have_their_shape() {
+        for bytes in [[0; 32], [0xff; 32]] {
+            let token = ApiToken::from_random_bytes(bytes);
+            assert_eq!(ApiToken::parse(token.expose()).as_ref(), Ok(&token));
+        }
+        // Different bytes give different tokens, in either half.
+        let mut other = [7; 32];
+        other[31] = 8;
+        assert_ne!(
+            ApiToken::from_random_bytes([7; 32]),
+            ApiToken::from_random_bytes(other)
+        );
         let token = ApiToken::from_random_bytes([7; 32]);
         assert!(token.expose().starts_with("ks_live_"));
         assert_eq!(token.expose().len(), TOKEN_PREFIX.len() + 32);
