@@ -304,3 +304,61 @@ async fn a_passphrase_is_asked_for_and_a_receipt_burns_its_secret() {
     );
     browser.close().await.expect("closed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_uploaded_html_file_never_runs_as_script_on_burnboxs_origin() {
+    let app = spawn_app().await;
+    let driver = Driver::start().await;
+    let browser = driver.browser().await;
+
+    let page = b"<!doctype html><title>harmless</title>\
+        <script>document.title = 'script ran'; localStorage.setItem('ran', 'yes');</script>";
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(page.to_vec())
+            .file_name("invoice.html")
+            .mime_str("text/html")
+            .expect("mime"),
+    );
+    let created: Value = app
+        .client
+        .post(format!("{}/api/secrets", app.base))
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("json");
+    browser
+        .goto(created["secretUrl"].as_str().expect("url"))
+        .await
+        .expect("secret page");
+    visible_text(&browser, "#reveal").await;
+    click(&browser, "reveal-button").await;
+    visible_text(&browser, "#revealed #file-link").await;
+    let href = browser
+        .find(Locator::Id("file-link"))
+        .await
+        .expect("link")
+        .attr("href")
+        .await
+        .expect("attr")
+        .expect("an address");
+
+    // Loading the saved file's address, as "open in new tab" does, must not render it here.
+    let _ = browser.goto(&href).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let title = browser
+        .execute("return document.title", vec![])
+        .await
+        .expect("title");
+    assert_ne!(title, json!("script ran"), "the file's script ran");
+    browser.goto(&format!("{}/", app.base)).await.expect("home");
+    let ran = browser
+        .execute("return localStorage.getItem('ran')", vec![])
+        .await
+        .expect("storage");
+    assert_eq!(ran, Value::Null, "the file's script ran on burnbox's origin");
+    browser.close().await.expect("closed");
+}

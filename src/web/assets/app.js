@@ -84,7 +84,10 @@ async function initSecret() {
     show("reveal", false);
     if (status.file) {
       const link = $("file-link");
-      link.href = URL.createObjectURL(await viewed.blob());
+      // Typed as plain bytes: a blob keeping the file's own type (say text/html) would run as a
+      // page on this origin when its address is opened.
+      const bytes = new Blob([await viewed.blob()], { type: "application/octet-stream" });
+      link.href = URL.createObjectURL(bytes);
       link.download = status.file.name;
       link.textContent = `Save ${status.file.name} (${status.file.size} bytes)`;
       show("file-link");
