@@ -281,6 +281,9 @@ async fn start_burnbox_with(data_dir: &Path, extra: &[String], env: &[(&str, &st
         "--listen",
         "127.0.0.1:0",
         "--no-rate-limits",
+        // Every load connection comes from this one address.
+        "--max-connections-per-client",
+        "4096",
         "--data-dir",
         data,
         "--config",

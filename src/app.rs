@@ -6,8 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use poem::Server;
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::actors::sweeper::Sweeper;
@@ -16,6 +15,7 @@ use crate::api;
 use crate::api::guard::Guard;
 use crate::config::{BlobSettings, SecretString, Settings};
 use crate::crypto::{Keyring, MasterKey};
+use crate::server::Server;
 use crate::service::accounts::Accounts;
 use crate::service::ratelimit::RateLimiter;
 use crate::service::{Limits, SecretService};
@@ -46,7 +46,7 @@ pub enum StartError {
     /// The actor system could not start.
     #[error("cannot start actors: {0}")]
     Actors(#[from] crate::actors::SecretError),
-    /// The listen address could not be bound, or serving failed.
+    /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         /// The address.
@@ -58,8 +58,8 @@ pub enum StartError {
 
 /// A built server, bound to its port, not yet serving.
 pub struct Application {
-    acceptor: TcpAcceptor,
-    metrics_acceptor: Option<TcpAcceptor>,
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     local_addr: SocketAddr,
     public_url: String,
     service: SecretService,
@@ -170,31 +170,25 @@ impl Application {
             addr: settings.listen,
             source,
         };
-        let acceptor = TcpListener::bind(settings.listen)
-            .into_acceptor()
+        let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(listen_error)?;
-        let metrics_acceptor = match settings.metrics_listen {
+        let metrics_listener = match settings.metrics_listen {
             Some(addr) => Some(
                 TcpListener::bind(addr)
-                    .into_acceptor()
                     .await
                     .map_err(|source| StartError::Listen { addr, source })?,
             ),
             None => None,
         };
-        let local_addr = acceptor
-            .local_addr()
-            .first()
-            .and_then(|addr| addr.as_socket_addr().copied())
-            .unwrap_or(settings.listen);
+        let local_addr = listener.local_addr().unwrap_or(settings.listen);
         let public_url = settings
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{local_addr}"));
         Ok(Self {
-            acceptor,
-            metrics_acceptor,
+            listener,
+            metrics_listener,
             local_addr,
             public_url,
             service,
@@ -216,18 +210,13 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests, stops the sweeper and
-    /// the actors, and closes the store.
-    ///
-    /// # Errors
-    /// [`StartError::Listen`] when serving fails.
-    pub async fn run_until_stopped(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), StartError> {
+    /// the actors, and closes the store. Serving cannot fail once bound: a failed accept (out of
+    /// file descriptors) is logged, counted and retried.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let Self {
-            acceptor,
-            metrics_acceptor,
-            local_addr,
+            listener,
+            metrics_listener,
+            local_addr: _,
             public_url,
             service,
             guard,
@@ -247,23 +236,32 @@ impl Application {
             }
             .run(sweeper_stopped),
         );
-        let app = api::routes(service, public_url, guard, metrics_acceptor.is_some());
+        let app = api::routes(
+            service,
+            public_url,
+            guard,
+            metrics_listener.is_some(),
+            settings.connections.body_read,
+        );
         let (stop_metrics, metrics_stopped) = watch::channel(false);
-        let metrics_server = metrics_acceptor.map(|acceptor| {
+        let metrics_server = metrics_listener.map(|listener| {
             let mut stopped = metrics_stopped;
-            tokio::spawn(
-                Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
-                    poem::Route::new().at("/metrics", poem::get(api::health::metrics)),
-                    async move {
-                        let _ = stopped.changed().await;
-                    },
-                    Some(GRACE),
-                ),
-            )
+            let server = Server::new(listener, settings.connections, Vec::new());
+            tokio::spawn(server.run(
+                poem::Route::new().at("/metrics", poem::get(api::health::metrics)),
+                async move {
+                    let _ = stopped.changed().await;
+                },
+                GRACE,
+            ))
         });
-        let served = Server::new_with_acceptor(acceptor)
-            .run_with_graceful_shutdown(app, shutdown, Some(GRACE))
-            .await;
+        Server::new(
+            listener,
+            settings.connections,
+            settings.trusted_proxies.clone(),
+        )
+        .run(app, shutdown, GRACE)
+        .await;
         let _ = stop_metrics.send(true);
         if let Some(metrics_server) = metrics_server {
             let _ = metrics_server.await;
@@ -272,9 +270,5 @@ impl Application {
         let _ = sweeper.await;
         actors.shutdown().await;
         drop(store);
-        served.map_err(|source| StartError::Listen {
-            addr: local_addr,
-            source,
-        })
     }
 }

@@ -122,6 +122,18 @@ pub struct ServeArgs {
     /// File uploads served at once; more are refused with 503 [default: 16]
     #[arg(long, env = "BURNBOX_MAX_UPLOADS", value_name = "N")]
     pub max_uploads: Option<usize>,
+    /// Seconds a request head may take to arrive once it starts [default: 10]
+    #[arg(long, env = "BURNBOX_HEADER_READ_TIMEOUT_SECS", value_name = "SECS")]
+    pub header_read_timeout_secs: Option<u64>,
+    /// Seconds a connection may move no byte either way before it is closed [default: 60]
+    #[arg(long, env = "BURNBOX_IDLE_TIMEOUT_SECS", value_name = "SECS")]
+    pub idle_timeout_secs: Option<u64>,
+    /// Seconds a request body other than a file may take to arrive [default: 30]
+    #[arg(long, env = "BURNBOX_BODY_READ_TIMEOUT_SECS", value_name = "SECS")]
+    pub body_read_timeout_secs: Option<u64>,
+    /// Connections one client address may hold at once (trusted proxies are not capped) [default: 64]
+    #[arg(long, env = "BURNBOX_MAX_CONNECTIONS_PER_CLIENT", value_name = "N")]
+    pub max_connections_per_client: Option<usize>,
     /// Seconds before a blob without a live secret is deleted by the orphan sweep [default: 3600]
     #[arg(long, env = "BURNBOX_BLOB_ORPHAN_GRACE_SECS", value_name = "SECS")]
     pub blob_orphan_grace_secs: Option<u64>,
@@ -161,6 +173,10 @@ struct FileConfig {
     s3_prefix: Option<String>,
     blob_orphan_grace_secs: Option<u64>,
     max_uploads: Option<usize>,
+    header_read_timeout_secs: Option<u64>,
+    idle_timeout_secs: Option<u64>,
+    body_read_timeout_secs: Option<u64>,
+    max_connections_per_client: Option<usize>,
 }
 
 /// `[rate_windows]` of the configuration file.
@@ -227,6 +243,32 @@ pub struct Settings {
     pub orphan_grace: Duration,
     /// File uploads served at once.
     pub max_uploads: usize,
+    /// How long slow or idle clients may hold a connection, and how many one address may hold.
+    pub connections: ConnectionLimits,
+}
+
+/// How long slow or idle clients may hold a connection, and how many one address may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Time from a request head's first byte to its end.
+    pub header_read: Duration,
+    /// Time without a byte either way after which a connection is closed (an idle keep-alive
+    /// connection, a stalled body, a client not reading its answer).
+    pub idle: Duration,
+    /// Time a request body other than a file may take to arrive.
+    pub body_read: Duration,
+    /// Connections one client address may hold at once.
+    pub per_client: usize,
+}
+
+impl ConnectionLimits {
+    /// 10 s for a head, 60 s idle, 30 s for a body, 64 connections per address.
+    pub const DEFAULT: Self = Self {
+        header_read: Duration::from_secs(10),
+        idle: Duration::from_secs(60),
+        body_read: Duration::from_secs(30),
+        per_client: 64,
+    };
 }
 
 /// Where file contents go.
@@ -254,6 +296,51 @@ fn env_value(name: &str) -> Option<String> {
 /// The largest secret S3 blobs can hold: a file goes up in one `PutObject` (at most 5 GiB), and
 /// sealing adds 16 bytes per 64 KiB chunk.
 const S3_MAX_SECRET_BYTES: usize = 4 * 1024 * 1024 * 1024;
+
+/// Resolves the connection limits; each must be at least 1.
+fn connection_limits(args: &ServeArgs, file: &FileConfig) -> Result<ConnectionLimits, ConfigError> {
+    let defaults = ConnectionLimits::DEFAULT;
+    let secs =
+        |flag: Option<u64>, key: Option<u64>, default: Duration, name: &str| match flag.or(key) {
+            None => Ok(default),
+            Some(0) => Err(ConfigError(format!(
+                "invalid {name} (--{}): must be at least 1",
+                name.replace(' ', "-")
+            ))),
+            Some(secs) => Ok(Duration::from_secs(secs)),
+        };
+    let per_client = args
+        .max_connections_per_client
+        .or(file.max_connections_per_client)
+        .unwrap_or(defaults.per_client);
+    if per_client == 0 {
+        return Err(ConfigError(
+            "invalid max connections per client (--max-connections-per-client): must be at least 1"
+                .into(),
+        ));
+    }
+    Ok(ConnectionLimits {
+        header_read: secs(
+            args.header_read_timeout_secs,
+            file.header_read_timeout_secs,
+            defaults.header_read,
+            "header read timeout secs",
+        )?,
+        idle: secs(
+            args.idle_timeout_secs,
+            file.idle_timeout_secs,
+            defaults.idle,
+            "idle timeout secs",
+        )?,
+        body_read: secs(
+            args.body_read_timeout_secs,
+            file.body_read_timeout_secs,
+            defaults.body_read,
+            "body read timeout secs",
+        )?,
+        per_client,
+    })
+}
 
 /// Resolves `--blobs` and the S3 settings.
 fn blob_settings(
@@ -347,6 +434,7 @@ impl Settings {
             blobs: BlobSettings::Fs,
             orphan_grace: Duration::from_secs(DEFAULT_ORPHAN_GRACE_SECS),
             max_uploads: DEFAULT_MAX_UPLOADS,
+            connections: ConnectionLimits::DEFAULT,
         }
     }
 
@@ -369,6 +457,7 @@ impl Settings {
             ));
         }
         let blobs = blob_settings(&args, &file, max_secret_bytes)?;
+        let connections = connection_limits(&args, &file)?;
         let listen_raw = args
             .listen
             .or(file.listen)
@@ -462,6 +551,7 @@ impl Settings {
             blobs,
             orphan_grace,
             max_uploads,
+            connections,
             listen,
             data_dir: args
                 .data_dir

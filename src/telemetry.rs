@@ -51,6 +51,8 @@ pub const BLOB_ERRORS: &str = "burnbox_blob_errors_total";
 pub const BLOB_BYTES: &str = "burnbox_blob_bytes_total";
 /// Blobs the orphan sweep removed (their secret was gone).
 pub const BLOB_ORPHANS: &str = "burnbox_blob_orphans_removed_total";
+/// Connections refused or cut by the server's connection limits, by reason.
+pub const CONNECTIONS_REFUSED: &str = "burnbox_connections_refused_total";
 /// Always 1, labelled with the version.
 pub const BUILD_INFO: &str = "burnbox_build_info";
 
@@ -166,6 +168,13 @@ fn describe() {
         counter!(BLOB_BYTES, "direction" => direction).absolute(0);
     }
     counter!(BLOB_ORPHANS).absolute(0);
+    metrics::describe_counter!(
+        CONNECTIONS_REFUSED,
+        "Connections refused (per-client cap, failed accept) or cut (header-read or idle timeout), by reason"
+    );
+    for reason in crate::server::Refusal::labels() {
+        counter!(CONNECTIONS_REFUSED, "reason" => reason).absolute(0);
+    }
     metrics::describe_gauge!(BUILD_INFO, "Always 1; the version is a label");
     for dialect in ["native", "ots"] {
         counter!(CREATED, "dialect" => dialect).absolute(0);

@@ -39,12 +39,17 @@ const ENCODED_BYTES_PER_BYTE: usize = 3;
 /// The middleware; see the module docs.
 pub struct BodyLimit {
     limits: Limits,
+    read_deadline: Duration,
 }
 
 impl BodyLimit {
-    /// Refuses bodies over three times the caller's largest secret (its encoding) plus some room.
-    pub fn new(limits: Limits) -> Self {
-        Self { limits }
+    /// Refuses bodies over three times the caller's largest secret (its encoding) plus some room,
+    /// and bodies other than files that take longer than `read_deadline` to arrive.
+    pub fn new(limits: Limits, read_deadline: Duration) -> Self {
+        Self {
+            limits,
+            read_deadline,
+        }
     }
 }
 
@@ -55,6 +60,7 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
         BodyLimitEndpoint {
             inner: ep,
             limits: self.limits,
+            read_deadline: self.read_deadline,
         }
     }
 }
@@ -63,6 +69,7 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
 pub struct BodyLimitEndpoint<E> {
     inner: E,
     limits: Limits,
+    read_deadline: Duration,
 }
 
 fn is_ots(req: &Request) -> bool {
@@ -235,13 +242,19 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
         }
         let mut body = Vec::new();
         let cap = max_bytes as u64 + 1;
-        if let Err(err) = req
-            .take_body()
-            .into_async_read()
-            .take(cap)
-            .read_to_end(&mut body)
+        let mut reader = req.take_body().into_async_read().take(cap);
+        let read = tokio::time::timeout(self.read_deadline, reader.read_to_end(&mut body))
             .await
-        {
+            .unwrap_or_else(|_| {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!(
+                        "it did not arrive within {} s",
+                        self.read_deadline.as_secs()
+                    ),
+                ))
+            });
+        if let Err(err) = read {
             return Ok(if is_ots(&req) {
                 OtsError::form(format!("The request body could not be read: {err}"), "body")
                     .into_response()

@@ -15,6 +15,7 @@ pub mod schema;
 mod timefmt;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use poem::middleware::AddData;
 use poem::{Endpoint, EndpointExt, Route, get};
@@ -64,19 +65,24 @@ pub fn spec_yaml() -> String {
     openapi().spec_yaml()
 }
 
-/// Everything burnbox serves over HTTP; `/metrics` too unless `metrics_elsewhere`.
+/// Everything burnbox serves over HTTP; `/metrics` too unless `metrics_elsewhere`. Bodies other
+/// than files must arrive within `body_read_deadline`.
 pub fn routes(
     service: SecretService,
     public_url: String,
     guard: guard::Guard,
     metrics_elsewhere: bool,
+    body_read_deadline: Duration,
 ) -> impl Endpoint {
     let limits = service.limits();
     let api = openapi();
     let docs = api.swagger_ui();
     let spec_json = api.spec_endpoint();
     let spec_yaml = api.spec_endpoint_yaml();
-    let operations = Arc::new(api.with(body_limit::BodyLimit::new(limits)).with(guard));
+    let operations = Arc::new(
+        api.with(body_limit::BodyLimit::new(limits, body_read_deadline))
+            .with(guard),
+    );
     let mut route = Route::new()
         // The operations are under /api but for the two probes; the pages take the rest.
         .nest_no_strip("/api", Arc::clone(&operations))

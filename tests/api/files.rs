@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::helpers::{
-    ApiClient, ServerProcess, TestApp, files_under, keys, spawn_app_with, status_and_json,
+    ApiClient, ServerProcess, TestApp, files_under, keys, sample, spawn_app_with, status_and_json,
     stored_records,
 };
 use crate::s3::S3Server;
@@ -790,23 +790,13 @@ async fn four_concurrent_uploads_stay_flat(backend: Backend) {
     }
     let (peak, _) = memory_of(server.pid());
     // The blob metrics saw every sealed byte go in and out.
-    let metrics = server
-        .api
-        .client
-        .get(format!("{}/metrics", server.api.base))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = server.api.scrape().await;
     let counted = |direction: &str| {
-        let prefix = format!("burnbox_blob_bytes_total{{direction=\"{direction}\"}} ");
-        metrics
-            .lines()
-            .find_map(|l| l.strip_prefix(prefix.as_str()))
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .expect("blob bytes counted")
+        sample(
+            &metrics,
+            &format!("burnbox_blob_bytes_total{{direction=\"{direction}\"}}"),
+        )
+        .expect("blob bytes counted")
     };
     let sealed = 4.0 * (FIFTY_MB as f64 + 16.0 * (FIFTY_MB as f64 / 65536.0).ceil());
     assert!(counted("in") >= sealed, "in: {}", counted("in"));

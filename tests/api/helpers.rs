@@ -38,6 +38,12 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// A server that lets this one test process hold hundreds of connections at once (a race of
+/// many requests opens one each).
+pub async fn spawn_app_for_races() -> TestApp {
+    spawn_app_with(|settings| settings.connections.per_client = 1024).await
+}
+
 /// A server with settings adjusted by `tune`.
 pub async fn spawn_app_with(tune: impl FnOnce(&mut Settings)) -> TestApp {
     spawn_app_in(tempfile::tempdir().expect("temp dir"), tune).await
@@ -59,8 +65,7 @@ pub async fn spawn_app_in(data_dir: TempDir, tune: impl FnOnce(&mut Settings)) -
         app.run_until_stopped(async move {
             let _ = stopped.await;
         })
-        .await
-        .expect("server runs");
+        .await;
     });
     TestApp {
         api: ApiClient {
@@ -81,7 +86,29 @@ impl std::ops::Deref for TestApp {
     }
 }
 
+/// The value of one series in Prometheus text, by name and exact label set.
+pub fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|line| {
+            let (name, value) = line.rsplit_once(' ')?;
+            (name == series).then(|| value.parse().ok()).flatten()
+        })
+}
+
 impl ApiClient {
+    /// `GET /metrics`: the Prometheus text.
+    pub async fn scrape(&self) -> String {
+        self.client
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .expect("scrape")
+            .text()
+            .await
+            .expect("text")
+    }
+
     /// `POST /api/secrets` with a JSON body.
     pub async fn create(&self, body: &Value) -> Response {
         self.client

@@ -4,6 +4,7 @@ mod accounts;
 mod at_rest;
 mod bad_input;
 mod cli;
+mod connections;
 mod durability;
 mod expiry;
 mod files;

@@ -7,7 +7,9 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{ENCODINGS, Encoding, TestApp, spawn_app, spawn_app_with, status_and_json};
+use crate::helpers::{
+    ENCODINGS, Encoding, TestApp, spawn_app, spawn_app_for_races, spawn_app_with, status_and_json,
+};
 
 const ALIASES: [&str; 3] = ["private", "metadata", "receipt"];
 
@@ -770,7 +772,7 @@ async fn errors_have_a_message_and_the_documented_status() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_racing_reveals_give_one_value() {
-    let app = Arc::new(spawn_app().await);
+    let app = Arc::new(spawn_app_for_races().await);
     let receipt = share(&app, Encoding::Form, &[("secret", "exactly once")]).await;
     let secret_key = key_of(&receipt, "secret_key");
     let tasks: Vec<_> = (0..100)

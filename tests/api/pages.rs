@@ -359,6 +359,10 @@ async fn an_uploaded_html_file_never_runs_as_script_on_burnboxs_origin() {
         .execute("return localStorage.getItem('ran')", vec![])
         .await
         .expect("storage");
-    assert_eq!(ran, Value::Null, "the file's script ran on burnbox's origin");
+    assert_eq!(
+        ran,
+        Value::Null,
+        "the file's script ran on burnbox's origin"
+    );
     browser.close().await.expect("closed");
 }

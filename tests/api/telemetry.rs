@@ -9,17 +9,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{CreateBurst, Encoding, ServerProcess, keys, status_and_json, tool};
-
-/// The value of one series in Prometheus text, by name and exact label set.
-fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|line| {
-            let (name, value) = line.rsplit_once(' ')?;
-            (name == series).then(|| value.parse().ok()).flatten()
-        })
-}
+use crate::helpers::{CreateBurst, Encoding, ServerProcess, keys, sample, status_and_json, tool};
 
 async fn scrape(base: &str) -> String {
     reqwest::get(format!("{base}/metrics"))

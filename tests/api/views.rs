@@ -6,7 +6,7 @@ use burnbox::domain::LockoutPolicy;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{keys, spawn_app, spawn_app_with, status_and_json};
+use crate::helpers::{keys, spawn_app, spawn_app_for_races, spawn_app_with, status_and_json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_views_then_gone() {
@@ -32,7 +32,7 @@ async fn three_views_then_gone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_racing_reveals_give_one_secret() {
-    let app = Arc::new(spawn_app().await);
+    let app = Arc::new(spawn_app_for_races().await);
     let (secret_key, metadata_key) = keys(&app.create_ok(&json!({"secret": "only once"})).await);
     let tasks: Vec<_> = (0..200)
         .map(|_| {
