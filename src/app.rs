@@ -117,7 +117,7 @@ impl Application {
             settings.master_key.as_ref().map(SecretString::expose),
             &settings.data_dir,
         )?;
-        let keyring = Arc::new(Keyring::new(&master));
+        let keyring = Arc::new(Keyring::new(&master).with_hashing_limits(settings.hashing));
         drop(master);
         let engine = match settings.store {
             EngineKind::Embedded => Engine::Embedded {

@@ -9,6 +9,7 @@ use clap::Args;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
+use crate::crypto::HashingLimits;
 use crate::domain::{LockoutPolicy, TtlRange};
 use crate::service::ratelimit::Windows;
 use crate::service::tiers::TierTable;
@@ -134,6 +135,12 @@ pub struct ServeArgs {
     /// Connections one client address may hold at once (trusted proxies are not capped) [default: 64]
     #[arg(long, env = "BURNBOX_MAX_CONNECTIONS_PER_CLIENT", value_name = "N")]
     pub max_connections_per_client: Option<usize>,
+    /// Passphrase hashes (argon2id, ~19 MiB each) computed at once [default: the CPU cores]
+    #[arg(long, env = "BURNBOX_PASSPHRASE_WORKERS", value_name = "N")]
+    pub passphrase_workers: Option<usize>,
+    /// Seconds a passphrase request waits for a hashing turn before it is refused with 503 [default: 5]
+    #[arg(long, env = "BURNBOX_PASSPHRASE_WAIT_SECS", value_name = "SECS")]
+    pub passphrase_wait_secs: Option<u64>,
     /// Seconds before a blob without a live secret is deleted by the orphan sweep [default: 3600]
     #[arg(long, env = "BURNBOX_BLOB_ORPHAN_GRACE_SECS", value_name = "SECS")]
     pub blob_orphan_grace_secs: Option<u64>,
@@ -177,6 +184,8 @@ struct FileConfig {
     idle_timeout_secs: Option<u64>,
     body_read_timeout_secs: Option<u64>,
     max_connections_per_client: Option<usize>,
+    passphrase_workers: Option<usize>,
+    passphrase_wait_secs: Option<u64>,
 }
 
 /// `[rate_windows]` of the configuration file.
@@ -245,6 +254,8 @@ pub struct Settings {
     pub max_uploads: usize,
     /// How long slow or idle clients may hold a connection, and how many one address may hold.
     pub connections: ConnectionLimits,
+    /// How many argon2id runs go at once and how long a request waits for one.
+    pub hashing: HashingLimits,
 }
 
 /// How long slow or idle clients may hold a connection, and how many one address may hold.
@@ -342,6 +353,30 @@ fn connection_limits(args: &ServeArgs, file: &FileConfig) -> Result<ConnectionLi
     })
 }
 
+/// Resolves the bound on argon2id runs; both numbers must be at least 1.
+fn hashing_limits(args: &ServeArgs, file: &FileConfig) -> Result<HashingLimits, ConfigError> {
+    let defaults = HashingLimits::for_this_machine();
+    let workers = args
+        .passphrase_workers
+        .or(file.passphrase_workers)
+        .unwrap_or(defaults.workers);
+    let wait_secs = args.passphrase_wait_secs.or(file.passphrase_wait_secs);
+    if workers == 0 {
+        return Err(ConfigError(
+            "invalid passphrase workers (--passphrase-workers): must be at least 1".into(),
+        ));
+    }
+    if wait_secs == Some(0) {
+        return Err(ConfigError(
+            "invalid passphrase wait (--passphrase-wait-secs): must be at least 1".into(),
+        ));
+    }
+    Ok(HashingLimits {
+        workers,
+        wait: wait_secs.map_or(defaults.wait, Duration::from_secs),
+    })
+}
+
 /// Resolves `--blobs` and the S3 settings.
 fn blob_settings(
     args: &ServeArgs,
@@ -435,6 +470,7 @@ impl Settings {
             orphan_grace: Duration::from_secs(DEFAULT_ORPHAN_GRACE_SECS),
             max_uploads: DEFAULT_MAX_UPLOADS,
             connections: ConnectionLimits::DEFAULT,
+            hashing: HashingLimits::for_this_machine(),
         }
     }
 
@@ -458,6 +494,7 @@ impl Settings {
         }
         let blobs = blob_settings(&args, &file, max_secret_bytes)?;
         let connections = connection_limits(&args, &file)?;
+        let hashing = hashing_limits(&args, &file)?;
         let listen_raw = args
             .listen
             .or(file.listen)
@@ -552,6 +589,7 @@ impl Settings {
             orphan_grace,
             max_uploads,
             connections,
+            hashing,
             listen,
             data_dir: args
                 .data_dir

@@ -53,6 +53,10 @@ pub const BLOB_BYTES: &str = "burnbox_blob_bytes_total";
 pub const BLOB_ORPHANS: &str = "burnbox_blob_orphans_removed_total";
 /// Connections refused or cut by the server's connection limits, by reason.
 pub const CONNECTIONS_REFUSED: &str = "burnbox_connections_refused_total";
+/// argon2id runs (passphrase checks and seals) in progress now.
+pub const PASSPHRASE_HASHING: &str = "burnbox_passphrase_hashing";
+/// Requests refused because no argon2id turn came within the wait.
+pub const PASSPHRASE_HASHING_REFUSED: &str = "burnbox_passphrase_hashing_refused_total";
 /// Always 1, labelled with the version.
 pub const BUILD_INFO: &str = "burnbox_build_info";
 
@@ -175,6 +179,16 @@ fn describe() {
     for reason in crate::server::Refusal::labels() {
         counter!(CONNECTIONS_REFUSED, "reason" => reason).absolute(0);
     }
+    metrics::describe_gauge!(
+        PASSPHRASE_HASHING,
+        "argon2id runs (passphrase seals and checks) in progress"
+    );
+    metrics::describe_counter!(
+        PASSPHRASE_HASHING_REFUSED,
+        "Requests answered 503 because no argon2id turn came within the wait"
+    );
+    metrics::gauge!(PASSPHRASE_HASHING).set(0.0);
+    counter!(PASSPHRASE_HASHING_REFUSED).absolute(0);
     metrics::describe_gauge!(BUILD_INFO, "Always 1; the version is a label");
     for dialect in ["native", "ots"] {
         counter!(CREATED, "dialect" => dialect).absolute(0);

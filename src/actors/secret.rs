@@ -315,11 +315,9 @@ impl SecretState {
         let keyring = Arc::clone(&self.keyring);
         let id = self.id;
         let work = move || keyring.open_content(&id, &key, passphrase.as_ref(), &sealed);
-        // argon2id takes tens of milliseconds: keep it off the async workers.
+        // argon2id takes tens of milliseconds and ~19 MiB: it waits its turn off the workers.
         let opened = if self.meta.has_passphrase {
-            tokio::task::spawn_blocking(work)
-                .await
-                .map_err(|e| SecretError::Unavailable(e.to_string()))?
+            self.keyring.hashing().run(work).await
         } else {
             work()
         };

@@ -109,17 +109,22 @@ pub trait DialectError: Sized {
     fn internal() -> Self;
     /// The dialect's answer to a request the framework could not parse.
     fn from_request_error(err: &poem::Error) -> Self;
-    /// Seconds the client should wait (for a 429).
+    /// Seconds the client should wait (for a 429 or a 503).
     fn retry_after(&self) -> Option<u64>;
 }
 
+/// `Retry-After` of a 503 whose cause does not say when to come back (a store that cannot be
+/// reached): long enough not to hammer it, short enough for a blip.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
 /// Implements `From<$error>` for an operation's response enum, mapping each status it declares to
-/// its variant, 429 to its `TooManyRequests` variant (with `Retry-After`), 500 to its
+/// its variant, 429 to its `TooManyRequests` variant and 503 to the variant named after
+/// `503 =>` (both with `Retry-After`), 500 to its
 /// `InternalError` variant with its own body, and anything else to `InternalError` with the
 /// dialect's generic body; and defines the function poem-openapi calls when it cannot parse the
 /// request (`#[oai(bad_request_handler = ...)]`).
 macro_rules! error_variants {
-    ($response:ident, $error:ty, $bad_request:ident, { $($status:literal => $variant:ident),* $(,)? }) => {
+    ($response:ident, $error:ty, $bad_request:ident, { $($status:literal => $variant:ident),* $(,)? } $(, 503 => $unavailable:ident)?) => {
         impl From<$error> for $response {
             fn from(err: $error) -> Self {
                 use $crate::api::dialect::DialectError as _;
@@ -128,6 +133,12 @@ macro_rules! error_variants {
                         let retry_after = err.retry_after().unwrap_or(1);
                         Self::TooManyRequests(poem_openapi::payload::Json(err.into_body()), retry_after)
                     }
+                    $(503 => {
+                        let retry_after = err
+                            .retry_after()
+                            .unwrap_or($crate::api::dialect::UNAVAILABLE_RETRY_AFTER_SECS);
+                        Self::$unavailable(poem_openapi::payload::Json(err.into_body()), retry_after)
+                    })?
                     $($status => Self::$variant(poem_openapi::payload::Json(err.into_body())),)*
                     // A 500 keeps its own body (a hint may say what failed, never a secret).
                     500 => Self::InternalError(poem_openapi::payload::Json(err.into_body())),

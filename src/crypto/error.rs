@@ -15,6 +15,10 @@ pub enum CryptoError {
     /// The passphrase hash could not be computed.
     #[error("passphrase hashing failed: {0}")]
     PassphraseHash(String),
+    /// No argon2id turn came within the wait: the server is hashing as many passphrases as it
+    /// takes at once. Nothing was run.
+    #[error("passphrase hashing is at capacity")]
+    HashingBusy,
     /// The master key could not be read or written.
     #[error("master key: {0}")]
     MasterKey(String),

@@ -12,7 +12,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use super::{CryptoError, MasterKey, envelope, random_bytes};
+use super::{CryptoError, HashingLimits, MasterKey, PassphraseHashing, envelope, random_bytes};
 use crate::domain::{ApiToken, Passphrase, ReceiptId, ReceiptKey, SecretId, SecretKey};
 
 const SALT_LEN: usize = 16;
@@ -33,6 +33,8 @@ pub struct Keyring {
     receipt_expander: Hkdf<Sha256>,
     /// argon2id cost used for passphrases.
     argon2_params: Params,
+    /// The bound on argon2id runs at once, which callers go through for passphrase work.
+    hashing: PassphraseHashing,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -83,7 +85,21 @@ impl Keyring {
             receipt_expander: Hkdf::new(None, receipt_root.as_slice()),
             content_root,
             argon2_params,
+            hashing: PassphraseHashing::new(HashingLimits::for_this_machine()),
         }
+    }
+
+    /// The same keyring with another bound on argon2id runs.
+    #[must_use]
+    pub fn with_hashing_limits(mut self, limits: HashingLimits) -> Self {
+        self.hashing = PassphraseHashing::new(limits);
+        self
+    }
+
+    /// The bound that passphrase work ([`Self::seal_content`] and [`Self::open_content`] with a
+    /// passphrase) goes through, so no more argon2id runs happen at once than it allows.
+    pub fn hashing(&self) -> &PassphraseHashing {
+        &self.hashing
     }
 
     fn keyed_hash(&self, domain: &[u8], key: &str) -> [u8; 32] {

@@ -7,6 +7,7 @@
 
 mod envelope;
 mod error;
+mod hashing;
 mod keyring;
 pub mod master_key;
 pub mod password;
@@ -14,6 +15,7 @@ mod random;
 pub mod stream;
 
 pub use error::CryptoError;
+pub use hashing::{HashingLimits, PassphraseHashing};
 pub use keyring::Keyring;
 pub use master_key::MasterKey;
 pub use random::{new_api_token, new_receipt_key, new_secret_key, random_bytes};

@@ -53,6 +53,13 @@ pub enum ServiceError {
     /// As many file uploads as allowed are under way; nothing was stored.
     #[error("too many uploads at once")]
     Busy,
+    /// The server is hashing as many passphrases as it takes at once and this request's turn
+    /// did not come in time; nothing was stored and no view was counted.
+    #[error("passphrase hashing at capacity")]
+    Overloaded {
+        /// Seconds a client should wait before it retries.
+        retry_after_secs: u64,
+    },
     /// A backend (the blob store) cannot be reached; nothing was stored or counted.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -71,6 +78,7 @@ impl From<SecretError> for ServiceError {
             SecretError::NotText => Self::NotText,
             SecretError::Integrity(what) => Self::Integrity(what),
             SecretError::Store(store) => store.into(),
+            SecretError::Crypto(crypto) => crypto.into(),
             other => Self::Internal(other.to_string()),
         }
     }
@@ -87,6 +95,12 @@ impl From<StoreError> for ServiceError {
 
 impl From<CryptoError> for ServiceError {
     fn from(err: CryptoError) -> Self {
-        Self::Internal(err.to_string())
+        match err {
+            // A turn frees every few tens of milliseconds: a second's pause is plenty.
+            CryptoError::HashingBusy => Self::Overloaded {
+                retry_after_secs: 1,
+            },
+            other => Self::Internal(other.to_string()),
+        }
     }
 }

@@ -284,12 +284,10 @@ impl SecretService {
         } = options;
         let has_passphrase = passphrase.is_some();
         let seal = move || keyring.seal_content(&id, &key_for_seal, passphrase.as_ref(), &content);
-        // argon2id takes tens of milliseconds: keep it off the async workers. Without a
-        // passphrase sealing takes microseconds, less than a hand-off to the blocking pool.
+        // argon2id takes tens of milliseconds and ~19 MiB: it waits its turn and runs off the
+        // async workers. Without a passphrase sealing takes microseconds, less than a hand-off.
         let content = if has_passphrase {
-            tokio::task::spawn_blocking(seal)
-                .await
-                .map_err(|e| ServiceError::Internal(e.to_string()))??
+            self.keyring.hashing().run(seal).await?
         } else {
             seal()?
         };

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::helpers::{
-    ApiClient, ServerProcess, TestApp, files_under, keys, sample, spawn_app_with, status_and_json,
-    stored_records,
+    ApiClient, ServerProcess, TestApp, files_under, keys, memory_of, sample, spawn_app_with,
+    status_and_json, stored_records,
 };
 use crate::s3::S3Server;
 use crate::sample::sample_file;
@@ -723,26 +723,6 @@ async fn assert_upload_unavailable(api: &ApiClient, file: Vec<u8>) {
     let (status, body) = status_and_json(response).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["code"], "SERVICE_UNAVAILABLE");
-}
-
-/// Peak RSS (`VmHWM`) and current RSS of a process, in bytes.
-fn memory_of(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|rest| {
-                rest.trim()
-                    .trim_end_matches(" kB")
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-            })
-            .map(|kb| kb * 1024)
-            .expect("field")
-    };
-    (field("VmHWM:"), field("VmRSS:"))
 }
 
 async fn four_concurrent_uploads_stay_flat(backend: Backend) {

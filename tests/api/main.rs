@@ -9,6 +9,7 @@ mod durability;
 mod expiry;
 mod files;
 mod flow;
+mod hashing;
 mod helpers;
 mod openapi;
 mod ops_files;

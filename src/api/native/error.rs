@@ -352,10 +352,20 @@ impl From<ServiceError> for NativeError {
                 ),
                 retry_after_secs,
             ),
-            ServiceError::Busy => Self::hinted(
-                ErrorCode::ServiceUnavailable,
-                "The server is receiving as many files as it takes at once; nothing was stored. Retry in a minute.".into(),
-            ),
+            ServiceError::Busy => Self {
+                retry_after: Some(60),
+                ..Self::hinted(
+                    ErrorCode::ServiceUnavailable,
+                    "The server is receiving as many files as it takes at once; nothing was stored. Retry in a minute.".into(),
+                )
+            },
+            ServiceError::Overloaded { retry_after_secs } => Self {
+                retry_after: Some(retry_after_secs),
+                ..Self::hinted(
+                    ErrorCode::ServiceUnavailable,
+                    "The server is checking as many passphrases as it can; nothing was stored and no view was used. Retry in a moment.".into(),
+                )
+            },
             ServiceError::Unavailable(message) => {
                 tracing::error!(error = %message, "a storage service is unavailable");
                 Self::new(ErrorCode::ServiceUnavailable)

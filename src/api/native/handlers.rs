@@ -52,11 +52,12 @@ pub enum CreateResponse {
     /// Server error.
     #[oai(status = 500)]
     InternalError(Json<ErrorBody>),
-    /// The file store cannot be reached; nothing was stored.
+    /// The file store cannot be reached, or every passphrase-hashing turn is taken; nothing was
+    /// stored. See `Retry-After`.
     #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
+    Unavailable(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
 }
-error_variants!(CreateResponse, NativeError, create_bad_request, { 400 => BadRequest, 401 => Unauthorized, 413 => PayloadTooLarge, 503 => Unavailable });
+error_variants!(CreateResponse, NativeError, create_bad_request, { 400 => BadRequest, 401 => Unauthorized, 413 => PayloadTooLarge }, 503 => Unavailable);
 
 /// Body of `POST /api/secrets`: JSON for text, a multipart form for a file.
 #[derive(ApiRequest)]
@@ -121,11 +122,12 @@ pub enum ViewAnswer {
     /// Server error (for a file: its stored contents failed their integrity check).
     #[oai(status = 500)]
     InternalError(Json<ErrorBody>),
-    /// The file store cannot be reached; no view was counted.
+    /// The file store cannot be reached, or every passphrase-hashing turn is taken; no view was
+    /// counted. See `Retry-After`.
     #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
+    Unavailable(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
 }
-error_variants!(ViewAnswer, NativeError, view_bad_request, { 400 => BadRequest, 401 => Unauthorized, 404 => NotFound, 410 => Gone, 503 => Unavailable });
+error_variants!(ViewAnswer, NativeError, view_bad_request, { 400 => BadRequest, 401 => Unauthorized, 404 => NotFound, 410 => Gone }, 503 => Unavailable);
 
 /// [`ViewAnswer`] with its two 200 answers (JSON and file bytes) documented as one.
 pub struct ViewResponse(ViewAnswer);

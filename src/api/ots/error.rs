@@ -74,6 +74,19 @@ impl OtsError {
         }
     }
 
+    /// 503: every passphrase-hashing turn is taken; nothing was stored or counted.
+    pub fn overloaded(retry_after_secs: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after_secs),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                "The server is checking as many passphrases as it can; nothing was stored and no view was used. Retry in a moment.",
+                None,
+            )
+        }
+    }
+
     /// 403: another account's secret.
     pub fn forbidden() -> Self {
         Self::new(
@@ -223,6 +236,7 @@ impl From<ServiceError> for OtsError {
                 Self::internal()
             }
             ServiceError::Busy => Self::internal(),
+            ServiceError::Overloaded { retry_after_secs } => Self::overloaded(retry_after_secs),
             ServiceError::Unavailable(message) | ServiceError::Internal(message) => {
                 tracing::error!(error = %message, "request failed");
                 Self::internal()

@@ -51,8 +51,12 @@ pub enum CreateResponse {
     /// Server error.
     #[oai(status = 500)]
     InternalError(Json<OtsErrorBody>),
+    /// Every passphrase-hashing turn is taken; nothing was stored and no view was used. See
+    /// `Retry-After`.
+    #[oai(status = 503)]
+    Unavailable(Json<OtsErrorBody>, #[oai(header = "Retry-After")] u64),
 }
-error_variants!(CreateResponse, OtsError, create_bad_request, { 400 => BadRequest, 401 => Unauthorized });
+error_variants!(CreateResponse, OtsError, create_bad_request, { 400 => BadRequest, 401 => Unauthorized }, 503 => Unavailable);
 
 /// Answers of a receipt read.
 #[derive(ApiResponse)]
@@ -101,10 +105,14 @@ pub enum RevealResponse {
     /// Server error.
     #[oai(status = 500)]
     InternalError(Json<OtsErrorBody>),
+    /// Every passphrase-hashing turn is taken; nothing was stored and no view was used. See
+    /// `Retry-After`.
+    #[oai(status = 503)]
+    Unavailable(Json<OtsErrorBody>, #[oai(header = "Retry-After")] u64),
 }
 error_variants!(RevealResponse, OtsError, reveal_bad_request, {
     400 => BadRequest, 401 => Unauthorized, 404 => NotFound, 422 => WrongPassphrase,
-});
+}, 503 => Unavailable);
 
 /// Answers of a burn.
 #[derive(ApiResponse)]
@@ -134,10 +142,14 @@ pub enum BurnResponse {
     /// Server error.
     #[oai(status = 500)]
     InternalError(Json<OtsErrorBody>),
+    /// Every passphrase-hashing turn is taken; nothing was stored and no view was used. See
+    /// `Retry-After`.
+    #[oai(status = 503)]
+    Unavailable(Json<OtsErrorBody>, #[oai(header = "Retry-After")] u64),
 }
 error_variants!(BurnResponse, OtsError, burn_bad_request, {
     400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 404 => NotFound, 422 => WrongPassphrase,
-});
+}, 503 => Unavailable);
 
 /// Answers of `private/recent`.
 #[derive(ApiResponse)]
