@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 
 use crate::app::{create_data_dir, load_master_key};
 use crate::crypto::Keyring;
-use crate::domain::{Email, Tier};
+use crate::domain::{Email, Scope, Tier};
 use crate::service::ServiceError;
 use crate::service::accounts::Accounts;
 use crate::storage::{self, Engine, StoreError};
@@ -61,6 +61,11 @@ pub enum KeyCommand {
     Create {
         /// The account's e-mail address.
         email: String,
+        /// `full` (everything the account may do) or `send` (create secrets, status and burn by
+        /// their keys; no receipt lists or receipt reads, so a leaked key cannot reach the
+        /// secrets already shared).
+        #[arg(long, default_value = "full")]
+        scope: String,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -70,7 +75,7 @@ pub enum KeyCommand {
 fn describe(err: &ServiceError) -> String {
     match err {
         ServiceError::Invalid(invalid) => format!("{invalid}"),
-        ServiceError::Forbidden => "an account with this address exists already".into(),
+        ServiceError::AccountExists => "an account with this address exists already".into(),
         ServiceError::NotFound => "no active account with this address".into(),
         other => format!("{other}"),
     }
@@ -184,15 +189,24 @@ pub async fn account(command: AccountCommand) -> ExitCode {
 
 /// Runs a key command.
 pub async fn key(command: KeyCommand) -> ExitCode {
-    let KeyCommand::Create { email, store } = command;
+    let KeyCommand::Create {
+        email,
+        scope,
+        store,
+    } = command;
+    let scope = match Scope::parse(&scope) {
+        Ok(scope) => scope,
+        Err(message) => return fail(&message),
+    };
     let accounts = match open(&store) {
         Ok(accounts) => accounts,
         Err(message) => return fail(&message),
     };
-    match accounts.create_token(&email).await {
+    match accounts.create_token(&email, scope).await {
         Ok(token) => {
             eprintln!(
-                "new API key for {}, shown once, below",
+                "new {} API key for {}, shown once, below",
+                scope.name(),
                 email.trim().to_ascii_lowercase()
             );
             println!("{}", token.expose());

@@ -12,7 +12,8 @@ use super::{ActorSettings, Actors, Content, SecretError, SecretMsg};
 use crate::clock;
 use crate::crypto::{Keyring, MasterKey, new_receipt_key, new_secret_key};
 use crate::domain::{
-    Account, Email, Operation, ReceiptId, SecretId, SecretKey, SecretMeta, Timestamp, ViewLimit,
+    Account, Email, Operation, ReceiptId, SecretId, SecretKey, SecretMeta, Timestamp, TokenGrant,
+    ViewLimit,
 };
 use crate::storage::blob::FsBlobStore;
 use crate::storage::{MemoryStore, Outcome, SecretStore, StoreError};
@@ -83,12 +84,12 @@ impl SecretStore for PanicOnce {
         self.inner.accounts().await
     }
 
-    async fn put_token(&self, token_hash: [u8; 32], email: Email) -> Result<(), StoreError> {
-        self.inner.put_token(token_hash, email).await
+    async fn put_token(&self, token_hash: [u8; 32], grant: TokenGrant) -> Result<(), StoreError> {
+        self.inner.put_token(token_hash, grant).await
     }
 
-    async fn token_owner(&self, token_hash: [u8; 32]) -> Result<Option<Email>, StoreError> {
-        self.inner.token_owner(token_hash).await
+    async fn token_grant(&self, token_hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError> {
+        self.inner.token_grant(token_hash).await
     }
 
     async fn owned_since(

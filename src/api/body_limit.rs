@@ -27,6 +27,7 @@ use super::dialect::Dialect;
 use super::native::{NativeError, is_multipart_form};
 use super::ots::{OtsError, refuse_non_text};
 use crate::domain::DomainError;
+use crate::service::slots::{LARGE_BODY_BYTES, UploadSlot, UploadSlots};
 use crate::service::{Caller, Limits, ServiceError};
 
 /// Room for the other fields around a secret of the largest allowed size.
@@ -39,15 +40,19 @@ const ENCODED_BYTES_PER_BYTE: usize = 3;
 /// The middleware; see the module docs.
 pub struct BodyLimit {
     limits: Limits,
+    slots: UploadSlots,
     read_deadline: Duration,
 }
 
 impl BodyLimit {
     /// Refuses bodies over three times the caller's largest secret (its encoding) plus some room,
-    /// and bodies other than files that take longer than `read_deadline` to arrive.
-    pub fn new(limits: Limits, read_deadline: Duration) -> Self {
+    /// and bodies other than files that take longer than `read_deadline` to arrive. A secret's
+    /// body over [`LARGE_BODY_BYTES`] holds one of `slots` while it is read and stored, as a file
+    /// upload does, or is refused with 503 when the caller may take none.
+    pub fn new(limits: Limits, slots: UploadSlots, read_deadline: Duration) -> Self {
         Self {
             limits,
+            slots,
             read_deadline,
         }
     }
@@ -60,6 +65,7 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
         BodyLimitEndpoint {
             inner: ep,
             limits: self.limits,
+            slots: self.slots.clone(),
             read_deadline: self.read_deadline,
         }
     }
@@ -69,7 +75,78 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
 pub struct BodyLimitEndpoint<E> {
     inner: E,
     limits: Limits,
+    slots: UploadSlots,
     read_deadline: Duration,
+}
+
+/// Why a body was not read whole.
+enum Unread {
+    /// The connection failed or the deadline passed.
+    Failed(std::io::Error),
+    /// It is large and the caller may take no slot now.
+    Busy,
+}
+
+impl<E> BodyLimitEndpoint<E> {
+    /// Reads `req`'s body, `max_bytes + 1` at most, within the read deadline. A body that
+    /// creates a secret takes one of the slots before it grows past [`LARGE_BODY_BYTES`]
+    /// (before reading, when its declared length says it will); the slot comes back with it.
+    async fn read_body(
+        &self,
+        req: &mut Request,
+        max_bytes: usize,
+        declared: Option<u64>,
+    ) -> std::result::Result<(Vec<u8>, Option<UploadSlot>), Unread> {
+        let cap = max_bytes as u64 + 1;
+        let may_be_large = carries_a_secret(req) && cap > LARGE_BODY_BYTES;
+        let caller = req.extensions().get::<Caller>().cloned();
+        let take_slot = || match &caller {
+            Some(caller) => self.slots.acquire(caller).map_err(|_| Unread::Busy),
+            None => Err(Unread::Busy),
+        };
+        let mut slot = None;
+        if may_be_large && declared.is_some_and(|len| len > LARGE_BODY_BYTES) {
+            slot = Some(take_slot()?);
+        }
+        let mut reader = req.take_body().into_async_read();
+        let mut body = Vec::new();
+        let deadline = tokio::time::Instant::now() + self.read_deadline;
+        let timed_out = || {
+            Unread::Failed(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "it did not arrive within {} s",
+                    self.read_deadline.as_secs()
+                ),
+            ))
+        };
+        let first_part = if may_be_large && slot.is_none() {
+            LARGE_BODY_BYTES + 1
+        } else {
+            cap
+        };
+        tokio::time::timeout_at(
+            deadline,
+            (&mut reader).take(first_part).read_to_end(&mut body),
+        )
+        .await
+        .map_err(|_| timed_out())?
+        .map_err(Unread::Failed)?;
+        if (body.len() as u64) < first_part || first_part == cap {
+            return Ok((body, slot));
+        }
+        slot = Some(take_slot()?);
+        tokio::time::timeout_at(
+            deadline,
+            (&mut reader)
+                .take(cap - body.len() as u64)
+                .read_to_end(&mut body),
+        )
+        .await
+        .map_err(|_| timed_out())?
+        .map_err(Unread::Failed)?;
+        Ok((body, slot))
+    }
 }
 
 fn is_ots(req: &Request) -> bool {
@@ -240,28 +317,19 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             }
             return Ok(too_large(&req, max_bytes));
         }
-        let mut body = Vec::new();
-        let cap = max_bytes as u64 + 1;
-        let mut reader = req.take_body().into_async_read().take(cap);
-        let read = tokio::time::timeout(self.read_deadline, reader.read_to_end(&mut body))
-            .await
-            .unwrap_or_else(|_| {
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    format!(
-                        "it did not arrive within {} s",
-                        self.read_deadline.as_secs()
-                    ),
-                ))
-            });
-        if let Err(err) = read {
-            return Ok(if is_ots(&req) {
-                OtsError::form(format!("The request body could not be read: {err}"), "body")
-                    .into_response()
-            } else {
-                NativeError::unreadable_body(&err).into_response()
-            });
-        }
+        // Held until the secret is stored (or refused), so large bodies in memory stay bounded.
+        let (mut body, _slot) = match self.read_body(&mut req, max_bytes, declared).await {
+            Ok(read) => read,
+            Err(Unread::Busy) => return Ok(Dialect::of(&req).respond(ServiceError::Busy)),
+            Err(Unread::Failed(err)) => {
+                return Ok(if is_ots(&req) {
+                    OtsError::form(format!("The request body could not be read: {err}"), "body")
+                        .into_response()
+                } else {
+                    NativeError::unreadable_body(&err).into_response()
+                });
+            }
+        };
         if body.len() > max_bytes {
             return Ok(too_large(&req, max_bytes));
         }

@@ -82,20 +82,47 @@ fn client_ip(req: &Request, trusted: &[IpAddr]) -> IpAddr {
     if !trusted.contains(&peer) {
         return peer;
     }
-    let forwarded = req
+    let forwarded: Vec<&str> = req
         .headers()
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",");
-    forwarded
-        .split(',')
-        .rev()
-        .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
-        .map(|ip| ip.to_canonical())
-        .find(|ip| !trusted.contains(ip))
-        .unwrap_or(peer)
+        .map(|v| v.to_str().unwrap_or(""))
+        .collect();
+    forwarded_client(peer, &forwarded, trusted)
+}
+
+/// Walks `X-Forwarded-For` (its header lines in order) from the right, starting at the trusted
+/// `peer`: the first hop that is not a trusted proxy is the client. A hop that does not parse
+/// ends the walk, and the request counts against the trusted proxy that wrote it: skipping it
+/// would believe whatever the client put further left, and give it a fresh quota each time.
+fn forwarded_client(peer: IpAddr, header_lines: &[&str], trusted: &[IpAddr]) -> IpAddr {
+    let mut nearest_trusted = peer;
+    for hop in header_lines.iter().rev().flat_map(|line| line.rsplit(',')) {
+        let Some(ip) = parse_hop(hop) else {
+            return nearest_trusted;
+        };
+        if !trusted.contains(&ip) {
+            return ip;
+        }
+        nearest_trusted = ip;
+    }
+    nearest_trusted
+}
+
+/// One `X-Forwarded-For` hop: an address, `ip:port`, `[v6]` or `[v6]:port`.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    let ip = hop
+        .parse::<IpAddr>()
+        .or_else(|_| hop.parse::<std::net::SocketAddr>().map(|addr| addr.ip()))
+        .ok()
+        .or_else(|| {
+            hop.strip_prefix('[')
+                .and_then(|rest| rest.strip_suffix(']'))
+                .and_then(|inner| inner.parse::<std::net::Ipv6Addr>().ok())
+                .map(IpAddr::V6)
+        })?;
+    Some(ip.to_canonical())
 }
 
 fn stamp(response: &mut Response, standing: Option<Standing>) {
@@ -176,5 +203,53 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
         let mut response = self.inner.call(req).await?.into_response();
         stamp(&mut response, standing);
         Ok(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(raw: &str) -> IpAddr {
+        raw.parse().expect("address")
+    }
+
+    #[test]
+    fn hops_parse_with_ports_and_brackets() {
+        assert_eq!(parse_hop(" 203.0.113.7 "), Some(ip("203.0.113.7")));
+        assert_eq!(parse_hop("203.0.113.7:41234"), Some(ip("203.0.113.7")));
+        assert_eq!(parse_hop("[2001:db8::1]:443"), Some(ip("2001:db8::1")));
+        assert_eq!(parse_hop("[2001:db8::1]"), Some(ip("2001:db8::1")));
+        assert_eq!(parse_hop("2001:db8::1"), Some(ip("2001:db8::1")));
+        assert_eq!(parse_hop("::ffff:192.0.2.1"), Some(ip("192.0.2.1")));
+        for bad in ["", "unknown", "_hidden", "203.0.113.7:port", "[2001:db8::1"] {
+            assert_eq!(parse_hop(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_walk_stops_at_a_hop_it_cannot_read() {
+        let proxy = ip("127.0.0.1");
+        let trusted = [proxy, ip("10.0.0.2")];
+        // A proxy that writes `ip:port`: the client's own entry further left is not believed.
+        assert_eq!(
+            forwarded_client(proxy, &["198.51.100.1, 203.0.113.7:5555"], &trusted),
+            ip("203.0.113.7")
+        );
+        // Unreadable: the proxy that wrote it is who the request counts against.
+        assert_eq!(
+            forwarded_client(proxy, &["198.51.100.1, garbage"], &trusted),
+            proxy
+        );
+        assert_eq!(
+            forwarded_client(proxy, &["198.51.100.1, garbage, 10.0.0.2"], &trusted),
+            ip("10.0.0.2")
+        );
+        // Several header lines read as one list, the last line nearest.
+        assert_eq!(
+            forwarded_client(proxy, &["198.51.100.1", "203.0.113.9, 10.0.0.2"], &trusted),
+            ip("203.0.113.9")
+        );
+        assert_eq!(forwarded_client(proxy, &[], &trusted), proxy);
     }
 }

@@ -80,8 +80,12 @@ pub fn routes(
     let spec_json = api.spec_endpoint();
     let spec_yaml = api.spec_endpoint_yaml();
     let operations = Arc::new(
-        api.with(body_limit::BodyLimit::new(limits, body_read_deadline))
-            .with(guard),
+        api.with(body_limit::BodyLimit::new(
+            limits,
+            service.upload_slots().clone(),
+            body_read_deadline,
+        ))
+        .with(guard),
     );
     let mut route = Route::new()
         // The operations are under /api but for the two probes; the pages take the rest.

@@ -94,6 +94,53 @@ pub struct Account {
     pub revoked_at: Option<Timestamp>,
 }
 
+/// What an API key may do. A leaked `Send` key can create secrets and check or burn the ones
+/// it is given the keys of, but cannot list the account's secrets or read their receipts, so it
+/// cannot reach secrets it was not handed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Scope {
+    /// Create secrets; status (without the secret key) and burn by their keys.
+    Send,
+    /// Everything the account may do, listing recent secrets and reading receipts included.
+    Full,
+}
+
+impl Scope {
+    /// The scope's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Send => "send",
+            Self::Full => "full",
+        }
+    }
+
+    /// Reads a scope name (`send` or `full`).
+    ///
+    /// # Errors
+    /// A message naming the accepted values.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "send" => Ok(Self::Send),
+            "full" => Ok(Self::Full),
+            other => Err(format!("unknown scope '{other}' (known: send, full)")),
+        }
+    }
+
+    /// Whether a key of this scope may list the account's secrets and read their receipts.
+    pub fn reads_receipts(self) -> bool {
+        self == Self::Full
+    }
+}
+
+/// What an API token grants, as stored under its keyed hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenGrant {
+    /// The account the token belongs to.
+    pub owner: Email,
+    /// What the token may do.
+    pub scope: Scope,
+}
+
 /// An API token (`ks_live_…`): shown once when created, stored only as a keyed hash.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiToken(Zeroizing<String>);

@@ -16,7 +16,7 @@ pub mod recipient;
 mod text;
 mod timestamp;
 
-pub use account::{Account, ApiToken, Email, TOKEN_PREFIX, Tier};
+pub use account::{Account, ApiToken, Email, Scope, TOKEN_PREFIX, Tier, TokenGrant};
 pub use error::DomainError;
 pub use file::{ContentType, FileDetails, FileName, OCTET_STREAM, StoredFile};
 pub use ids::{ReceiptId, SecretId};

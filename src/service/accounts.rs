@@ -9,7 +9,7 @@ use subtle::ConstantTimeEq;
 use super::{Caller, ServiceError};
 use crate::clock;
 use crate::crypto::{self, Keyring};
-use crate::domain::{Account, ApiToken, Email, Tier};
+use crate::domain::{Account, ApiToken, Email, Scope, Tier, TokenGrant};
 use crate::storage::SecretStore;
 
 /// Credentials as a request carries them (no `Debug`: they are secrets).
@@ -41,7 +41,7 @@ impl Accounts {
     /// Creates an account and its first token.
     ///
     /// # Errors
-    /// [`ServiceError::Invalid`] for a bad address, [`ServiceError::Forbidden`] if it exists.
+    /// [`ServiceError::Invalid`] for a bad address, [`ServiceError::AccountExists`] if it exists.
     pub async fn create(
         &self,
         email: &str,
@@ -49,7 +49,7 @@ impl Accounts {
     ) -> Result<(Account, ApiToken), ServiceError> {
         let email = Email::parse(email)?;
         if self.store.account(&email).await?.is_some() {
-            return Err(ServiceError::Forbidden);
+            return Err(ServiceError::AccountExists);
         }
         let account = Account {
             email: email.clone(),
@@ -58,26 +58,30 @@ impl Accounts {
             revoked_at: None,
         };
         self.store.put_account(account.clone()).await?;
-        let token = self.new_token(&email).await?;
+        let token = self.new_token(&email, Scope::Full).await?;
         Ok((account, token))
     }
 
-    /// A new token for an existing, active account.
+    /// A new token of `scope` for an existing, active account.
     ///
     /// # Errors
     /// [`ServiceError::NotFound`] for an unknown or revoked account.
-    pub async fn create_token(&self, email: &str) -> Result<ApiToken, ServiceError> {
+    pub async fn create_token(&self, email: &str, scope: Scope) -> Result<ApiToken, ServiceError> {
         let email = Email::parse(email)?;
         match self.store.account(&email).await? {
-            Some(account) if account.revoked_at.is_none() => self.new_token(&email).await,
+            Some(account) if account.revoked_at.is_none() => self.new_token(&email, scope).await,
             _ => Err(ServiceError::NotFound),
         }
     }
 
-    async fn new_token(&self, email: &Email) -> Result<ApiToken, ServiceError> {
+    async fn new_token(&self, email: &Email, scope: Scope) -> Result<ApiToken, ServiceError> {
         let token = crypto::new_api_token()?;
+        let grant = TokenGrant {
+            owner: email.clone(),
+            scope,
+        };
         self.store
-            .put_token(self.keyring.token_hash(&token), email.clone())
+            .put_token(self.keyring.token_hash(&token), grant)
             .await?;
         Ok(token)
     }
@@ -125,8 +129,10 @@ impl Accounts {
                 .clone()
                 .unwrap_or_else(|| ApiToken::from_random_bytes([0; 32])),
         );
-        let owner = self.store.token_owner(hash).await?;
-        let owner_bytes = owner.as_ref().map_or(&[][..], |e| e.as_str().as_bytes());
+        let grant = self.store.token_grant(hash).await?;
+        let owner_bytes = grant
+            .as_ref()
+            .map_or(&[][..], |g| g.owner.as_str().as_bytes());
         let claimed_ok = match &claimed {
             Some(name) => {
                 let normalized = name.trim().to_ascii_lowercase();
@@ -134,14 +140,15 @@ impl Accounts {
             }
             None => true,
         };
-        let (Some(token), Some(email), true) = (token, owner, claimed_ok) else {
+        let (Some(token), Some(grant), true) = (token, grant, claimed_ok) else {
             return Err(ServiceError::Unauthorized);
         };
-        match self.store.account(&email).await? {
+        match self.store.account(&grant.owner).await? {
             Some(account) if account.revoked_at.is_none() => Ok(Caller::Account {
-                email,
+                email: grant.owner,
                 tier: account.tier,
                 token,
+                scope: grant.scope,
             }),
             _ => Err(ServiceError::Unauthorized),
         }

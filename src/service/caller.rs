@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use crate::domain::{ApiToken, Email, Tier};
+use crate::domain::{ApiToken, Email, Scope, Tier};
 
 /// The caller of one request, as the guard established it.
 #[derive(Debug, Clone)]
@@ -20,6 +20,8 @@ pub enum Caller {
         tier: Tier,
         /// The token it presented (to seal and open its receipt list).
         token: ApiToken,
+        /// What that token may do.
+        scope: Scope,
     },
 }
 
@@ -42,6 +44,15 @@ impl Caller {
                 format!("ip:{}/64", std::net::Ipv6Addr::from(network))
             }
             Self::Account { email, .. } => format!("account:{}", email.as_str()),
+        }
+    }
+
+    /// Whether the caller may list its account's secrets and read receipts: anyone but a
+    /// send-only key (an anonymous caller reads a receipt by its key alone).
+    pub fn reads_receipts(&self) -> bool {
+        match self {
+            Self::Anonymous { .. } => true,
+            Self::Account { scope, .. } => scope.reads_receipts(),
         }
     }
 

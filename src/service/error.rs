@@ -26,9 +26,12 @@ pub enum ServiceError {
     /// This needs an account (anonymous creation is off, or a receipt list was asked for).
     #[error("authentication required")]
     AuthenticationRequired,
-    /// The caller's account may not do this to this secret.
-    #[error("forbidden")]
-    Forbidden,
+    /// The caller's API key is a send-only one, and this lists secrets or reads a receipt.
+    #[error("the API key may only send")]
+    SendOnlyKey,
+    /// An account with this address exists already.
+    #[error("the account exists already")]
+    AccountExists,
     /// The recipient may delete a secret (when its sender allowed it) only after viewing it.
     #[error("not viewed yet")]
     NotViewedYet,

@@ -7,6 +7,7 @@ mod caller;
 mod error;
 pub mod ratelimit;
 mod secrets;
+pub mod slots;
 pub mod tiers;
 mod upload;
 

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use super::Caller;
 use super::ServiceError;
+use super::slots::UploadSlots;
 use super::tiers::TierTable;
-use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
 use crate::actors::{Actors, Content, FileStream, Proof, Revealed, SecretMsg};
@@ -31,7 +31,7 @@ pub struct Limits {
     pub tiers: TierTable,
     /// Whether callers without an API key may create secrets.
     pub anonymous_create: bool,
-    /// File uploads served at once.
+    /// File uploads and text bodies over [`super::slots::LARGE_BODY_BYTES`] served at once.
     pub max_uploads: usize,
 }
 
@@ -186,8 +186,8 @@ pub struct SecretService {
     pub(super) store: Arc<dyn SecretStore>,
     pub(super) blobs: Arc<dyn BlobStore>,
     pub(super) uploads: UploadsInFlight,
-    /// One permit per file upload served at once.
-    pub(super) upload_slots: Arc<Semaphore>,
+    /// One slot per file upload or large text body served at once.
+    pub(super) upload_slots: UploadSlots,
     pub(super) keyring: Arc<Keyring>,
     actors: Actors,
     limits: Limits,
@@ -206,7 +206,7 @@ impl SecretService {
             store,
             blobs,
             uploads: UploadsInFlight::default(),
-            upload_slots: Arc::new(Semaphore::new(limits.max_uploads)),
+            upload_slots: UploadSlots::new(limits.max_uploads),
             keyring,
             actors,
             limits,
@@ -226,6 +226,11 @@ impl SecretService {
     /// The blob store, for health checks.
     pub fn blobs(&self) -> &Arc<dyn BlobStore> {
         &self.blobs
+    }
+
+    /// The slots that file uploads and large text bodies hold while they arrive.
+    pub fn upload_slots(&self) -> &UploadSlots {
+        &self.upload_slots
     }
 
     /// The uploads in progress on this node, for the orphan sweep.
@@ -341,11 +346,12 @@ impl SecretService {
         Ok((KeyKind::Secret, self.keyring.secret_id(&key.as_secret())))
     }
 
-    /// The state of a secret by either key. Never counts a view.
+    /// The state of a secret by either key. Never counts a view. By its receipt key, the secret
+    /// key too while the secret is live, unless the caller holds a send-only API key.
     ///
     /// # Errors
     /// [`ServiceError::NotFound`] when no record answers to the key.
-    pub async fn status(&self, key: &AnyKey) -> Result<Status, ServiceError> {
+    pub async fn status(&self, key: &AnyKey, caller: &Caller) -> Result<Status, ServiceError> {
         let (kind, id) = self.resolve(key).await?;
         let meta = self.actors.ask(id, SecretMsg::Status).await?;
         let opened_key = match kind {
@@ -355,8 +361,10 @@ impl SecretService {
             KeyKind::Secret => key.as_secret(),
         };
         let file = self.file_details(&opened_key, &meta)?;
-        let secret_key = (kind == KeyKind::Receipt && meta.gone_at(clock::now()).is_none())
-            .then_some(opened_key);
+        let secret_key = (kind == KeyKind::Receipt
+            && caller.reads_receipts()
+            && meta.gone_at(clock::now()).is_none())
+        .then_some(opened_key);
         Ok(Status {
             kind,
             meta,
@@ -469,13 +477,15 @@ impl SecretService {
 
     /// Burns a secret by its receipt key, or by its secret key when the sender allowed the
     /// recipient to delete it after viewing it ("allow recipient to delete after viewing").
+    /// The key is the capability: whatever credentials come with it (another account's, a
+    /// send-only key's, none) neither add nor take away the right to burn.
     ///
     /// # Errors
     /// [`ServiceError::NotFound`] for an unknown key or a secret key without that permission;
     /// [`ServiceError::NotViewedYet`] for a secret key of a secret not viewed yet (so a link's
     /// holder cannot destroy it unread, nor without its passphrase);
     /// [`ServiceError::Gone`] when it was already received, burned or expired.
-    pub async fn burn(&self, key: &AnyKey, caller: &Caller) -> Result<SecretMeta, ServiceError> {
+    pub async fn burn(&self, key: &AnyKey) -> Result<SecretMeta, ServiceError> {
         let (kind, id) = self.resolve(key).await?;
         let meta = self.actors.ask(id, SecretMsg::Status).await?;
         if kind == KeyKind::Secret {
@@ -486,7 +496,6 @@ impl SecretService {
                 return Err(ServiceError::NotViewedYet);
             }
         }
-        refuse_other_accounts(&meta, caller)?;
         self.actors
             .ask(id, |reply| SecretMsg::Burn { proof: None, reply })
             .await
@@ -503,8 +512,16 @@ impl SecretService {
     /// Reads a receipt by its key and marks it read. Never counts a view.
     ///
     /// # Errors
+    /// [`ServiceError::SendOnlyKey`] for a send-only API key (before any lookup);
     /// [`ServiceError::NotFound`] when no receipt answers to the key.
-    pub async fn read_receipt(&self, key: &ReceiptKey) -> Result<Receipt, ServiceError> {
+    pub async fn read_receipt(
+        &self,
+        key: &ReceiptKey,
+        caller: &Caller,
+    ) -> Result<Receipt, ServiceError> {
+        if !caller.reads_receipts() {
+            return Err(ServiceError::SendOnlyKey);
+        }
         let id = self.receipt_target(key).await?;
         let read = self.actors.ask(id, SecretMsg::ReadReceipt).await?;
         let secret_key = self
@@ -519,6 +536,7 @@ impl SecretService {
 
     /// Burns a secret by its receipt key; a passphrase-protected secret burns only with its
     /// passphrase (the Onetime Secret rule). Returns the record after the burn and the secret key.
+    /// As with [`Self::burn`], the receipt key is the capability, whatever the credentials.
     ///
     /// # Errors
     /// [`ServiceError::NotFound`], [`ServiceError::Gone`], or [`ServiceError::WrongPassphrase`].
@@ -526,11 +544,9 @@ impl SecretService {
         &self,
         key: &ReceiptKey,
         passphrase: Option<Passphrase>,
-        caller: &Caller,
     ) -> Result<(SecretMeta, SecretKey), ServiceError> {
         let id = self.receipt_target(key).await?;
         let meta = self.actors.ask(id, SecretMsg::Status).await?;
-        refuse_other_accounts(&meta, caller)?;
         let secret_key = self.keyring.open_secret_key(key, &meta.sealed_secret_key)?;
         let meta = self
             .actors
@@ -549,14 +565,24 @@ impl SecretService {
     /// newest first, each with its receipt key. Never counts a view or marks a receipt read.
     ///
     /// # Errors
-    /// [`ServiceError::AuthenticationRequired`] for an anonymous caller.
+    /// [`ServiceError::AuthenticationRequired`] for an anonymous caller,
+    /// [`ServiceError::SendOnlyKey`] for a send-only API key.
     pub async fn recent(
         &self,
         caller: &Caller,
     ) -> Result<Vec<(ReceiptKey, SecretMeta)>, ServiceError> {
-        let Caller::Account { email, token, .. } = caller else {
+        let Caller::Account {
+            email,
+            token,
+            scope,
+            ..
+        } = caller
+        else {
             return Err(ServiceError::AuthenticationRequired);
         };
+        if !scope.reads_receipts() {
+            return Err(ServiceError::SendOnlyKey);
+        }
         let since = Timestamp::from_millis(
             clock::now()
                 .as_millis()
@@ -590,12 +616,4 @@ impl SecretService {
 fn decrypted_text(plaintext: Zeroizing<Vec<u8>>) -> Result<SecretText, ServiceError> {
     SecretText::from_decrypted(plaintext)
         .ok_or_else(|| ServiceError::Internal("stored text is not UTF-8".into()))
-}
-
-/// A secret owned by one account may not be burned with another account's credentials.
-fn refuse_other_accounts(meta: &SecretMeta, caller: &Caller) -> Result<(), ServiceError> {
-    match (&meta.owner, caller.email()) {
-        (Some(owner), Some(email)) if owner.email != *email => Err(ServiceError::Forbidden),
-        _ => Ok(()),
-    }
 }

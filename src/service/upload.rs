@@ -3,13 +3,11 @@
 //! the caller's limit is refused as soon as the limit is crossed, and an upload that fails or is
 //! dropped leaves nothing behind.
 
-use std::sync::Arc;
-
 use bytes::Bytes;
-use tokio::sync::OwnedSemaphorePermit;
 use zeroize::Zeroizing;
 
 use super::secrets::{Created, SecretOptions, SecretService};
+use super::slots::UploadSlot;
 use super::{Caller, ServiceError};
 use crate::crypto::stream::{CHUNK_LEN, ChunkSealer, FileKey, SEALED_CHUNK_LEN, file_content};
 use crate::crypto::{self};
@@ -31,7 +29,7 @@ pub struct FileUpload {
     /// Keeps the orphan sweep away until the record is stored (or the upload is dropped).
     _in_flight: InFlightGuard,
     /// This upload's place among those served at once.
-    _slot: OwnedSemaphorePermit,
+    _slot: UploadSlot,
 }
 
 impl std::fmt::Debug for FileUpload {
@@ -49,9 +47,7 @@ impl SecretService {
     /// [`ServiceError::Unavailable`] when the blob store cannot be reached.
     pub async fn begin_file(&self, caller: &Caller) -> Result<FileUpload, ServiceError> {
         self.check_may_create(caller)?;
-        let slot = Arc::clone(&self.upload_slots)
-            .try_acquire_owned()
-            .map_err(|_| ServiceError::Busy)?;
+        let slot = self.upload_slots.acquire(caller)?;
         let secret_key = crypto::new_secret_key()?;
         let id = self.keyring.secret_id(&secret_key);
         let file_key = FileKey::generate()?;

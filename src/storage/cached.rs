@@ -27,7 +27,7 @@ use moka::ops::compute::Op;
 use super::{Outcome, SecretStore, StoreError};
 use crate::clock;
 use crate::domain::{
-    Account, Email, Lifecycle, Operation, ReceiptId, SecretId, SecretMeta, Timestamp,
+    Account, Email, Lifecycle, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, TokenGrant,
 };
 use crate::telemetry;
 
@@ -252,12 +252,12 @@ impl SecretStore for CachedStore {
         self.inner.accounts().await
     }
 
-    async fn put_token(&self, token_hash: [u8; 32], email: Email) -> Result<(), StoreError> {
-        self.inner.put_token(token_hash, email).await
+    async fn put_token(&self, token_hash: [u8; 32], grant: TokenGrant) -> Result<(), StoreError> {
+        self.inner.put_token(token_hash, grant).await
     }
 
-    async fn token_owner(&self, token_hash: [u8; 32]) -> Result<Option<Email>, StoreError> {
-        self.inner.token_owner(token_hash).await
+    async fn token_grant(&self, token_hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError> {
+        self.inner.token_grant(token_hash).await
     }
 
     async fn owned_since(

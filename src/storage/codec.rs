@@ -1,7 +1,7 @@
 //! Byte layouts of stored values and index keys, shared by the backends.
 
 use super::StoreError;
-use crate::domain::{Email, SecretId, SecretMeta, Timestamp};
+use crate::domain::{Email, Scope, SecretId, SecretMeta, Timestamp, TokenGrant};
 
 /// Version byte in front of every encoded record.
 const FORMAT: u8 = 2;
@@ -88,6 +88,32 @@ pub fn id_of_owned_key(key: &[u8]) -> Result<SecretId, StoreError> {
         .ok_or_else(|| StoreError::Corrupt("owner index key".into()))
 }
 
+/// Marks a send-only token's stored grant; a bare address (every token stored before scopes
+/// existed) is a full one. An address never contains a space, so the two cannot be confused.
+const SEND_SCOPE_PREFIX: &str = "send ";
+
+/// A token's grant as the embedded store keeps it: the owner's address, after a scope prefix
+/// for a send-only token.
+pub fn encode_grant(grant: &TokenGrant) -> String {
+    match grant.scope {
+        Scope::Full => grant.owner.as_str().to_owned(),
+        Scope::Send => format!("{SEND_SCOPE_PREFIX}{}", grant.owner.as_str()),
+    }
+}
+
+/// The grant [`encode_grant`] wrote.
+///
+/// # Errors
+/// [`StoreError::Corrupt`] when the address is not one.
+pub fn decode_grant(stored: &str) -> Result<TokenGrant, StoreError> {
+    let (scope, address) = match stored.strip_prefix(SEND_SCOPE_PREFIX) {
+        Some(address) => (Scope::Send, address),
+        None => (Scope::Full, stored),
+    };
+    let owner = Email::parse(address).map_err(|_| StoreError::Corrupt("token owner".into()))?;
+    Ok(TokenGrant { owner, scope })
+}
+
 /// Encodes any stored record as `version ‖ postcard`.
 pub fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
     let mut out = vec![FORMAT];
@@ -121,6 +147,25 @@ pub fn decode_meta(bytes: &[u8]) -> Result<SecretMeta, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn token_grants_round_trip_and_bare_addresses_are_full() {
+        let owner = Email::parse("a@example.com").expect("address");
+        for scope in [Scope::Send, Scope::Full] {
+            let grant = TokenGrant {
+                owner: owner.clone(),
+                scope,
+            };
+            assert_eq!(decode_grant(&encode_grant(&grant)).ok(), Some(grant));
+        }
+        // What a token created before scopes existed holds.
+        assert_eq!(
+            decode_grant("a@example.com").map(|g| g.scope).ok(),
+            Some(Scope::Full)
+        );
+        assert!(decode_grant("send ").is_err());
+        assert!(decode_grant("not an address").is_err());
+    }
 
     #[test]
     fn record_keys_keep_one_secret_together_and_newer_secrets_after() {

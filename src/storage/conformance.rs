@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use super::{CachedStore, EmbeddedStore, MemoryStore, Outcome, SecretStore, StoreError};
 use crate::domain::{
-    Gone, Lifecycle, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, ViewLimit,
+    Account, Email, Gone, Lifecycle, Operation, ReceiptId, Scope, SecretId, SecretMeta, Tier,
+    Timestamp, TokenGrant, ViewLimit,
 };
 
 const T0: Timestamp = Timestamp::from_millis(1_700_000_000_000);
@@ -198,7 +199,61 @@ async fn racing_views_count_once(store: Arc<dyn SecretStore>) {
     assert_eq!(granted, 1);
 }
 
+async fn accounts_and_token_grants(store: &dyn SecretStore) {
+    let email = |raw: &str| Email::parse(raw).expect("address");
+    let account = |raw: &str, tier| Account {
+        email: email(raw),
+        tier,
+        created_at: T0,
+        revoked_at: None,
+    };
+    store
+        .put_account(account("b@example.com", Tier::Api))
+        .await
+        .expect("put");
+    store
+        .put_account(account("a@example.com", Tier::Authenticated))
+        .await
+        .expect("put");
+    let revoked = Account {
+        revoked_at: Some(T0.plus_secs(5)),
+        ..account("b@example.com", Tier::Api)
+    };
+    store.put_account(revoked.clone()).await.expect("replace");
+    assert_eq!(
+        store.account(&email("b@example.com")).await.expect("read"),
+        Some(revoked)
+    );
+    assert_eq!(
+        store.account(&email("c@example.com")).await.expect("read"),
+        None
+    );
+    let listed: Vec<String> = store
+        .accounts()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|a| a.email.as_str().to_owned())
+        .collect();
+    assert_eq!(listed, ["a@example.com", "b@example.com"]);
+
+    let full = TokenGrant {
+        owner: email("a@example.com"),
+        scope: Scope::Full,
+    };
+    let send = TokenGrant {
+        owner: email("a@example.com"),
+        scope: Scope::Send,
+    };
+    store.put_token([1; 32], full.clone()).await.expect("put");
+    store.put_token([2; 32], send.clone()).await.expect("put");
+    assert_eq!(store.token_grant([1; 32]).await.expect("read"), Some(full));
+    assert_eq!(store.token_grant([2; 32]).await.expect("read"), Some(send));
+    assert_eq!(store.token_grant([3; 32]).await.expect("read"), None);
+}
+
 async fn run_suite(store: Arc<dyn SecretStore>) {
+    accounts_and_token_grants(store.as_ref()).await;
     store.ping().await.expect("ping");
     insert_then_read_back(store.as_ref()).await;
     last_view_deletes_content(store.as_ref()).await;

@@ -18,14 +18,17 @@ use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, TableHandle};
 
 use super::codec::{
-    DEADLINE_KEY_LEN, RecordKind, deadline_key, decode, decode_meta, encode, id_of_deadline_key,
-    id_of_owned_key, kind_of_record_key, owned_key, owned_prefix, record_key,
+    DEADLINE_KEY_LEN, RecordKind, deadline_key, decode, decode_grant, decode_meta, encode,
+    encode_grant, id_of_deadline_key, id_of_owned_key, kind_of_record_key, owned_key, owned_prefix,
+    record_key,
 };
 use super::tables::RecordTables;
 use super::writer::{BatchResult, Write, WriteTables, Writer, apply_writes};
 use super::zero_ahead::ZeroAheadFile;
 use super::{Outcome, SecretStore, StoreError};
-use crate::domain::{Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
+use crate::domain::{
+    Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, TokenGrant,
+};
 
 const BACKEND: &str = "embedded";
 /// File name of the database inside the data directory.
@@ -222,9 +225,9 @@ impl WriteTables for RedbTables<'_> {
             .map_err(fail)?;
         Ok(())
     }
-    fn put_token(&mut self, token_hash: &[u8; 32], email: &Email) -> Result<(), StoreError> {
+    fn put_token(&mut self, token_hash: &[u8; 32], grant: &TokenGrant) -> Result<(), StoreError> {
         self.tokens
-            .insert(token_hash.as_slice(), email.as_str())
+            .insert(token_hash.as_slice(), encode_grant(grant).as_str())
             .map_err(fail)?;
         Ok(())
     }
@@ -445,19 +448,17 @@ impl SecretStore for EmbeddedStore {
         .await
     }
 
-    async fn put_token(&self, token_hash: [u8; 32], email: Email) -> Result<(), StoreError> {
+    async fn put_token(&self, token_hash: [u8; 32], grant: TokenGrant) -> Result<(), StoreError> {
         self.writer
-            .store(Write::PutToken { token_hash, email })
+            .store(Write::PutToken { token_hash, grant })
             .await
     }
 
-    async fn token_owner(&self, token_hash: [u8; 32]) -> Result<Option<Email>, StoreError> {
+    async fn token_grant(&self, token_hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError> {
         self.read(move |txn| {
             let table = txn.open_table(TOKENS).map_err(fail)?;
             match table.get(token_hash.as_slice()).map_err(fail)? {
-                Some(email) => Email::parse(email.value())
-                    .map(Some)
-                    .map_err(|_| StoreError::Corrupt("token owner".into())),
+                Some(stored) => decode_grant(stored.value()).map(Some),
                 None => Ok(None),
             }
         })

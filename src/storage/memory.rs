@@ -7,7 +7,9 @@ use async_trait::async_trait;
 
 use super::tables::{RecordTables, apply_operation, insert_record};
 use super::{Outcome, SecretStore, StoreError};
-use crate::domain::{Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
+use crate::domain::{
+    Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, TokenGrant,
+};
 
 #[derive(Default)]
 struct Tables {
@@ -17,7 +19,7 @@ struct Tables {
     deadlines: BTreeSet<(Timestamp, SecretId)>,
     owned: BTreeSet<(Email, Timestamp, SecretId)>,
     accounts: BTreeMap<Email, Account>,
-    tokens: HashMap<[u8; 32], Email>,
+    tokens: HashMap<[u8; 32], TokenGrant>,
 }
 
 impl RecordTables for Tables {
@@ -182,14 +184,14 @@ impl SecretStore for MemoryStore {
         self.with(|t| Ok(t.accounts.values().cloned().collect()))
     }
 
-    async fn put_token(&self, token_hash: [u8; 32], email: Email) -> Result<(), StoreError> {
+    async fn put_token(&self, token_hash: [u8; 32], grant: TokenGrant) -> Result<(), StoreError> {
         self.with(|t| {
-            t.tokens.insert(token_hash, email);
+            t.tokens.insert(token_hash, grant);
             Ok(())
         })
     }
 
-    async fn token_owner(&self, token_hash: [u8; 32]) -> Result<Option<Email>, StoreError> {
+    async fn token_grant(&self, token_hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError> {
         self.with(|t| Ok(t.tokens.get(&token_hash).cloned()))
     }
 

@@ -29,7 +29,9 @@ pub use engine::{Engine, EngineKind, open};
 pub use error::StoreError;
 pub use memory::MemoryStore;
 
-use crate::domain::{Account, Email, Gone, Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
+use crate::domain::{
+    Account, Email, Gone, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, TokenGrant,
+};
 
 /// What an atomic [`SecretStore::apply`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,11 +124,11 @@ pub trait SecretStore: Send + Sync + 'static {
     /// Every account, ordered by address.
     async fn accounts(&self) -> Result<Vec<Account>, StoreError>;
 
-    /// Records an API token (by its keyed hash) as belonging to `email`, durably.
-    async fn put_token(&self, token_hash: [u8; 32], email: Email) -> Result<(), StoreError>;
+    /// Records what an API token (by its keyed hash) grants, durably.
+    async fn put_token(&self, token_hash: [u8; 32], grant: TokenGrant) -> Result<(), StoreError>;
 
-    /// The account an API token (by its keyed hash) belongs to.
-    async fn token_owner(&self, token_hash: [u8; 32]) -> Result<Option<Email>, StoreError>;
+    /// What an API token (by its keyed hash) grants: its account and scope.
+    async fn token_grant(&self, token_hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError>;
 
     /// Up to `limit` ids of secrets `owner` created at or after `since`, newest first.
     async fn owned_since(

@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 
 use super::tables::{RecordTables, apply_operation, insert_record};
 use super::{Outcome, StoreError};
-use crate::domain::{Account, Email, Operation, SecretId, SecretMeta, Timestamp};
+use crate::domain::{Account, Operation, SecretId, SecretMeta, Timestamp, TokenGrant};
 use crate::telemetry;
 
 /// Most writes folded into one commit.
@@ -49,8 +49,8 @@ pub enum Write {
     PutToken {
         /// The token's keyed hash.
         token_hash: [u8; 32],
-        /// Its owner.
-        email: Email,
+        /// What it grants.
+        grant: TokenGrant,
     },
 }
 
@@ -74,8 +74,8 @@ pub type BatchResult = Result<Vec<Result<Written, StoreError>>, StoreError>;
 pub trait WriteTables: RecordTables {
     /// Creates or replaces an account.
     fn put_account(&mut self, account: &Account) -> Result<(), StoreError>;
-    /// Records an API token's owner.
-    fn put_token(&mut self, token_hash: &[u8; 32], email: &Email) -> Result<(), StoreError>;
+    /// Records what an API token grants.
+    fn put_token(&mut self, token_hash: &[u8; 32], grant: &TokenGrant) -> Result<(), StoreError>;
 }
 
 /// Runs `writes` against `tables` in order, stopping at the first backend failure.
@@ -93,8 +93,8 @@ pub fn apply_writes(tables: &mut impl WriteTables, writes: Vec<Write>) -> BatchR
                 apply_operation(tables, &id, op, now).map(Written::Applied)
             }
             Write::PutAccount(account) => tables.put_account(&account).map(|()| Written::Done),
-            Write::PutToken { token_hash, email } => tables
-                .put_token(&token_hash, &email)
+            Write::PutToken { token_hash, grant } => tables
+                .put_token(&token_hash, &grant)
                 .map(|()| Written::Done),
         };
         if let Err(err @ (StoreError::Backend { .. } | StoreError::Closed)) = result {

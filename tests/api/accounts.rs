@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::helpers::{ApiClient, ServerProcess, TestApp, keys, spawn_app_in, status_and_json};
 
 /// Runs `burnbox` with `args` on `dir`; stdout on success.
-fn burnbox(dir: &Path, args: &[&str]) -> Result<String, String> {
+pub fn burnbox(dir: &Path, args: &[&str]) -> Result<String, String> {
     let output = Command::new(env!("CARGO_BIN_EXE_burnbox"))
         .args(args)
         .arg("--data-dir")
@@ -29,7 +29,7 @@ fn burnbox(dir: &Path, args: &[&str]) -> Result<String, String> {
 }
 
 /// Creates an account with the command line; its first key.
-fn account(dir: &Path, email: &str, tier: &str) -> String {
+pub fn account(dir: &Path, email: &str, tier: &str) -> String {
     burnbox(dir, &["account", "create", email, "--tier", tier]).expect("account created")
 }
 
@@ -469,35 +469,175 @@ async fn receipts_belong_to_their_account() {
         .expect("json");
     assert_eq!(theirs_list.as_array().map(Vec::len), Some(1));
     assert_eq!(theirs_list[0]["metadata_key"], theirs["metadata_key"]);
+}
 
-    // Another account's credentials cannot burn it; its owner's can.
-    let metadata_key = mine["metadata_key"].as_str().expect("key");
-    let by_other = app
-        .client
-        .post(format!("{}/api/v1/private/{metadata_key}/burn", app.base))
-        .basic_auth("other@example.com", Some(&other))
+/// Who sends a burn request, for the table of who may burn.
+#[derive(Debug, Clone, Copy)]
+enum Burner {
+    Owner,
+    OtherAccount,
+    NoCredentials,
+}
+
+/// The receipt key is the capability in both dialects: whatever credentials come with it (the
+/// owner's, another account's, none), it burns; without it nothing does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_receipt_key_alone_decides_who_burns_in_both_dialects() {
+    let (app, person, _, other) = app_with_accounts(|_| {}).await;
+    for burner in [Burner::Owner, Burner::OtherAccount, Burner::NoCredentials] {
+        for ots in [false, true] {
+            let created = bearer(
+                app.client.post(format!("{}/api/secrets", app.base)),
+                &person,
+            )
+            .json(&json!({"secret": "owned"}))
+            .send()
+            .await
+            .expect("request");
+            let (status, created) = status_and_json(created).await;
+            assert_eq!(status, StatusCode::OK, "{created}");
+            let (secret_key, receipt_key) = keys(&created);
+            let request = if ots {
+                app.client
+                    .post(format!("{}/api/v1/private/{receipt_key}/burn", app.base))
+            } else {
+                app.client
+                    .delete(format!("{}/api/secrets/{receipt_key}", app.base))
+            };
+            let request = match burner {
+                Burner::Owner => request.basic_auth("person@example.com", Some(&person)),
+                Burner::OtherAccount => request.basic_auth("other@example.com", Some(&other)),
+                Burner::NoCredentials => request,
+            };
+            let burned = request.send().await.expect("request");
+            assert_eq!(
+                burned.status(),
+                StatusCode::OK,
+                "{burner:?} burns with the receipt key (v1: {ots})"
+            );
+            let (_, status) = status_and_json(app.status(&receipt_key).await).await;
+            assert_eq!(status["state"], "burned", "{burner:?}, v1: {ots}");
+            assert_eq!(
+                app.view(&secret_key, None).await.status(),
+                StatusCode::GONE,
+                "burned for the recipient too"
+            );
+        }
+    }
+}
+
+/// A key made with `--scope send` creates secrets and checks or burns them by their keys, but
+/// cannot list the account's secrets or read a receipt, and its status answers leave out the
+/// secret key: a leaked one reaches no secret it was not handed. A full key still can.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_only_key_cannot_list_or_read_receipts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let full = account(dir.path(), "ci@example.com", "api");
+    let send = burnbox(
+        dir.path(),
+        &["key", "create", "ci@example.com", "--scope", "send"],
+    )
+    .expect("send key created");
+    assert!(
+        burnbox(
+            dir.path(),
+            &["key", "create", "ci@example.com", "--scope", "all"]
+        )
+        .expect_err("unknown scope")
+        .contains("known: send, full")
+    );
+    let app = spawn_app_in(dir, |_| {}).await;
+
+    // Sending works in both dialects.
+    let created = bearer(app.client.post(format!("{}/api/secrets", app.base)), &send)
+        .json(&json!({"secret": "from the pipeline"}))
         .send()
         .await
         .expect("request");
-    assert_eq!(by_other.status(), StatusCode::FORBIDDEN);
-    let by_other_native = bearer(
+    let (status, created) = status_and_json(created).await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let (secret_key, receipt_key) = keys(&created);
+    let shared = app
+        .client
+        .post(format!("{}/api/v1/share", app.base))
+        .basic_auth("ci@example.com", Some(&send))
+        .form(&[("secret", "also from the pipeline")])
+        .send()
+        .await
+        .expect("request");
+    let (status, shared) = status_and_json(shared).await;
+    assert_eq!(status, StatusCode::OK, "{shared}");
+    let shared_receipt = shared["metadata_key"].as_str().expect("key").to_owned();
+
+    // Status by the receipt key: the state, but not the secret key.
+    let status_as = |token: &str| {
+        bearer(
+            app.client
+                .get(format!("{}/api/secrets/{receipt_key}", app.base)),
+            token,
+        )
+        .send()
+    };
+    let (status, by_send) = status_and_json(status_as(&send).await.expect("request")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(by_send["state"], "live");
+    assert_eq!(by_send["secretKey"], Value::Null, "{by_send}");
+    let (_, by_full) = status_and_json(status_as(&full).await.expect("request")).await;
+    assert_eq!(by_full["secretKey"], secret_key.as_str());
+
+    // No list, no receipt, in the dialect's error shape.
+    for path in ["private/recent", "metadata/recent", "receipt/recent"] {
+        let listed = app
+            .client
+            .get(format!("{}/api/v1/{path}", app.base))
+            .basic_auth("ci@example.com", Some(&send))
+            .send()
+            .await
+            .expect("request");
+        let (status, body) = status_and_json(listed).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("full key")),
+            "{body}"
+        );
+    }
+    let receipt = app
+        .client
+        .get(format!("{}/api/v1/private/{shared_receipt}", app.base))
+        .basic_auth("ci@example.com", Some(&send))
+        .send()
+        .await
+        .expect("request");
+    let (status, body) = status_and_json(receipt).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.get("secret_key").is_none());
+    let listed = app
+        .client
+        .get(format!("{}/api/v1/private/recent", app.base))
+        .basic_auth("ci@example.com", Some(&full))
+        .send()
+        .await
+        .expect("request");
+    let (status, list) = status_and_json(listed).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(
+        list.as_array().map(Vec::len),
+        Some(0),
+        "secrets of another key's seal are not listed"
+    );
+
+    // Burning by the receipt key works with it.
+    let burned = bearer(
         app.client
-            .delete(format!("{}/api/secrets/{metadata_key}", app.base)),
-        &other,
+            .delete(format!("{}/api/secrets/{receipt_key}", app.base)),
+        &send,
     )
     .send()
     .await
     .expect("request");
-    assert_eq!(by_other_native.status(), StatusCode::FORBIDDEN);
-    let by_owner = bearer(
-        app.client
-            .delete(format!("{}/api/secrets/{metadata_key}", app.base)),
-        &person,
-    )
-    .send()
-    .await
-    .expect("request");
-    assert_eq!(by_owner.status(), StatusCode::OK);
+    assert_eq!(burned.status(), StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -528,6 +668,60 @@ async fn forwarded_addresses_count_only_behind_trusted_proxies() {
         StatusCode::OK,
         "another client behind the proxy"
     );
+
+    // A proxy that writes the client as `ip:port` (or `[v6]:port`): the entries the client put
+    // in front of it are not believed, so a new spoofed address per request gains nothing.
+    let behind_port_proxy = spawn_app_in(tempfile::tempdir().expect("temp dir"), |s| {
+        small_quotas(s);
+        s.trusted_proxies = vec!["127.0.0.1".parse().expect("ip")];
+    })
+    .await;
+    for (real, shape) in [
+        ("203.0.113.7:5555", "ip:port"),
+        ("[2001:db8::7]:443", "[v6]:port"),
+    ] {
+        let statuses: Vec<StatusCode> = futures_util::future::join_all((0..4).map(|n| {
+            behind_port_proxy
+                .client
+                .get(format!("{}/api/v1/status", behind_port_proxy.base))
+                .header("x-forwarded-for", format!("192.0.2.{n}, {real}"))
+                .send()
+        }))
+        .await
+        .into_iter()
+        .map(|r| r.expect("request").status())
+        .collect();
+        assert_eq!(
+            statuses
+                .iter()
+                .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+                .count(),
+            1,
+            "{shape}: one client, one quota of 3: {statuses:?}"
+        );
+    }
+    // A hop that does not parse stops the walk: the spoofed entries left of it count as the
+    // proxy, one quota between them.
+    let behind_odd_proxy = spawn_app_in(tempfile::tempdir().expect("temp dir"), |s| {
+        small_quotas(s);
+        s.trusted_proxies = vec!["127.0.0.1".parse().expect("ip")];
+    })
+    .await;
+    for n in 0..4 {
+        let response = behind_odd_proxy
+            .client
+            .get(format!("{}/api/v1/status", behind_odd_proxy.base))
+            .header("x-forwarded-for", format!("192.0.2.{n}, unknown"))
+            .send()
+            .await
+            .expect("request");
+        let expected = if n < 3 {
+            StatusCode::OK
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
+        assert_eq!(response.status(), expected, "request {n}");
+    }
 
     let untrusted = spawn_app_in(tempfile::tempdir().expect("temp dir"), small_quotas).await;
     for n in 0..4 {

@@ -18,4 +18,5 @@ mod pages;
 mod s3;
 mod sample;
 mod telemetry;
+mod upload_slots;
 mod views;

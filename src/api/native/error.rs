@@ -118,7 +118,7 @@ impl ErrorCode {
             Forbidden => (
                 StatusCode::FORBIDDEN,
                 "Forbidden",
-                "The secret belongs to another account.",
+                "The credentials sent do not allow this request.",
             ),
             SecretBurned => (
                 StatusCode::GONE,
@@ -337,7 +337,11 @@ impl From<ServiceError> for NativeError {
             ServiceError::WrongPassphrase => Self::new(ErrorCode::InvalidPassphrase),
             ServiceError::Unauthorized => Self::new(ErrorCode::InvalidApiKey),
             ServiceError::AuthenticationRequired => Self::new(ErrorCode::AuthenticationRequired),
-            ServiceError::Forbidden => Self::new(ErrorCode::Forbidden),
+            ServiceError::SendOnlyKey => Self::hinted(
+                ErrorCode::Forbidden,
+                "This API key may only send secrets: listing and reading receipts need a full key.".to_owned(),
+            ),
+            ServiceError::AccountExists => Self::new(ErrorCode::InternalError),
             ServiceError::NotViewedYet => Self::hinted(
                 ErrorCode::Forbidden,
                 "The recipient may delete a secret only after viewing it; the sender can burn it with the metadata key.".to_owned(),

@@ -173,7 +173,8 @@ pub enum BurnResponse {
     /// The API key is not valid.
     #[oai(status = 401)]
     Unauthorized(Json<ErrorBody>),
-    /// The secret belongs to another account.
+    /// The secret key was sent for a secret not viewed yet (only its recipient, after viewing
+    /// it, may delete it so).
     #[oai(status = 403)]
     Forbidden(Json<ErrorBody>),
     /// No secret answers to this key.
@@ -265,7 +266,7 @@ impl NativeApi {
     /// Get a secret's status
     ///
     /// Works with either key and never counts a view. With the metadata key, also returns the
-    /// secret key while the secret can still be viewed.
+    /// secret key while the secret can still be viewed (not to a send-only API key).
     #[oai(
         path = "/api/secrets/:key",
         method = "get",
@@ -274,12 +275,13 @@ impl NativeApi {
     async fn status(
         &self,
         service: Data<&SecretService>,
+        caller: Data<&Caller>,
         _auth: ApiAuth,
         /// The metadata key or the secret key.
         key: Path<KeyParam<1>>,
     ) -> StatusResponse {
         let status = match AnyKey::parse(&key.0.0) {
-            Ok(key) => service.status(&key).await,
+            Ok(key) => service.status(&key, &caller).await,
             Err(err) => Err(err.into()),
         };
         let status = match status {
@@ -379,7 +381,8 @@ impl NativeApi {
     /// Burn a secret
     ///
     /// Destroys the secret now. Use the metadata key (or the secret key, when the sender allowed
-    /// the recipient to delete it).
+    /// the recipient to delete it, once viewed). The key is what allows it: credentials sent
+    /// with it, any account's or none, change nothing.
     #[oai(
         path = "/api/secrets/:key",
         method = "delete",
@@ -388,14 +391,13 @@ impl NativeApi {
     async fn burn(
         &self,
         service: Data<&SecretService>,
-        caller: Data<&Caller>,
         _auth: ApiAuth,
         /// The metadata key (or the secret key, when the sender allowed deletion).
         #[oai(name = "key")]
         metadata_key: Path<KeyParam<1>>,
     ) -> BurnResponse {
         let burned = match AnyKey::parse(&metadata_key.0.0) {
-            Ok(key) => service.burn(&key, &caller).await,
+            Ok(key) => service.burn(&key).await,
             Err(err) => Err(err.into()),
         };
         if burned.is_ok() {

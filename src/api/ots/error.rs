@@ -87,14 +87,23 @@ impl OtsError {
         }
     }
 
-    /// 403: another account's secret.
-    pub fn forbidden() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "Forbidden",
-            "This secret belongs to another account",
-            None,
-        )
+    /// 503: as many large secrets as the server takes at once (or as this caller may send) are
+    /// arriving; nothing was stored.
+    pub fn busy() -> Self {
+        Self {
+            retry_after: Some(60),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                "The server is receiving as many large secrets as it takes at once; nothing was stored. Retry in a minute.",
+                None,
+            )
+        }
+    }
+
+    /// 403: the request needs more than the caller's credentials allow.
+    pub fn forbidden(message: &str) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "Forbidden", message, None)
     }
 
     /// 400: a parameter is missing or invalid.
@@ -218,7 +227,13 @@ impl From<ServiceError> for OtsError {
             ServiceError::Unauthorized | ServiceError::AuthenticationRequired => {
                 Self::unauthorized()
             }
-            ServiceError::Forbidden | ServiceError::NotViewedYet => Self::forbidden(),
+            ServiceError::SendOnlyKey => Self::forbidden(
+                "This API key may only send secrets: listing and reading receipts need a full key (a receipt also opens with its key alone, without credentials)",
+            ),
+            ServiceError::NotViewedYet => {
+                Self::forbidden("The recipient may delete a secret only after viewing it")
+            }
+            ServiceError::AccountExists => Self::internal(),
             ServiceError::RateLimited { retry_after_secs } => Self::too_many(
                 format!("Rate limit exceeded; retry in {retry_after_secs} seconds"),
                 retry_after_secs,
@@ -235,7 +250,7 @@ impl From<ServiceError> for OtsError {
                 tracing::error!(error = what, "a stored file failed its integrity check");
                 Self::internal()
             }
-            ServiceError::Busy => Self::internal(),
+            ServiceError::Busy => Self::busy(),
             ServiceError::Overloaded { retry_after_secs } => Self::overloaded(retry_after_secs),
             ServiceError::Unavailable(message) | ServiceError::Internal(message) => {
                 tracing::error!(error = %message, "request failed");

@@ -68,6 +68,10 @@ pub enum ReceiptResponse {
     /// Credentials were sent and are not valid.
     #[oai(status = 401)]
     Unauthorized(Json<OtsErrorBody>),
+    /// The API key sent may only send secrets: it cannot read receipts (the receipt key alone,
+    /// without credentials, or a full key can).
+    #[oai(status = 403)]
+    Forbidden(Json<OtsErrorBody>),
     /// No receipt answers to this key.
     #[oai(status = 404)]
     NotFound(Json<OtsErrorBody>),
@@ -78,7 +82,7 @@ pub enum ReceiptResponse {
     #[oai(status = 500)]
     InternalError(Json<OtsErrorBody>),
 }
-error_variants!(ReceiptResponse, OtsError, receipt_bad_request, { 401 => Unauthorized, 404 => NotFound });
+error_variants!(ReceiptResponse, OtsError, receipt_bad_request, { 401 => Unauthorized, 403 => Forbidden, 404 => NotFound });
 
 /// Answers of `secret/{key}`.
 #[derive(ApiResponse)]
@@ -127,9 +131,6 @@ pub enum BurnResponse {
     /// Credentials were sent and are not valid.
     #[oai(status = 401)]
     Unauthorized(Json<OtsErrorBody>),
-    /// The secret belongs to another account.
-    #[oai(status = 403)]
-    Forbidden(Json<OtsErrorBody>),
     /// Unknown receipt, or the secret was already received, burned or expired.
     #[oai(status = 404)]
     NotFound(Json<OtsErrorBody>),
@@ -148,7 +149,7 @@ pub enum BurnResponse {
     Unavailable(Json<OtsErrorBody>, #[oai(header = "Retry-After")] u64),
 }
 error_variants!(BurnResponse, OtsError, burn_bad_request, {
-    400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 404 => NotFound, 422 => WrongPassphrase,
+    400 => BadRequest, 401 => Unauthorized, 404 => NotFound, 422 => WrongPassphrase,
 }, 503 => Unavailable);
 
 /// Answers of `private/recent`.
@@ -161,6 +162,9 @@ pub enum RecentResponse {
     /// Anonymous callers have no receipts list; credentials are required.
     #[oai(status = 401)]
     Unauthorized(Json<OtsErrorBody>),
+    /// The API key sent may only send secrets: listing needs a full key.
+    #[oai(status = 403)]
+    Forbidden(Json<OtsErrorBody>),
     /// Over the caller's request quota, or too many wrong passphrases; see `Retry-After`.
     #[oai(status = 429)]
     TooManyRequests(Json<OtsErrorBody>, #[oai(header = "Retry-After")] u64),
@@ -168,7 +172,7 @@ pub enum RecentResponse {
     #[oai(status = 500)]
     InternalError(Json<OtsErrorBody>),
 }
-error_variants!(RecentResponse, OtsError, recent_bad_request, { 401 => Unauthorized });
+error_variants!(RecentResponse, OtsError, recent_bad_request, { 401 => Unauthorized, 403 => Forbidden });
 
 /// Answers of `status`.
 #[derive(ApiResponse)]
@@ -255,7 +259,7 @@ impl<'a> Context<'a> {
 
     async fn receipt(&self, raw_key: &str) -> Result<ReceiptObject, OtsError> {
         let key = v1_key(raw_key)?.as_receipt();
-        let receipt = self.service.read_receipt(&key).await?;
+        let receipt = self.service.read_receipt(&key, self.caller).await?;
         Ok(receipt_object(
             ReceiptParts {
                 meta: &receipt.meta,
@@ -276,10 +280,7 @@ impl<'a> Context<'a> {
         let key = v1_key(raw_key)?.as_receipt();
         // A passphrase that could never be right is simply wrong.
         let passphrase = parse_passphrase(passphrase).map_err(|_| OtsError::wrong_passphrase())?;
-        let (meta, secret_key) = self
-            .service
-            .burn_with_passphrase(&key, passphrase, self.caller)
-            .await?;
+        let (meta, secret_key) = self.service.burn_with_passphrase(&key, passphrase).await?;
         telemetry::secret_event(telemetry::BURNED, "ots");
         let shortkey = secret_key.expose().chars().take(8).collect();
         let state = receipt_object(
