@@ -232,7 +232,11 @@ async fn preload(data_dir: &Path, count: usize) {
         return;
     }
     let keyring = Arc::new(Keyring::new(
-        &MasterKey::load_or_create(None, data_dir).expect("master key"),
+        &MasterKey::load_or_create(
+            None,
+            &data_dir.join(burnbox::crypto::master_key::KEY_FILE_NAME),
+        )
+        .expect("master key"),
     ));
     let store: Arc<dyn SecretStore> = Arc::new(EmbeddedStore::open(data_dir).expect("store"));
     let tasks: Vec<_> = (0..256)

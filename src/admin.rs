@@ -25,6 +25,9 @@ pub struct StoreArgs {
     /// Secret store backend [default: embedded]
     #[arg(long, env = "BURNBOX_STORE", value_name = "NAME")]
     pub store: Option<String>,
+    /// File holding the master key, when the server keeps it outside the data directory
+    #[arg(long, env = "BURNBOX_MASTER_KEY_FILE", value_name = "FILE")]
+    pub master_key_file: Option<PathBuf>,
 }
 
 /// `burnbox account …`.
@@ -99,7 +102,12 @@ fn open(args: &StoreArgs) -> Result<Accounts, String> {
     let master_env = std::env::var("BURNBOX_MASTER_KEY")
         .ok()
         .filter(|k| !k.is_empty());
-    let master = load_master_key(master_env.as_deref(), &data_dir).map_err(|e| e.to_string())?;
+    let master = load_master_key(
+        master_env.as_deref(),
+        args.master_key_file.as_deref(),
+        &data_dir,
+    )
+    .map_err(|e| e.to_string())?;
     let store = storage::open(&Engine::Embedded {
         data_dir: data_dir.clone(),
         cache_bytes: storage::DEFAULT_CACHE_BYTES,

@@ -85,24 +85,62 @@ pub fn create_data_dir(data_dir: &Path) -> Result<(), StartError> {
     builder.create(data_dir).map_err(fail)
 }
 
-/// The master key of `data_dir`: the configured one, else its key file, generated only for a
-/// directory that holds no data yet. (A store written under a key that is now missing must not
-/// get a new one: nothing in it could be opened, and the new key would be used from then on.)
+/// The master key of `data_dir`: the configured one, else its key file (`key_file`, or
+/// `master.key` in the data directory), generated only for a directory that holds no data yet.
+/// (A store written under a key that is now missing must not get a new one: nothing in it could
+/// be opened, and the new key would be used from then on.) Warns when other users may read the
+/// key file.
 ///
 /// # Errors
 /// [`StartError::MasterKey`].
-pub fn load_master_key(configured: Option<&str>, data_dir: &Path) -> Result<MasterKey, StartError> {
-    let key_file = data_dir.join(crate::crypto::master_key::KEY_FILE_NAME);
-    if configured.is_none() && !key_file.exists() && data_dir.join(DB_FILE_NAME).exists() {
-        return Err(StartError::MasterKey(
-            crate::crypto::CryptoError::MasterKey(format!(
-                "{} holds data but no master key: set BURNBOX_MASTER_KEY to the key it was written with, or restore {}",
-                data_dir.display(),
-                key_file.display()
-            )),
+pub fn load_master_key(
+    configured: Option<&str>,
+    key_file: Option<&Path>,
+    data_dir: &Path,
+) -> Result<MasterKey, StartError> {
+    let refuse =
+        |message: String| StartError::MasterKey(crate::crypto::CryptoError::MasterKey(message));
+    if configured.is_some() && key_file.is_some() {
+        return Err(refuse(
+            "both BURNBOX_MASTER_KEY and a master key file are set: keep one".into(),
         ));
     }
-    Ok(MasterKey::load_or_create(configured, data_dir)?)
+    let key_file = key_file.map_or_else(
+        || data_dir.join(crate::crypto::master_key::KEY_FILE_NAME),
+        Path::to_owned,
+    );
+    if configured.is_none() && !key_file.exists() && data_dir.join(DB_FILE_NAME).exists() {
+        return Err(refuse(format!(
+            "{} holds data but no master key: set BURNBOX_MASTER_KEY or --master-key-file to the key it was written with, or restore {}",
+            data_dir.display(),
+            key_file.display()
+        )));
+    }
+    let key = MasterKey::load_or_create(configured, &key_file)?;
+    if configured.is_none() {
+        warn_if_open_to_others(&key_file, "the master key file", "chmod 600");
+    }
+    Ok(key)
+}
+
+/// Logs a warning when users other than burnbox's may read `path` (group or other bits set).
+pub fn warn_if_open_to_others(path: &Path, what: &str, fix: &str) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(metadata) = std::fs::metadata(path) else {
+            return;
+        };
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                path = %path.display(),
+                mode = format!("{mode:o}"),
+                "{what} is open to other users: {fix} {}",
+                path.display()
+            );
+        }
+    }
 }
 
 impl Application {
@@ -112,9 +150,11 @@ impl Application {
     /// A [`StartError`] naming what could not be set up.
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
         create_data_dir(&settings.data_dir)?;
+        warn_if_open_to_others(&settings.data_dir, "the data directory", "chmod 700");
         crate::telemetry::handle();
         let master = load_master_key(
             settings.master_key.as_ref().map(SecretString::expose),
+            settings.master_key_file.as_deref(),
             &settings.data_dir,
         )?;
         let keyring = Arc::new(Keyring::new(&master).with_hashing_limits(settings.hashing));

@@ -64,6 +64,10 @@ pub struct ServeArgs {
     /// Directory for the database and the generated master key [default: ./burnbox-data]
     #[arg(long, env = "BURNBOX_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// File holding the master key (base64), generated there on first start; keep it outside
+    /// the data directory so a copy of the data alone opens nothing [default: <data dir>/master.key]
+    #[arg(long, env = "BURNBOX_MASTER_KEY_FILE", value_name = "FILE")]
+    pub master_key_file: Option<PathBuf>,
     /// Base URL of the links handed out [default: http://<listen>]
     #[arg(long, env = "BURNBOX_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
@@ -158,6 +162,7 @@ pub struct ServeArgs {
 struct FileConfig {
     listen: Option<String>,
     data_dir: Option<PathBuf>,
+    master_key_file: Option<PathBuf>,
     public_url: Option<String>,
     store: Option<String>,
     max_secret_bytes: Option<usize>,
@@ -234,6 +239,8 @@ pub struct Settings {
     pub metrics_listen: Option<SocketAddr>,
     /// `BURNBOX_MASTER_KEY`, base64, when set.
     pub master_key: Option<SecretString>,
+    /// Where the master key file is, when not in the data directory.
+    pub master_key_file: Option<PathBuf>,
     /// Whether request quotas apply.
     pub rate_limits: bool,
     /// Whether callers without an API key may create secrets.
@@ -460,6 +467,7 @@ impl Settings {
             log_format: LogFormat::Human,
             metrics_listen: None,
             master_key: None,
+            master_key_file: None,
             rate_limits: true,
             anonymous_create: true,
             trusted_proxies: Vec::new(),
@@ -609,6 +617,7 @@ impl Settings {
                 .log_format
                 .or(file.log_format)
                 .unwrap_or(LogFormat::Human),
+            master_key_file: args.master_key_file.or(file.master_key_file),
             master_key: std::env::var("BURNBOX_MASTER_KEY")
                 .ok()
                 .filter(|k| !k.is_empty())

@@ -1,9 +1,8 @@
 //! Liveness, readiness and the Prometheus metrics endpoint: outside `/api`, so no quota applies.
 
+use poem::Response;
 use poem::handler;
-use poem::http::header::CONTENT_TYPE;
 use poem::web::Data;
-use poem::{IntoResponse, Response};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
@@ -71,8 +70,7 @@ impl HealthApi {
 /// `GET /metrics`: every series in the Prometheus text format.
 #[handler]
 pub fn metrics() -> Response {
-    telemetry::handle()
-        .render()
-        .with_header(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
-        .into_response()
+    Response::builder()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(telemetry::handle().render())
 }

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod body_limit;
 pub mod dialect;
+mod docs;
 pub mod guard;
 pub mod health;
 pub mod native;
@@ -76,7 +77,7 @@ pub fn routes(
 ) -> impl Endpoint {
     let limits = service.limits();
     let api = openapi();
-    let docs = api.swagger_ui();
+    let docs_html = api.swagger_ui_html();
     let spec_json = api.spec_endpoint();
     let spec_yaml = api.spec_endpoint_yaml();
     let operations = Arc::new(
@@ -92,9 +93,9 @@ pub fn routes(
         .nest_no_strip("/api", Arc::clone(&operations))
         .at("/healthz", Arc::clone(&operations))
         .at("/readyz", operations)
-        .nest("/docs", docs)
         .at("/openapi.json", spec_json)
         .at("/openapi.yaml", spec_yaml);
+    route = docs::add_docs(route, docs_html);
     route = crate::web::add_pages(route);
     if !metrics_elsewhere {
         route = route.at("/metrics", get(health::metrics));

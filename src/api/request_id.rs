@@ -1,10 +1,9 @@
-//! The outermost middleware. Request ids (`req_<time>_<random>`), set on every response as
+//! The outermost middleware. Request ids (`req_<time>_<random>`: unique, and saying nothing of
+//! how many requests the server handled), set on every response as
 //! `X-Request-Id` and readable by handlers and error mappers through a task-local;
 //! `Cache-Control: no-store` on every response (nothing burnbox answers may sit in a shared
 //! cache); and one log line and the HTTP metrics per request, by route template, never by path.
 
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use poem::http::HeaderValue;
@@ -35,20 +34,29 @@ fn base36(mut n: u64) -> String {
     digits.iter().rev().collect()
 }
 
-/// Six base-36 characters of a per-process sequence that starts at a random point: ids must be
-/// unique, not secret, so one draw from the OS RNG per process replaces one per request.
-fn next_suffix() -> String {
-    static SEQUENCE: OnceLock<AtomicU64> = OnceLock::new();
-    let sequence = SEQUENCE.get_or_init(|| {
-        let seed: [u8; 8] = crate::crypto::random_bytes().unwrap_or_default();
-        AtomicU64::new(u64::from_le_bytes(seed))
-    });
-    base36_fixed(u128::from(sequence.fetch_add(1, Ordering::Relaxed)), 6)
+/// Random bytes behind each id's suffix: with the millisecond in front, two ids collide only when
+/// two requests in one millisecond draw the same 40 bits.
+const SUFFIX_BYTES: usize = 5;
+/// Base-36 characters of the suffix (36^8 > 2^40).
+const SUFFIX_LEN: usize = 8;
+
+/// [`SUFFIX_LEN`] base-36 characters of fresh randomness (from the per-thread pool of OS
+/// randomness, so a request costs no system call). A sequence would be cheaper but would tell
+/// anyone holding two ids how many requests came between them.
+fn random_suffix() -> String {
+    let bytes: [u8; SUFFIX_BYTES] = crate::crypto::random_bytes().unwrap_or_default();
+    let mut wide = [0u8; 16];
+    wide[16 - SUFFIX_BYTES..].copy_from_slice(&bytes);
+    base36_fixed(u128::from_be_bytes(wide), SUFFIX_LEN)
 }
 
-/// A fresh id: time in base 36, then six base-36 characters of a sequence.
+/// A fresh id: time in base 36, then eight random base-36 characters.
 pub fn new_request_id() -> String {
-    format!("req_{}_{}", base36(clock::now().as_millis()), next_suffix())
+    format!(
+        "req_{}_{}",
+        base36(clock::now().as_millis()),
+        random_suffix()
+    )
 }
 
 /// The id of the request being served (a fresh one outside a request).
@@ -116,8 +124,31 @@ mod tests {
         for id in ids.iter().take(10) {
             let (_, rest) = id.split_once("req_").expect("prefix");
             let (time, suffix) = rest.split_once('_').expect("two parts");
-            assert!(!time.is_empty() && suffix.len() == 6, "{id}");
+            assert!(!time.is_empty() && suffix.len() == SUFFIX_LEN, "{id}");
             assert!(suffix.bytes().all(|b| KEY_ALPHABET.contains(&b)), "{id}");
         }
+    }
+
+    /// The suffix as a number.
+    fn suffix_value(id: &str) -> u128 {
+        let suffix = id.rsplit('_').next().expect("suffix");
+        suffix.bytes().fold(0, |n, b| {
+            let digit = KEY_ALPHABET.iter().position(|&c| c == b).expect("base 36");
+            n * 36 + digit as u128
+        })
+    }
+
+    #[test]
+    fn consecutive_ids_do_not_count_requests() {
+        let ids: Vec<String> = (0..1000).map(|_| new_request_id()).collect();
+        let steps_of_one = ids
+            .windows(2)
+            .filter(|pair| suffix_value(&pair[1]) == suffix_value(&pair[0]) + 1)
+            .count();
+        // Random 40-bit suffixes follow each other by one about once in 10^12 pairs.
+        assert_eq!(steps_of_one, 0, "the suffix is not a sequence");
+        let top = ids.iter().map(|id| suffix_value(id)).max().unwrap_or(0);
+        assert!(top < 1 << 40, "40 random bits at most");
+        assert!(top > 1 << 36, "the suffixes spread over the range: {top}");
     }
 }

@@ -1,5 +1,5 @@
-//! The 32-byte master key: from `BURNBOX_MASTER_KEY` (base64), or a key file in the data directory
-//! that is generated with mode 0600 on first start.
+//! The 32-byte master key: from `BURNBOX_MASTER_KEY` (base64), or a key file (in the data
+//! directory unless configured elsewhere) that is generated with mode 0600 on first start.
 
 use std::fmt;
 use std::io::Write;
@@ -39,17 +39,17 @@ impl MasterKey {
         Ok(Self::from_bytes(array))
     }
 
-    /// The key from `configured` (base64) when given, else the key file in `data_dir`, created
+    /// The key from `configured` (base64) when given, else the key file at `path`, created
     /// with fresh random bytes and mode 0600 when it does not exist yet.
     ///
     /// # Errors
     /// [`CryptoError::MasterKey`] when the configured key or the key file is malformed, or the
     /// file cannot be read or written.
-    pub fn load_or_create(configured: Option<&str>, data_dir: &Path) -> Result<Self, CryptoError> {
+    pub fn load_or_create(configured: Option<&str>, path: &Path) -> Result<Self, CryptoError> {
         if let Some(encoded) = configured {
             return Self::from_base64(encoded);
         }
-        let path = data_dir.join(KEY_FILE_NAME);
+        let path = path.to_owned();
         match std::fs::read_to_string(&path) {
             Ok(text) => Self::from_base64(&text)
                 .map_err(|e| CryptoError::MasterKey(format!("{}: {e}", path.display()))),
@@ -80,11 +80,13 @@ impl MasterKey {
         let linked = std::fs::hard_link(&partial, path);
         let _ = std::fs::remove_file(&partial);
         linked.map_err(fail)?;
-        if let Some(dir) = path.parent() {
-            std::fs::File::open(dir)
-                .and_then(|dir| dir.sync_all())
-                .map_err(fail)?;
-        }
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        std::fs::File::open(dir)
+            .and_then(|dir| dir.sync_all())
+            .map_err(fail)?;
         Ok(())
     }
 
@@ -107,8 +109,10 @@ mod tests {
     #[test]
     fn generated_once_then_reused_with_mode_0600() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let first = MasterKey::load_or_create(None, dir.path()).expect("generated");
-        let second = MasterKey::load_or_create(None, dir.path()).expect("reloaded");
+        let first =
+            MasterKey::load_or_create(None, &dir.path().join(KEY_FILE_NAME)).expect("generated");
+        let second =
+            MasterKey::load_or_create(None, &dir.path().join(KEY_FILE_NAME)).expect("reloaded");
         assert_eq!(first.expose(), second.expose());
         #[cfg(unix)]
         {
@@ -131,8 +135,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let partial = dir.path().join(KEY_FILE_NAME).with_extension("key.partial");
         std::fs::write(&partial, "torn").expect("partial");
-        let key = MasterKey::load_or_create(None, dir.path()).expect("generated");
-        let again = MasterKey::load_or_create(None, dir.path()).expect("reloaded");
+        let key =
+            MasterKey::load_or_create(None, &dir.path().join(KEY_FILE_NAME)).expect("generated");
+        let again =
+            MasterKey::load_or_create(None, &dir.path().join(KEY_FILE_NAME)).expect("reloaded");
         assert_eq!(key.expose(), again.expose());
         assert!(!partial.exists());
     }

@@ -14,6 +14,7 @@ mod embedded;
 mod engine;
 mod error;
 mod memory;
+pub(crate) mod private;
 mod tables;
 mod writer;
 mod zero_ahead;

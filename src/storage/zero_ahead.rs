@@ -26,6 +26,8 @@ use std::thread::JoinHandle;
 
 use redb::backends::FileBackend;
 use redb::{BackendError, StorageBackend};
+
+use super::private;
 use rustix::fs::{OFlags, SeekFrom};
 use rustix::io::Errno;
 
@@ -267,9 +269,12 @@ impl ZeroAheadFile {
                 .write(true)
                 .create(true)
                 .truncate(false)
+                .mode(private::FILE_MODE)
                 .open(path)
         };
         let inner = FileBackend::new(open()?).map_err(io::Error::other)?;
+        // A file from before, created under a wider umask, is narrowed too.
+        private::narrow(path, private::FILE_MODE)?;
         let file = open()?;
         let direct = i32::try_from(OFlags::DIRECT.bits()).ok().and_then(|flag| {
             OpenOptions::new()

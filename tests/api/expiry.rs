@@ -40,7 +40,9 @@ fn short_ttls(settings: &mut Settings) {
 /// The stored lifecycle of a secret in a stopped server's data directory, and whether its
 /// ciphertext is still there.
 async fn stored_state(dir: &Path, secret_key: &str) -> (Lifecycle, bool) {
-    let master = MasterKey::load_or_create(None, dir).expect("master key");
+    let master =
+        MasterKey::load_or_create(None, &dir.join(burnbox::crypto::master_key::KEY_FILE_NAME))
+            .expect("master key");
     let id = Keyring::new(&master).secret_id(&SecretKey::parse(secret_key).expect("key"));
     let store = open_stopped_store(dir).await;
     let meta = store.load(id).await.expect("load").expect("receipt kept");

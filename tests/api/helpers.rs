@@ -297,12 +297,22 @@ impl ServerProcess {
 
     /// Like [`Self::start`], logging at debug level (JSON) into `log` when given.
     pub async fn start_logging(data_dir: &Path, extra: &[&str], log: Option<&Path>) -> Self {
-        Self::launch(data_dir, extra, log, &[]).await
+        Self::launch(data_dir, extra, log, &[], None).await
     }
 
     /// Like [`Self::start`], with extra environment variables.
     pub async fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
-        Self::launch(data_dir, extra, None, env).await
+        Self::launch(data_dir, extra, None, env, None).await
+    }
+
+    /// Like [`Self::start_logging`], started by a shell whose umask is `umask`.
+    pub async fn start_under_umask(
+        data_dir: &Path,
+        extra: &[&str],
+        log: Option<&Path>,
+        umask: u32,
+    ) -> Self {
+        Self::launch(data_dir, extra, log, &[], Some(umask)).await
     }
 
     async fn launch(
@@ -310,6 +320,7 @@ impl ServerProcess {
         extra: &[&str],
         log: Option<&Path>,
         env: &[(&str, &str)],
+        umask: Option<u32>,
     ) -> Self {
         let (level, stderr) = match log {
             Some(path) => (
@@ -318,7 +329,19 @@ impl ServerProcess {
             ),
             None => ("warn", Stdio::inherit()),
         };
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_burnbox"))
+        let binary = env!("CARGO_BIN_EXE_burnbox");
+        let mut command = match umask {
+            None => tokio::process::Command::new(binary),
+            Some(umask) => {
+                let mut shell = tokio::process::Command::new("sh");
+                shell
+                    .arg("-c")
+                    .arg(format!("umask {umask:03o}; exec \"$0\" \"$@\""))
+                    .arg(binary);
+                shell
+            }
+        };
+        let mut child = command
             .args([
                 "serve",
                 "--listen",

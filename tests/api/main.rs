@@ -7,6 +7,7 @@ mod cli;
 mod connections;
 mod durability;
 mod expiry;
+mod file_modes;
 mod files;
 mod flow;
 mod hashing;

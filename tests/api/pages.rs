@@ -366,3 +366,48 @@ async fn an_uploaded_html_file_never_runs_as_script_on_burnboxs_origin() {
     );
     browser.close().await.expect("closed");
 }
+
+/// Swagger UI runs under its own content security policy (its inline scripts allowed by hash,
+/// nothing else): the document's title and operations render, and the page cannot be framed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swagger_ui_renders_under_its_content_security_policy() {
+    let app = spawn_app().await;
+    let docs = app
+        .client
+        .get(format!("{}/docs", app.base))
+        .send()
+        .await
+        .expect("request");
+    let policy = docs
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(policy.contains("script-src 'sha256-"), "{policy}");
+    assert!(!policy.contains("unsafe-eval") && !policy.contains("script-src 'unsafe-inline'"));
+    assert!(policy.contains("connect-src 'self'") && policy.contains("frame-ancestors 'none'"));
+    assert_eq!(
+        docs.headers().get("x-frame-options").map(|v| v.as_bytes()),
+        Some(&b"DENY"[..])
+    );
+
+    let driver = Driver::start().await;
+    let browser = driver.browser().await;
+    browser
+        .goto(&format!("{}/docs", app.base))
+        .await
+        .expect("docs page");
+    let title = visible_text(&browser, ".swagger-ui .info .title").await;
+    assert!(title.starts_with("burnbox"), "{title}");
+    let operations = browser
+        .find_all(Locator::Css(".opblock"))
+        .await
+        .expect("operations");
+    assert!(
+        operations.len() >= 4,
+        "{} operations shown",
+        operations.len()
+    );
+    browser.close().await.expect("closed");
+}

@@ -331,6 +331,20 @@ async fn probes_answer() {
         (code, body["status"].as_str()),
         (StatusCode::OK, Some("ready"))
     );
+    let metrics = reqwest::get(format!("{}/metrics", server.api.base))
+        .await
+        .expect("get");
+    let types: Vec<_> = metrics
+        .headers()
+        .get_all("content-type")
+        .iter()
+        .map(|v| v.to_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        types,
+        ["text/plain; version=0.0.4; charset=utf-8"],
+        "one Content-Type, Prometheus's text format"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -35,7 +35,8 @@ impl FsBlobStore {
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         let dir = data_dir.join("blobs");
         let partial = dir.join("partial");
-        std::fs::create_dir_all(&partial).map_err(fail)?;
+        crate::storage::private::create_dir_all(&partial).map_err(fail)?;
+        crate::storage::private::narrow(&dir, crate::storage::private::DIR_MODE).map_err(fail)?;
         Ok(Self { dir, partial })
     }
 

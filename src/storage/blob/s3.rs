@@ -102,7 +102,9 @@ impl S3BlobStore {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
             Err(err) => return Err(fail(err)),
         }
-        std::fs::create_dir_all(&spool).map_err(fail)?;
+        crate::storage::private::create_dir_all(&spool).map_err(fail)?;
+        crate::storage::private::narrow(&data_dir.join("blobs"), crate::storage::private::DIR_MODE)
+            .map_err(fail)?;
         let credentials = Credentials::new(
             settings.access_key_id.clone(),
             settings.secret_access_key.clone(),
