@@ -9,12 +9,14 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/burnbox/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 mkdir -p "$CARGO_TARGET_DIR"
 
-echo "== system packages the tests use (promtool, Prometheus, Python venv, Chromium and ChromeDriver)"
+echo "== system packages the tests use (promtool, Prometheus, Python venv, Chromium and ChromeDriver, Redis)"
 NEED=""
 { command -v promtool >/dev/null && command -v prometheus >/dev/null; } || NEED="prometheus"
 python3 -c 'import ensurepip' 2>/dev/null || NEED="$NEED python3-venv"
 # The pages' tests drive Debian's Chromium through its ChromeDriver.
 { command -v chromium >/dev/null && command -v chromedriver >/dev/null; } || NEED="$NEED chromium chromium-driver"
+# The several-nodes tests start real Redis servers (standalone and a Cluster) on free ports.
+{ command -v redis-server >/dev/null && command -v redis-cli >/dev/null; } || NEED="$NEED redis-server"
 if [ -n "$NEED" ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq

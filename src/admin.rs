@@ -14,7 +14,7 @@ use crate::crypto::Keyring;
 use crate::domain::{Email, Scope, Tier};
 use crate::service::ServiceError;
 use crate::service::accounts::Accounts;
-use crate::storage::{self, Engine, StoreError};
+use crate::storage::{self, Engine, EngineKind, StoreError};
 
 /// Where the accounts live: the same options as `serve`.
 #[derive(Debug, Clone, Args)]
@@ -22,7 +22,7 @@ pub struct StoreArgs {
     /// Directory of the database and the master key [default: ./burnbox-data]
     #[arg(long, env = "BURNBOX_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Secret store backend [default: embedded]
+    /// Secret store backend: embedded, or the nodes' redis://... or redis-cluster://... [default: embedded]
     #[arg(long, env = "BURNBOX_STORE", value_name = "NAME")]
     pub store: Option<String>,
     /// File holding the master key, when the server keeps it outside the data directory
@@ -84,21 +84,27 @@ fn describe(err: &ServiceError) -> String {
     }
 }
 
-fn open(args: &StoreArgs) -> Result<Accounts, String> {
+async fn open(args: &StoreArgs) -> Result<Accounts, String> {
     let data_dir = args
         .data_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_DATA_DIR));
-    match args.store.as_deref().unwrap_or("embedded") {
-        "embedded" => {}
-        "memory" => {
+    let kind: EngineKind = args.store.as_deref().unwrap_or("embedded").parse()?;
+    let engine = match &kind {
+        EngineKind::Embedded => Engine::Embedded {
+            data_dir: data_dir.clone(),
+            cache_bytes: storage::DEFAULT_CACHE_BYTES,
+        },
+        EngineKind::Memory => {
             return Err(
-                "the memory store keeps nothing: account commands need --store embedded".into(),
+                "the memory store keeps nothing: account commands need the server's --store".into(),
             );
         }
-        other => return Err(format!("unknown store '{other}' (known: embedded)")),
+        EngineKind::Redis(target) => Engine::Redis(target.clone()),
+    };
+    if !kind.is_shared() {
+        create_data_dir(&data_dir).map_err(|e| e.to_string())?;
     }
-    create_data_dir(&data_dir).map_err(|e| e.to_string())?;
     let master_env = std::env::var("BURNBOX_MASTER_KEY")
         .ok()
         .filter(|k| !k.is_empty());
@@ -106,12 +112,10 @@ fn open(args: &StoreArgs) -> Result<Accounts, String> {
         master_env.as_deref(),
         args.master_key_file.as_deref(),
         &data_dir,
+        kind.is_shared(),
     )
     .map_err(|e| e.to_string())?;
-    let store = storage::open(&Engine::Embedded {
-        data_dir: data_dir.clone(),
-        cache_bytes: storage::DEFAULT_CACHE_BYTES,
-    }).map_err(|err| match err {
+    let store = storage::open(&engine).await.map_err(|err| match err {
         StoreError::Backend { message, .. } if message.to_lowercase().contains("already open") => format!(
             "{} is in use by a running burnbox server: stop it, run this command, then start it again",
             data_dir.display()
@@ -138,7 +142,7 @@ pub async fn account(command: AccountCommand) -> ExitCode {
             if let Err(err) = Email::parse(&email) {
                 return fail(&err.to_string());
             }
-            let accounts = match open(&store) {
+            let accounts = match open(&store).await {
                 Ok(accounts) => accounts,
                 Err(message) => return fail(&message),
             };
@@ -156,7 +160,7 @@ pub async fn account(command: AccountCommand) -> ExitCode {
             }
         }
         AccountCommand::List { store } => {
-            let accounts = match open(&store) {
+            let accounts = match open(&store).await {
                 Ok(accounts) => accounts,
                 Err(message) => return fail(&message),
             };
@@ -180,7 +184,7 @@ pub async fn account(command: AccountCommand) -> ExitCode {
             }
         }
         AccountCommand::Revoke { email, store } => {
-            let accounts = match open(&store) {
+            let accounts = match open(&store).await {
                 Ok(accounts) => accounts,
                 Err(message) => return fail(&message),
             };
@@ -206,7 +210,7 @@ pub async fn key(command: KeyCommand) -> ExitCode {
         Ok(scope) => scope,
         Err(message) => return fail(&message),
     };
-    let accounts = match open(&store) {
+    let accounts = match open(&store).await {
         Ok(accounts) => accounts,
         Err(message) => return fail(&message),
     };

@@ -43,6 +43,9 @@ pub enum StartError {
     /// The store could not be opened.
     #[error("cannot open the store: {0}")]
     Store(#[from] crate::storage::StoreError),
+    /// The settings do not fit together.
+    #[error("{0}")]
+    Settings(String),
     /// The actor system could not start.
     #[error("cannot start actors: {0}")]
     Actors(#[from] crate::actors::SecretError),
@@ -88,8 +91,9 @@ pub fn create_data_dir(data_dir: &Path) -> Result<(), StartError> {
 /// The master key of `data_dir`: the configured one, else its key file (`key_file`, or
 /// `master.key` in the data directory), generated only for a directory that holds no data yet.
 /// (A store written under a key that is now missing must not get a new one: nothing in it could
-/// be opened, and the new key would be used from then on.) Warns when other users may read the
-/// key file.
+/// be opened, and the new key would be used from then on.) A `shared` store's nodes must all
+/// hold the same key, so it is never generated for one. Warns when other users may read the key
+/// file.
 ///
 /// # Errors
 /// [`StartError::MasterKey`].
@@ -97,12 +101,18 @@ pub fn load_master_key(
     configured: Option<&str>,
     key_file: Option<&Path>,
     data_dir: &Path,
+    shared: bool,
 ) -> Result<MasterKey, StartError> {
     let refuse =
         |message: String| StartError::MasterKey(crate::crypto::CryptoError::MasterKey(message));
     if configured.is_some() && key_file.is_some() {
         return Err(refuse(
             "both BURNBOX_MASTER_KEY and a master key file are set: keep one".into(),
+        ));
+    }
+    if shared && configured.is_none() && key_file.is_none_or(|file| !file.exists()) {
+        return Err(refuse(
+            "a shared store needs the same master key on every node: give each node BURNBOX_MASTER_KEY (base64 of 32 random bytes, e.g. `openssl rand -base64 32`) or --master-key-file with the same existing key file".into(),
         ));
     }
     let key_file = key_file.map_or_else(
@@ -149,6 +159,11 @@ impl Application {
     /// # Errors
     /// A [`StartError`] naming what could not be set up.
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        if settings.store.is_shared() && settings.blobs == BlobSettings::Fs {
+            return Err(StartError::Settings(
+                "a shared store needs shared file contents: nodes on one Redis must keep files in one S3 bucket (--blobs s3 --s3-bucket ...), not each in its own data directory".into(),
+            ));
+        }
         create_data_dir(&settings.data_dir)?;
         warn_if_open_to_others(&settings.data_dir, "the data directory", "chmod 700");
         crate::telemetry::handle();
@@ -156,17 +171,19 @@ impl Application {
             settings.master_key.as_ref().map(SecretString::expose),
             settings.master_key_file.as_deref(),
             &settings.data_dir,
+            settings.store.is_shared(),
         )?;
         let keyring = Arc::new(Keyring::new(&master).with_hashing_limits(settings.hashing));
         drop(master);
-        let engine = match settings.store {
+        let engine = match &settings.store {
             EngineKind::Embedded => Engine::Embedded {
                 data_dir: settings.data_dir.clone(),
                 cache_bytes: settings.store_cache_bytes,
             },
             EngineKind::Memory => Engine::Memory,
+            EngineKind::Redis(target) => Engine::Redis(target.clone()),
         };
-        let store = storage::open(&engine)?;
+        let store = storage::open(&engine).await?;
         let blobs: Arc<dyn BlobStore> = Arc::new(MeteredBlobs::new(match &settings.blobs {
             BlobSettings::Fs => Arc::new(FsBlobStore::open(&settings.data_dir)?),
             BlobSettings::S3(s3) => Arc::new(S3BlobStore::new(s3, &settings.data_dir)?),

@@ -71,7 +71,7 @@ pub struct ServeArgs {
     /// Base URL of the links handed out [default: http://<listen>]
     #[arg(long, env = "BURNBOX_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
-    /// Secret store backend: embedded or memory [default: embedded]
+    /// Secret store backend: embedded, memory, redis://[user:pass@]host:port/db or redis-cluster://host:port,host:port,... [default: embedded]
     #[arg(long, env = "BURNBOX_STORE", value_name = "NAME")]
     pub store: Option<String>,
     /// Largest secret accepted from any tier, in bytes [default: 50000000]

@@ -351,6 +351,23 @@ fn answer_not_found(msg: SecretMsg) {
     }
 }
 
+/// Answers a request with the store's failure.
+fn answer_unavailable(msg: SecretMsg, backend: &'static str, err: &crate::storage::StoreError) {
+    let unavailable = || SecretError::Store(crate::storage::StoreError::unavailable(backend, err));
+    match msg {
+        SecretMsg::Status(reply) | SecretMsg::Burn { reply, .. } => {
+            let _ = reply.send(Err(unavailable()));
+        }
+        SecretMsg::ReadReceipt(reply) => {
+            let _ = reply.send(Err(unavailable()));
+        }
+        SecretMsg::Reveal { reply, .. } => {
+            let _ = reply.send(Err(unavailable()));
+        }
+        SecretMsg::Sweep | SecretMsg::Tick(_) => {}
+    }
+}
+
 /// The behaviour of a secret's actor.
 pub struct SecretActor;
 
@@ -408,6 +425,22 @@ impl Actor for SecretActor {
             answer_not_found(msg);
             myself.stop(None);
             return Ok(());
+        }
+        if state.store.is_shared() && !matches!(msg, SecretMsg::Tick(_)) {
+            // Other nodes write this record too: start from what the store holds now.
+            match state.store.load(state.id).await {
+                Ok(Some(meta)) => state.meta = meta,
+                Ok(None) => {
+                    state.gone = true;
+                    answer_not_found(msg);
+                    myself.stop(None);
+                    return Ok(());
+                }
+                Err(err) => {
+                    answer_unavailable(msg, state.store.backend(), &err);
+                    return Ok(());
+                }
+            }
         }
         let mut stop = false;
         match msg {

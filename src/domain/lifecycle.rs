@@ -272,10 +272,11 @@ impl SecretMeta {
     }
 }
 
-#[cfg(test)]
 impl SecretMeta {
-    /// A live record created at `created` with a 30-minute TTL and a one-hour receipt, for tests.
-    pub(crate) fn fixture(receipt_id: ReceiptId, created: Timestamp, views: ViewLimit) -> Self {
+    /// A live record created at `created` with a 30-minute TTL and a one-hour receipt, for tests
+    /// (the storage conformance suite, which integration tests run against real servers).
+    #[doc(hidden)]
+    pub fn fixture(receipt_id: ReceiptId, created: Timestamp, views: ViewLimit) -> Self {
         let ttl = Ttl::parse(Some(1800), super::TtlRange::BURN_THE_SECRET)
             .unwrap_or_else(|_| unreachable!("valid ttl"));
         Self {

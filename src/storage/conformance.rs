@@ -1,17 +1,26 @@
-//! The suite every backend passes: the same calls, the same answers.
+//! The suite every backend passes: the same calls, the same answers. Public (and hidden) so the
+//! integration tests run it against the real Redis servers they start; run it on an empty store.
 
 use std::sync::Arc;
 
-use super::{CachedStore, EmbeddedStore, MemoryStore, Outcome, SecretStore, StoreError};
+#[cfg(test)]
+use super::{CachedStore, EmbeddedStore, MemoryStore};
+use super::{Outcome, SecretStore, StoreError};
 use crate::domain::{
     Account, Email, Gone, Lifecycle, Operation, ReceiptId, Scope, SecretId, SecretMeta, Tier,
     Timestamp, TokenGrant, ViewLimit,
 };
 
-const T0: Timestamp = Timestamp::from_millis(1_700_000_000_000);
+/// The suite's "now": this process's first call, to the second (records must not be dated in the
+/// past, or a backend with its own expiry drops them at once).
+fn t0() -> Timestamp {
+    static T0: std::sync::OnceLock<Timestamp> = std::sync::OnceLock::new();
+    *T0.get_or_init(|| Timestamp::from_millis(crate::clock::now().as_millis() / 1000 * 1000))
+}
 
-pub(super) fn record(n: u8, views: ViewLimit) -> (SecretId, SecretMeta) {
-    let mut meta = SecretMeta::fixture(ReceiptId::from_bytes([n; 32]), T0, views);
+/// A live record numbered `n` (its id and receipt id are built from `n`), created at [`t0`].
+pub fn record(n: u8, views: ViewLimit) -> (SecretId, SecretMeta) {
+    let mut meta = SecretMeta::fixture(ReceiptId::from_bytes([n; 32]), t0(), views);
     meta.sealed_secret_key = vec![n; 8];
     let mut id = [0u8; 32];
     id[0] = n;
@@ -53,7 +62,7 @@ async fn insert_then_read_back(store: &dyn SecretStore) {
     );
     assert_eq!(
         store
-            .apply(unknown, Operation::TakeView, T0)
+            .apply(unknown, Operation::TakeView, t0())
             .await
             .expect("apply"),
         Outcome::Missing
@@ -66,7 +75,7 @@ async fn last_view_deletes_content(store: &dyn SecretStore) {
         .insert(id, meta, b"sealed".to_vec())
         .await
         .expect("insert");
-    let now = T0.plus_secs(1);
+    let now = t0().plus_secs(1);
     let Outcome::Updated(first) = store
         .apply(id, Operation::TakeView, now)
         .await
@@ -106,14 +115,14 @@ async fn burn_deletes_content(store: &dyn SecretStore) {
         .await
         .expect("insert");
     let outcome = store
-        .apply(id, Operation::Burn, T0.plus_secs(5))
+        .apply(id, Operation::Burn, t0().plus_secs(5))
         .await
         .expect("burn");
     assert!(matches!(outcome, Outcome::Updated(ref m) if m.lifecycle == Lifecycle::Burned));
     assert_eq!(store.content(id).await.expect("content"), None);
     assert!(matches!(
         store
-            .apply(id, Operation::TakeView, T0.plus_secs(6))
+            .apply(id, Operation::TakeView, t0().plus_secs(6))
             .await
             .expect("view"),
         Outcome::Refused(_, Gone::Burned)
@@ -126,7 +135,7 @@ async fn sweep_expires_then_purges(store: &dyn SecretStore) {
         .insert(id, meta.clone(), b"sealed".to_vec())
         .await
         .expect("insert");
-    assert!(!store.due(T0, 10).await.expect("due").contains(&id));
+    assert!(!store.due(t0(), 10).await.expect("due").contains(&id));
     assert!(
         store
             .due(meta.expires_at, 10)
@@ -187,7 +196,11 @@ async fn racing_views_count_once(store: Arc<dyn SecretStore>) {
     let tasks: Vec<_> = (0..200)
         .map(|_| {
             let store = Arc::clone(&store);
-            tokio::spawn(async move { store.apply(id, Operation::TakeView, T0.plus_secs(1)).await })
+            tokio::spawn(async move {
+                store
+                    .apply(id, Operation::TakeView, t0().plus_secs(1))
+                    .await
+            })
         })
         .collect();
     let mut granted = 0;
@@ -204,7 +217,7 @@ async fn accounts_and_token_grants(store: &dyn SecretStore) {
     let account = |raw: &str, tier| Account {
         email: email(raw),
         tier,
-        created_at: T0,
+        created_at: t0(),
         revoked_at: None,
     };
     store
@@ -216,7 +229,7 @@ async fn accounts_and_token_grants(store: &dyn SecretStore) {
         .await
         .expect("put");
     let revoked = Account {
-        revoked_at: Some(T0.plus_secs(5)),
+        revoked_at: Some(t0().plus_secs(5)),
         ..account("b@example.com", Tier::Api)
     };
     store.put_account(revoked.clone()).await.expect("replace");
@@ -252,7 +265,8 @@ async fn accounts_and_token_grants(store: &dyn SecretStore) {
     assert_eq!(store.token_grant([3; 32]).await.expect("read"), None);
 }
 
-async fn run_suite(store: Arc<dyn SecretStore>) {
+/// Runs every check of the suite on `store`, which must start empty.
+pub async fn run_suite(store: Arc<dyn SecretStore>) {
     accounts_and_token_grants(store.as_ref()).await;
     store.ping().await.expect("ping");
     insert_then_read_back(store.as_ref()).await;
@@ -262,17 +276,20 @@ async fn run_suite(store: Arc<dyn SecretStore>) {
     racing_views_count_once(store).await;
 }
 
+#[cfg(test)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_backend_conforms() {
     run_suite(Arc::new(MemoryStore::new())).await;
 }
 
+#[cfg(test)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_backend_conforms() {
     let dir = tempfile::tempdir().expect("temp dir");
     run_suite(Arc::new(EmbeddedStore::open(dir.path()).expect("open"))).await;
 }
 
+#[cfg(test)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cached_embedded_backend_conforms() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -280,6 +297,7 @@ async fn cached_embedded_backend_conforms() {
     run_suite(Arc::new(CachedStore::new(inner, 1000))).await;
 }
 
+#[cfg(test)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_records_survive_reopening() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -291,7 +309,7 @@ async fn embedded_records_survive_reopening() {
             .await
             .expect("insert");
         store
-            .apply(id, Operation::TakeView, T0.plus_secs(1))
+            .apply(id, Operation::TakeView, t0().plus_secs(1))
             .await
             .expect("view");
     }

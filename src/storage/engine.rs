@@ -3,11 +3,15 @@
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
+use super::redis::{RedisStore, RedisTarget};
 use super::{CachedStore, EmbeddedStore, MemoryStore, SecretStore, StoreError};
 
 /// Records kept in the read cache.
 const CACHE_CAPACITY: u64 = 100_000;
+/// How long connecting to a shared store, or any one answer from it, may take.
+pub const SHARED_STORE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Which backend holds the secrets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,25 +25,41 @@ pub enum Engine {
     },
     /// Process memory: for tests; nothing survives a restart.
     Memory,
+    /// Redis, shared by several nodes.
+    Redis(RedisTarget),
 }
 
 /// The backend names accepted by `--store`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EngineKind {
     /// See [`Engine::Embedded`].
     Embedded,
     /// See [`Engine::Memory`].
     Memory,
+    /// See [`Engine::Redis`].
+    Redis(RedisTarget),
+}
+
+impl EngineKind {
+    /// Whether other nodes may write the same store.
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Self::Redis(_))
+    }
 }
 
 impl FromStr for EngineKind {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(target) = RedisTarget::parse(s) {
+            return target.map(Self::Redis);
+        }
         match s {
             "embedded" => Ok(Self::Embedded),
             "memory" => Ok(Self::Memory),
-            other => Err(format!("unknown store '{other}' (known: embedded, memory)")),
+            other => Err(format!(
+                "unknown store '{other}' (known: embedded, memory, redis://host:port, redis-cluster://host:port,...)"
+            )),
         }
     }
 }
@@ -48,13 +68,42 @@ impl FromStr for EngineKind {
 ///
 /// # Errors
 /// Whatever the backend reports when it cannot open.
-pub fn open(engine: &Engine) -> Result<Arc<dyn SecretStore>, StoreError> {
+pub async fn open(engine: &Engine) -> Result<Arc<dyn SecretStore>, StoreError> {
     let inner: Arc<dyn SecretStore> = match engine {
         Engine::Embedded {
             data_dir,
             cache_bytes,
         } => Arc::new(EmbeddedStore::open_with_cache(data_dir, *cache_bytes)?),
         Engine::Memory => Arc::new(MemoryStore::new()),
+        Engine::Redis(target) => Arc::new(RedisStore::connect(target, SHARED_STORE_TIMEOUT).await?),
     };
     Ok(Arc::new(CachedStore::new(inner, CACHE_CAPACITY)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_names_parse() {
+        assert_eq!("embedded".parse(), Ok(EngineKind::Embedded));
+        assert_eq!(
+            "redis://:pw@127.0.0.1:6379/0".parse(),
+            Ok(EngineKind::Redis(RedisTarget::Single(
+                "redis://:pw@127.0.0.1:6379/0".into()
+            )))
+        );
+        assert_eq!(
+            "redis-cluster://u:p@a:7000, b:7001".parse(),
+            Ok(EngineKind::Redis(RedisTarget::Cluster(vec![
+                "redis://u:p@a:7000".into(),
+                "redis://u:p@b:7001".into()
+            ])))
+        );
+        for bad in ["redis-cluster://", "rediss://x:1", "postgres://x"] {
+            assert!(bad.parse::<EngineKind>().is_err(), "{bad}");
+        }
+        let shown = format!("{:?}", "redis://:secret@h:1".parse::<EngineKind>());
+        assert!(!shown.contains("secret"), "{shown}");
+    }
 }

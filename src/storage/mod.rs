@@ -15,12 +15,14 @@ mod engine;
 mod error;
 mod memory;
 pub(crate) mod private;
+mod redis;
 mod tables;
+mod transition;
 mod writer;
 mod zero_ahead;
 
-#[cfg(test)]
-mod conformance;
+#[doc(hidden)]
+pub mod conformance;
 
 use async_trait::async_trait;
 
@@ -29,6 +31,7 @@ pub use embedded::{DB_FILE_NAME, DEFAULT_CACHE_BYTES, EmbeddedStore};
 pub use engine::{Engine, EngineKind, open};
 pub use error::StoreError;
 pub use memory::MemoryStore;
+pub use redis::{RedisStore, RedisTarget};
 
 use crate::domain::{
     Account, Email, Gone, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, TokenGrant,

@@ -1,8 +1,10 @@
-//! The record layout every local backend shares, and the one implementation of insert and apply
-//! over it. A backend provides [`RecordTables`] over its own transaction; the rules stay here.
+//! The record layout every local backend shares, and insert and apply over it. A backend provides
+//! [`RecordTables`] over its own transaction; the rules are the domain's and the writes each
+//! transition needs are [`plan`]'s.
 
+use super::transition::{Transition, Writes, plan};
 use super::{Outcome, StoreError};
-use crate::domain::{Email, Operation, ReceiptId, SecretId, SecretMeta, Step, Timestamp};
+use crate::domain::{Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
 
 /// The four tables of a record, as seen inside one write transaction.
 pub trait RecordTables {
@@ -59,43 +61,49 @@ pub fn insert_record(
     tables.put_deadline(meta.deadline(), id)
 }
 
-/// Applies `op` at `now` to the record `id`, keeping the content and the expiry index in step
-/// with the new state.
+/// Applies `op` at `now` to the record `id`: the [`plan`]'s writes, in this transaction.
 pub fn apply_operation(
     tables: &mut impl RecordTables,
     id: &SecretId,
     op: Operation,
     now: Timestamp,
 ) -> Result<Outcome, StoreError> {
-    let Some(current) = tables.meta(id)? else {
-        return Ok(Outcome::Missing);
-    };
-    match current.apply(op, now) {
-        Step::Unchanged => Ok(Outcome::Unchanged(current)),
-        Step::Refuse(gone) => Ok(Outcome::Refused(current, gone)),
-        Step::Update(next) => {
+    let current = tables.meta(id)?;
+    let Transition {
+        outcome, writes, ..
+    } = plan(current, op, now);
+    match writes {
+        None => {}
+        Some(Writes::Update {
+            next,
+            moved_deadline,
+            delete_content,
+        }) => {
             // The metadata first: its encoding is the one step that may refuse for another
             // reason than the backend, and a refused write must have changed nothing (the
             // batch around it still commits).
             tables.put_meta(id, &next)?;
-            if next.deadline() != current.deadline() {
-                tables.delete_deadline(current.deadline(), id)?;
-                tables.put_deadline(next.deadline(), id)?;
+            if let Some((from, to)) = moved_deadline {
+                tables.delete_deadline(from, id)?;
+                tables.put_deadline(to, id)?;
             }
-            if next.is_final() && !current.is_final() {
+            if delete_content {
                 tables.delete_content(id)?;
             }
-            Ok(Outcome::Updated(next))
         }
-        Step::Purge => {
-            tables.delete_deadline(current.deadline(), id)?;
+        Some(Writes::Purge {
+            deadline,
+            receipt,
+            owned,
+        }) => {
+            tables.delete_deadline(deadline, id)?;
             tables.delete_content(id)?;
-            tables.delete_receipt(&current.receipt_id)?;
-            if let Some(owner) = &current.owner {
-                tables.delete_owned(&owner.email, current.created_at, id)?;
+            tables.delete_receipt(&receipt)?;
+            if let Some((owner, created)) = owned {
+                tables.delete_owned(&owner, created, id)?;
             }
             tables.delete_meta(id)?;
-            Ok(Outcome::Purged)
         }
     }
+    Ok(outcome)
 }

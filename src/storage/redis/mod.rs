@@ -1,0 +1,487 @@
+//! Redis as the store of several nodes: one server (or a replicated primary) or a Cluster.
+//!
+//! Every change to a secret is one script run against its slot ([`scripts`]): Rust reads the
+//! record, plans the transition with the same rules as every backend
+//! ([`crate::storage::transition::plan`]) and the script writes it only if the record is still the
+//! one read, else hands back the current one to plan again. On a node, the secret's actor makes
+//! its requests one at a time, so racers are at most one per node and the swap is normally
+//! uncontended: one round trip, the record read before it served from the last one this node saw.
+//!
+//! A write stores a fresh random nonce before the record, so a write the client resent after a
+//! lost reply (the Cluster client does) is recognised as done instead of counted twice. Every key
+//! also carries a Redis expiry a little past its record's purge time, so nothing outlives it for
+//! long even when no node sweeps.
+
+mod connection;
+mod keys;
+mod scripts;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::Value;
+
+use connection::Connection;
+pub use connection::RedisTarget;
+use keys::{
+    ACCOUNT_LIST, BUCKETS, SecretKeys, account_key, due_key, live_key, owned_key, receipt_key,
+    token_key, unhex_id,
+};
+
+use super::codec::{decode, decode_grant, decode_meta, encode, encode_grant};
+use super::transition::{Transition, Writes, plan};
+use super::{Outcome, SecretStore, StoreError};
+use crate::domain::{
+    Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, TokenGrant,
+};
+
+const BACKEND: &str = "redis";
+
+/// How long past its purge time a key may stay when no node sweeps it.
+const EXPIRY_MARGIN_MS: u64 = 10 * 60 * 1000;
+/// Bytes of the nonce in front of every stored record.
+const NONCE_LEN: usize = 16;
+/// Records read or written lately, kept as the expected value of the next swap.
+const SEEN_CAPACITY: u64 = 100_000;
+/// Swaps tried before an apply gives up (each retry follows another node's write).
+const MAX_SWAPS: usize = 64;
+
+fn fail(err: redis::RedisError) -> StoreError {
+    StoreError::unavailable(BACKEND, err)
+}
+
+/// The Redis store.
+pub struct RedisStore {
+    connection: Connection,
+    insert: redis::Script,
+    swap: redis::Script,
+    /// The stored bytes (nonce and record) this node last read or wrote, by id.
+    seen: moka::sync::Cache<SecretId, Arc<Vec<u8>>>,
+}
+
+impl RedisStore {
+    /// Connects to `target`, failing when no server answers within `timeout`; every request is
+    /// held to `timeout` too.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the server or Cluster cannot be reached.
+    pub async fn connect(target: &RedisTarget, timeout: Duration) -> Result<Self, StoreError> {
+        let connection = Connection::open(target, timeout).await.map_err(fail)?;
+        let store = Self {
+            connection,
+            insert: scripts::insert(),
+            swap: scripts::compare_and_swap(),
+            seen: moka::sync::Cache::builder()
+                .max_capacity(SEEN_CAPACITY)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
+        };
+        store.ping().await?;
+        Ok(store)
+    }
+
+    /// Stored bytes for `meta`: a fresh nonce, then its encoding.
+    fn stored_value(meta: &SecretMeta) -> Result<Vec<u8>, StoreError> {
+        let nonce: [u8; NONCE_LEN] =
+            crate::crypto::random_bytes().map_err(|e| StoreError::backend(BACKEND, e))?;
+        let mut value = nonce.to_vec();
+        value.extend_from_slice(&encode(meta)?);
+        Ok(value)
+    }
+
+    fn decode_stored(value: &[u8]) -> Result<SecretMeta, StoreError> {
+        value
+            .get(NONCE_LEN..)
+            .ok_or_else(|| StoreError::Corrupt("record shorter than its nonce".into()))
+            .and_then(decode_meta)
+    }
+
+    /// The stored bytes of `id`, from Redis.
+    async fn read_stored(&self, id: &SecretId) -> Result<Option<Vec<u8>>, StoreError> {
+        let keys = SecretKeys::of(id);
+        let value: Option<Vec<u8>> = self
+            .connection
+            .query(redis::cmd("GET").arg(&keys.meta))
+            .await
+            .map_err(fail)?;
+        match &value {
+            Some(bytes) => self.seen.insert(*id, Arc::new(bytes.clone())),
+            None => self.seen.invalidate(id),
+        }
+        Ok(value)
+    }
+
+    /// When a key written at a record's state should expire on its own.
+    fn meta_expiry(meta: &SecretMeta) -> u64 {
+        meta.purge_at.as_millis().saturating_add(EXPIRY_MARGIN_MS)
+    }
+}
+
+/// A script's answer to a swap.
+enum Swapped {
+    Written,
+    Changed(Vec<u8>),
+    Missing,
+}
+
+fn swapped(value: Value) -> Result<Swapped, StoreError> {
+    let corrupt = || StoreError::Corrupt("unexpected answer from the swap script".into());
+    let Value::Array(items) = value else {
+        return Err(corrupt());
+    };
+    match items.as_slice() {
+        [Value::Int(2)] => Ok(Swapped::Written),
+        [Value::Int(0)] => Ok(Swapped::Missing),
+        [Value::Int(1), Value::BulkString(current)] => Ok(Swapped::Changed(current.clone())),
+        _ => Err(corrupt()),
+    }
+}
+
+#[async_trait]
+impl SecretStore for RedisStore {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    fn is_shared(&self) -> bool {
+        true
+    }
+
+    async fn insert(
+        &self,
+        id: SecretId,
+        meta: SecretMeta,
+        content: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let keys = SecretKeys::of(&id);
+        let value = Self::stored_value(&meta)?;
+        let expires = Self::meta_expiry(&meta);
+        // The receipt's mapping first (another slot): a crash between the two leaves a mapping to
+        // nothing, which answers as an unknown receipt and expires with the record's time.
+        let _: () = self
+            .connection
+            .query(
+                redis::cmd("SET")
+                    .arg(receipt_key(&meta.receipt_id))
+                    .arg(&keys.member)
+                    .arg("PXAT")
+                    .arg(expires),
+            )
+            .await
+            .map_err(fail)?;
+        let owned = meta
+            .owner
+            .as_ref()
+            .map_or_else(|| keys.meta.clone(), |o| keys.owned(&id, &o.email));
+        let mut invocation = self.insert.prepare_invoke();
+        invocation
+            .key(&keys.meta)
+            .key(&keys.content)
+            .key(&keys.due)
+            .key(&keys.live)
+            .key(&owned)
+            .arg(value.as_slice())
+            .arg(content.as_slice())
+            .arg(meta.deadline().as_millis())
+            .arg(&keys.member)
+            .arg(expires)
+            .arg(meta.expires_at.as_millis().saturating_add(EXPIRY_MARGIN_MS))
+            .arg(u8::from(meta.owner.is_some()))
+            .arg(meta.created_at.as_millis());
+        let stored: i64 = self.connection.invoke(&invocation).await.map_err(fail)?;
+        if stored == 1 {
+            self.seen.insert(id, Arc::new(value));
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
+    }
+
+    async fn load(&self, id: SecretId) -> Result<Option<SecretMeta>, StoreError> {
+        self.read_stored(&id)
+            .await?
+            .map(|bytes| Self::decode_stored(&bytes))
+            .transpose()
+    }
+
+    async fn resolve_receipt(&self, receipt: ReceiptId) -> Result<Option<SecretId>, StoreError> {
+        let member: Option<Vec<u8>> = self
+            .connection
+            .query(redis::cmd("GET").arg(receipt_key(&receipt)))
+            .await
+            .map_err(fail)?;
+        member
+            .map(|hex| {
+                unhex_id(&hex)
+                    .map(SecretId::from_bytes)
+                    .ok_or_else(|| StoreError::Corrupt("receipt mapping".into()))
+            })
+            .transpose()
+    }
+
+    async fn content(&self, id: SecretId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.connection
+            .query(redis::cmd("GET").arg(SecretKeys::of(&id).content))
+            .await
+            .map_err(fail)
+    }
+
+    async fn has_content(&self, id: SecretId) -> Result<bool, StoreError> {
+        let exists: i64 = self
+            .connection
+            .query(redis::cmd("EXISTS").arg(SecretKeys::of(&id).content))
+            .await
+            .map_err(fail)?;
+        Ok(exists == 1)
+    }
+
+    async fn apply(
+        &self,
+        id: SecretId,
+        op: Operation,
+        now: Timestamp,
+    ) -> Result<Outcome, StoreError> {
+        let keys = SecretKeys::of(&id);
+        let mut stored = match self.seen.get(&id) {
+            Some(bytes) => Some(bytes.as_ref().clone()),
+            None => self.read_stored(&id).await?,
+        };
+        for _ in 0..MAX_SWAPS {
+            let Some(expected) = stored.take() else {
+                return Ok(Outcome::Missing);
+            };
+            let current = Self::decode_stored(&expected)?;
+            let owner = current.owner.as_ref().map(|o| o.email.clone());
+            let Transition {
+                outcome,
+                writes,
+                live_delta,
+            } = plan(Some(current), op, now);
+            let Some(writes) = writes else {
+                return Ok(outcome);
+            };
+            let owned = owner
+                .as_ref()
+                .map_or_else(|| keys.meta.clone(), |email| keys.owned(&id, email));
+            let (action, value, deadline, delete_content, expires) = match &writes {
+                Writes::Update {
+                    next,
+                    moved_deadline,
+                    delete_content,
+                } => (
+                    "put",
+                    Self::stored_value(next)?,
+                    moved_deadline
+                        .map(|(_, to)| to.as_millis().to_string())
+                        .unwrap_or_default(),
+                    *delete_content,
+                    Self::meta_expiry(next),
+                ),
+                Writes::Purge { .. } => ("purge", Vec::new(), String::new(), true, 0),
+            };
+            let mut invocation = self.swap.prepare_invoke();
+            invocation
+                .key(&keys.meta)
+                .key(&keys.content)
+                .key(&keys.due)
+                .key(&keys.live)
+                .key(&owned)
+                .arg(expected.as_slice())
+                .arg(action)
+                .arg(value.as_slice())
+                .arg(deadline)
+                .arg(&keys.member)
+                .arg(u8::from(delete_content))
+                .arg(live_delta)
+                .arg(expires)
+                .arg(u8::from(owner.is_some()));
+            let answer: Value = self.connection.invoke(&invocation).await.map_err(fail)?;
+            match swapped(answer)? {
+                Swapped::Written => {
+                    if let Writes::Purge { receipt, .. } = &writes {
+                        self.seen.invalidate(&id);
+                        // Another slot; left to its own expiry if this fails.
+                        let _: Result<(), _> = self
+                            .connection
+                            .query(redis::cmd("DEL").arg(receipt_key(receipt)))
+                            .await;
+                    } else {
+                        self.seen.insert(id, Arc::new(value));
+                    }
+                    return Ok(outcome);
+                }
+                // The reply to this very write was lost and the client sent it again.
+                Swapped::Changed(current) if current == value => {
+                    self.seen.insert(id, Arc::new(value));
+                    return Ok(outcome);
+                }
+                Swapped::Changed(current) => {
+                    self.seen.insert(id, Arc::new(current.clone()));
+                    stored = Some(current);
+                }
+                Swapped::Missing => {
+                    self.seen.invalidate(&id);
+                    return Ok(if action == "purge" {
+                        outcome
+                    } else {
+                        Outcome::Missing
+                    });
+                }
+            }
+        }
+        Err(StoreError::unavailable(
+            BACKEND,
+            "the record kept changing under this write",
+        ))
+    }
+
+    async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<SecretId>, StoreError> {
+        let mut found: Vec<(u64, SecretId)> = Vec::new();
+        for bucket in 0..BUCKETS {
+            let entries: Vec<(Vec<u8>, u64)> = self
+                .connection
+                .query(
+                    redis::cmd("ZRANGE")
+                        .arg(due_key(bucket))
+                        .arg("-inf")
+                        .arg(now.as_millis())
+                        .arg("BYSCORE")
+                        .arg("LIMIT")
+                        .arg(0)
+                        .arg(limit)
+                        .arg("WITHSCORES"),
+                )
+                .await
+                .map_err(fail)?;
+            for (member, deadline) in entries {
+                let id = unhex_id(&member)
+                    .ok_or_else(|| StoreError::Corrupt("expiry index entry".into()))?;
+                found.push((deadline, SecretId::from_bytes(id)));
+            }
+        }
+        found.sort();
+        found.truncate(limit);
+        Ok(found.into_iter().map(|(_, id)| id).collect())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let _: String = self
+            .connection
+            .query(&redis::cmd("PING"))
+            .await
+            .map_err(fail)?;
+        Ok(())
+    }
+
+    async fn count_live(&self) -> Result<u64, StoreError> {
+        let mut live: i64 = 0;
+        for bucket in 0..BUCKETS {
+            let count: Option<i64> = self
+                .connection
+                .query(redis::cmd("GET").arg(live_key(bucket)))
+                .await
+                .map_err(fail)?;
+            live += count.unwrap_or(0);
+        }
+        Ok(u64::try_from(live).unwrap_or(0))
+    }
+
+    async fn put_account(&self, account: Account) -> Result<(), StoreError> {
+        let encoded = encode(&account)?;
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .cmd("SET")
+            .arg(account_key(&account.email))
+            .arg(encoded.as_slice())
+            .ignore()
+            .cmd("SADD")
+            .arg(ACCOUNT_LIST)
+            .arg(account.email.as_str())
+            .ignore();
+        self.connection.pipeline::<()>(&pipe).await.map_err(fail)
+    }
+
+    async fn account(&self, email: &Email) -> Result<Option<Account>, StoreError> {
+        let stored: Option<Vec<u8>> = self
+            .connection
+            .query(redis::cmd("GET").arg(account_key(email)))
+            .await
+            .map_err(fail)?;
+        stored.map(|bytes| decode(&bytes)).transpose()
+    }
+
+    async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let mut emails: Vec<String> = self
+            .connection
+            .query(redis::cmd("SMEMBERS").arg(ACCOUNT_LIST))
+            .await
+            .map_err(fail)?;
+        emails.sort();
+        let mut accounts = Vec::with_capacity(emails.len());
+        for email in emails {
+            let email =
+                Email::parse(&email).map_err(|_| StoreError::Corrupt("account list".into()))?;
+            if let Some(account) = self.account(&email).await? {
+                accounts.push(account);
+            }
+        }
+        Ok(accounts)
+    }
+
+    async fn put_token(&self, token_hash: [u8; 32], grant: TokenGrant) -> Result<(), StoreError> {
+        self.connection
+            .query::<()>(
+                redis::cmd("SET")
+                    .arg(token_key(&token_hash))
+                    .arg(encode_grant(&grant)),
+            )
+            .await
+            .map_err(fail)
+    }
+
+    async fn token_grant(&self, token_hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError> {
+        let stored: Option<String> = self
+            .connection
+            .query(redis::cmd("GET").arg(token_key(&token_hash)))
+            .await
+            .map_err(fail)?;
+        stored.map(|text| decode_grant(&text)).transpose()
+    }
+
+    async fn owned_since(
+        &self,
+        owner: &Email,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<SecretId>, StoreError> {
+        let mut found: Vec<(u64, SecretId)> = Vec::new();
+        for bucket in 0..BUCKETS {
+            let entries: Vec<(Vec<u8>, u64)> = self
+                .connection
+                .query(
+                    redis::cmd("ZRANGE")
+                        .arg(owned_key(bucket, owner))
+                        .arg("+inf")
+                        .arg(since.as_millis())
+                        .arg("BYSCORE")
+                        .arg("REV")
+                        .arg("LIMIT")
+                        .arg(0)
+                        .arg(limit)
+                        .arg("WITHSCORES"),
+                )
+                .await
+                .map_err(fail)?;
+            for (member, created) in entries {
+                let id = unhex_id(&member)
+                    .ok_or_else(|| StoreError::Corrupt("owner index entry".into()))?;
+                found.push((created, SecretId::from_bytes(id)));
+            }
+        }
+        // Newest first, and among equal times the same order as the other backends (by id).
+        found.sort_by(|a, b| b.cmp(a));
+        found.truncate(limit);
+        Ok(found.into_iter().map(|(_, id)| id).collect())
+    }
+}

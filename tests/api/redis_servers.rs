@@ -1,0 +1,206 @@
+//! Real Redis servers for the tests: Debian's `redis-server` (installed by `ops/test.sh`) started
+//! on free loopback ports, standalone with an append-only file synced on every write, or as a Cluster of three
+//! primaries and three replicas. Each is stopped when dropped.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// `redis-server`, from `BURNBOX_REDIS_SERVER` or the PATH.
+fn server_binary() -> PathBuf {
+    std::env::var_os("BURNBOX_REDIS_SERVER").map_or_else(|| "redis-server".into(), PathBuf::from)
+}
+
+/// `redis-cli`, beside the server.
+fn cli_binary() -> PathBuf {
+    std::env::var_os("BURNBOX_REDIS_CLI").map_or_else(|| "redis-cli".into(), PathBuf::from)
+}
+
+/// One `redis-server` process.
+struct Node {
+    process: Child,
+    port: u16,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// A port free on loopback now, with `port + 10000` (a Cluster node's bus) free too.
+fn free_port_pair() -> u16 {
+    loop {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("address").port();
+        if port < 55_000 && std::net::TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// `redis-cli -p port args...`: its output, trimmed.
+fn cli(port: u16, args: &[&str]) -> String {
+    let output = Command::new(cli_binary())
+        .arg("-p")
+        .arg(port.to_string())
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("redis-cli does not run ({e}): ops/test.sh installs redis-server")
+        });
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// Starts a node in `dir` with `extra` settings, retrying on another port if its port was
+/// taken between the choice and the bind.
+fn start_node(dir: &Path, extra: &[&str]) -> Node {
+    for _ in 0..10 {
+        let port = free_port_pair();
+        let node_dir = dir.join(port.to_string());
+        std::fs::create_dir_all(&node_dir).expect("node dir");
+        let mut process = Command::new(server_binary())
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .arg("--dir")
+            .arg(&node_dir)
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--protected-mode",
+                "no",
+            ])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("redis-server does not start ({e}): ops/test.sh installs redis-server")
+            });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = process.try_wait() {
+                break;
+            }
+            if cli(port, &["PING"]) == "PONG" {
+                return Node { process, port };
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = process.kill();
+        let _ = process.wait();
+    }
+    panic!("no redis-server came up on a free port")
+}
+
+/// One standalone server with an append-only file.
+pub struct RedisServer {
+    node: Option<Node>,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl RedisServer {
+    /// Starts one.
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let node = start_node(dir.path(), &[]);
+        let port = node.port;
+        Self {
+            node: Some(node),
+            dir,
+            port,
+        }
+    }
+
+    /// Its `--store` value.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// Kills it (SIGKILL).
+    pub fn kill(&mut self) {
+        self.node = None;
+    }
+
+    /// Starts it again on the same port and files (its append-only file replayed).
+    pub fn restart(&mut self) {
+        let node_dir = self.dir.path().join(self.port.to_string());
+        let process = Command::new(server_binary())
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .arg("--dir")
+            .arg(&node_dir)
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--protected-mode",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server restarts");
+        let node = Node {
+            process,
+            port: self.port,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while cli(self.port, &["PING"]) != "PONG" {
+            assert!(Instant::now() < deadline, "redis-server came back");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.node = Some(node);
+    }
+}
+
+/// A Cluster of three primaries, each with one replica.
+pub struct RedisCluster {
+    nodes: Vec<Node>,
+    _dir: tempfile::TempDir,
+}
+
+impl RedisCluster {
+    /// Starts six nodes, joins them and waits until every node says the cluster is ok.
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let nodes: Vec<Node> = (0..6)
+            .map(|_| {
+                start_node(
+                    dir.path(),
+                    &["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"],
+                )
+            })
+            .collect();
+        let addresses: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
+        let mut create = vec!["--cluster", "create"];
+        create.extend(addresses.iter().map(String::as_str));
+        create.extend(["--cluster-replicas", "1", "--cluster-yes"]);
+        cli(nodes[0].port, &create);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !nodes
+            .iter()
+            .all(|n| cli(n.port, &["CLUSTER", "INFO"]).contains("cluster_state:ok"))
+        {
+            assert!(Instant::now() < deadline, "the cluster did not come up");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self { nodes, _dir: dir }
+    }
+
+    /// Its `--store` value, naming every node as a seed.
+    pub fn url(&self) -> String {
+        let hosts: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
+        format!("redis-cluster://{}", hosts.join(","))
+    }
+}

@@ -1,0 +1,43 @@
+//! The Redis store against real servers: the storage conformance suite on one server and on a
+//! Cluster, raw and behind the read cache every node puts in front of it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use burnbox::storage::conformance::run_suite;
+use burnbox::storage::{CachedStore, EngineKind, RedisStore, SecretStore};
+
+use crate::redis_servers::{RedisCluster, RedisServer};
+
+async fn connect(url: &str) -> Arc<dyn SecretStore> {
+    let EngineKind::Redis(target) = url.parse().expect("a redis address") else {
+        panic!("{url} is not a redis address");
+    };
+    Arc::new(
+        RedisStore::connect(&target, Duration::from_secs(5))
+            .await
+            .expect("connected"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standalone_redis_conforms() {
+    let server = RedisServer::start();
+    run_suite(connect(&server.url()).await).await;
+    let cached = RedisServer::start();
+    run_suite(Arc::new(CachedStore::new(
+        connect(&cached.url()).await,
+        1000,
+    )))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_cluster_conforms() {
+    let cluster = RedisCluster::start();
+    run_suite(Arc::new(CachedStore::new(
+        connect(&cluster.url()).await,
+        1000,
+    )))
+    .await;
+}

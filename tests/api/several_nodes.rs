@@ -1,0 +1,252 @@
+//! Several real burnbox processes on one real Redis and one S3 bucket: view counts stay exact
+//! across nodes, a burn on one node is seen at once on another, and a file uploaded through one
+//! downloads intact through another.
+
+use std::path::Path;
+
+use reqwest::StatusCode;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{ServerProcess, keys, status_and_json};
+use crate::redis_servers::RedisServer;
+use crate::s3::S3Server;
+use crate::sample::sample_file;
+
+/// The master key every node of these tests shares.
+const SHARED_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+/// Starts a node on `store` and `s3`, with its own data directory under `root`.
+async fn node(root: &Path, name: &str, store: &str, s3: &S3Server) -> ServerProcess {
+    let mut flags = vec!["--store".to_owned(), store.to_owned()];
+    flags.extend(s3.flags());
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let mut env = vec![("BURNBOX_MASTER_KEY", SHARED_KEY)];
+    env.extend(s3.env());
+    ServerProcess::start_with_env(&root.join(name), &flags, &env).await
+}
+
+/// Views `secret_key` `total` times, spread over `nodes` in turn, `concurrency` at a time: the
+/// statuses seen.
+async fn reveals_spread(
+    nodes: &[&ServerProcess],
+    secret_key: &str,
+    total: usize,
+    concurrency: usize,
+) -> Vec<StatusCode> {
+    let mut statuses = Vec::with_capacity(total);
+    for wave in (0..total).collect::<Vec<_>>().chunks(concurrency) {
+        let requests = wave.iter().map(|n| {
+            let node = nodes[n % nodes.len()];
+            async move { node.api.view(secret_key, None).await.status() }
+        });
+        statuses.extend(futures_util::future::join_all(requests).await);
+    }
+    statuses
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_on_one_redis_count_views_exactly_and_see_each_others_changes() {
+    let redis = RedisServer::start();
+    let s3 = S3Server::start().await;
+    let root = tempfile::tempdir().expect("temp dir");
+    let a = node(root.path(), "a", &redis.url(), &s3).await;
+    let b = node(root.path(), "b", &redis.url(), &s3).await;
+
+    // An account made with the command line on the shared store, while the nodes serve.
+    let account = std::process::Command::new(env!("CARGO_BIN_EXE_burnbox"))
+        .args([
+            "account",
+            "create",
+            "ops@example.com",
+            "--tier",
+            "api",
+            "--store",
+        ])
+        .arg(redis.url())
+        .env("BURNBOX_MASTER_KEY", SHARED_KEY)
+        .output()
+        .expect("binary runs");
+    assert!(
+        account.status.success(),
+        "{}",
+        String::from_utf8_lossy(&account.stderr)
+    );
+    let token = String::from_utf8_lossy(&account.stdout).trim().to_owned();
+
+    for max_views in [5u64, 1, 999] {
+        let created = a
+            .api
+            .client
+            .post(format!("{}/api/secrets", a.api.base))
+            .bearer_auth(&token)
+            .json(&json!({"secret": format!("{max_views} views"), "maxViews": max_views}))
+            .send()
+            .await
+            .expect("request");
+        let (status, created) = status_and_json(created).await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        let (secret_key, receipt_key) = keys(&created);
+        let statuses = reveals_spread(&[&a, &b], &secret_key, 1000, 50).await;
+        let served = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+        assert_eq!(
+            served as u64,
+            max_views.min(1000),
+            "{max_views} views over two nodes"
+        );
+        assert!(
+            statuses
+                .iter()
+                .all(|s| *s == StatusCode::OK || *s == StatusCode::GONE),
+            "only 200 and 410: {:?}",
+            statuses
+                .iter()
+                .filter(|s| !s.is_success())
+                .take(5)
+                .collect::<Vec<_>>()
+        );
+        let (_, status) = status_and_json(b.api.status(&receipt_key).await).await;
+        assert_eq!(status["viewCount"], max_views.min(1000), "{status}");
+    }
+
+    // Created on A, burned on B: A sees it at once, in status and on a view.
+    let created = a
+        .api
+        .create_ok(&json!({"secret": "burn me", "maxViews": 3}))
+        .await;
+    let (secret_key, receipt_key) = keys(&created);
+    let (status, viewed) = status_and_json(b.api.view(&secret_key, None).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(viewed["secret"], "burn me");
+    assert_eq!(a.api.status(&receipt_key).await.status(), StatusCode::OK);
+    assert_eq!(b.api.burn(&receipt_key).await.status(), StatusCode::OK);
+    let (_, on_a) = status_and_json(a.api.status(&receipt_key).await).await;
+    assert_eq!(on_a["state"], "burned", "{on_a}");
+    let (status, body) = status_and_json(a.api.view(&secret_key, None).await).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert_eq!(body["code"], "SECRET_BURNED");
+
+    // A file uploaded through A downloads byte for byte through B.
+    let file = sample_file(3 << 20, 21);
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(file.clone()).file_name("report.bin"),
+    );
+    let uploaded = a
+        .api
+        .client
+        .post(format!("{}/api/secrets", a.api.base))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    let (status, uploaded) = status_and_json(uploaded).await;
+    assert_eq!(status, StatusCode::OK, "{uploaded}");
+    let (secret_key, _) = keys(&uploaded);
+    let downloaded = b.api.view(&secret_key, None).await;
+    assert_eq!(downloaded.status(), StatusCode::OK);
+    let bytes = downloaded.bytes().await.expect("body");
+    assert_eq!(Sha256::digest(&bytes), Sha256::digest(&file));
+    assert_eq!(
+        a.api.view(&secret_key, None).await.status(),
+        StatusCode::GONE,
+        "its one view was taken on B"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_on_a_shared_store_needs_the_shared_key_and_shared_files() {
+    let redis = RedisServer::start();
+    let root = tempfile::tempdir().expect("temp dir");
+    let refused = |extra: &[&str], env: &[(&str, &str)]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_burnbox"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--store",
+                &redis.url(),
+                "--data-dir",
+            ])
+            .arg(root.path().join("node"))
+            .args(extra)
+            .env_remove("BURNBOX_MASTER_KEY")
+            .envs(env.iter().copied())
+            .output()
+            .expect("binary runs");
+        assert!(!output.status.success());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let no_key = refused(
+        &["--blobs", "s3", "--s3-bucket", "b"],
+        &[("AWS_ACCESS_KEY_ID", "a"), ("AWS_SECRET_ACCESS_KEY", "b")],
+    );
+    assert!(no_key.contains("same master key on every node"), "{no_key}");
+    let local_files = refused(&[], &[("BURNBOX_MASTER_KEY", SHARED_KEY)]);
+    assert!(local_files.contains("one S3 bucket"), "{local_files}");
+}
+
+/// Redis goes away under a node and comes back: requests get 503 in the dialect's shape within
+/// the store's deadline, `/readyz` says not ready, nothing acknowledged is lost (the server
+/// syncs its append-only file on every write), no view is counted twice, and the node recovers
+/// without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_outlives_a_redis_restart() {
+    let mut redis = RedisServer::start();
+    let s3 = S3Server::start().await;
+    let root = tempfile::tempdir().expect("temp dir");
+    let a = node(root.path(), "a", &redis.url(), &s3).await;
+    let mut acknowledged = Vec::new();
+    for n in 0..20 {
+        let created = a
+            .api
+            .create_ok(&json!({"secret": format!("kept {n}"), "maxViews": 1}))
+            .await;
+        acknowledged.push((n, keys(&created).0));
+    }
+
+    redis.kill();
+    let started = std::time::Instant::now();
+    let (status, body) =
+        status_and_json(a.api.create(&json!({"secret": "while down"})).await).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["code"], "SERVICE_UNAVAILABLE");
+    let (status, body) = status_and_json(a.api.view(&acknowledged[0].1, None).await).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let ready = reqwest::get(format!("{}/readyz", a.api.base))
+        .await
+        .expect("probe");
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "refusals come within the store's deadline: {:?}",
+        started.elapsed()
+    );
+
+    redis.restart();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let ready = reqwest::get(format!("{}/readyz", a.api.base))
+            .await
+            .expect("probe");
+        if ready.status() == StatusCode::OK {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ready again by itself"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    for (n, secret_key) in &acknowledged {
+        let (status, viewed) = status_and_json(a.api.view(secret_key, None).await).await;
+        // The first was asked for while Redis was down: refused, not counted.
+        assert_eq!(status, StatusCode::OK, "secret {n}: {viewed}");
+        assert_eq!(viewed["secret"], format!("kept {n}"));
+        assert_eq!(
+            a.api.view(secret_key, None).await.status(),
+            StatusCode::GONE
+        );
+    }
+}
