@@ -1,6 +1,6 @@
 //! Real Redis servers for the tests: Debian's `redis-server` (installed by `ops/test.sh`) started
-//! on free loopback ports, standalone with an append-only file synced on every write, or as a Cluster of three
-//! primaries and three replicas. Each is stopped when dropped.
+//! on free loopback ports, standalone with an append-only file synced on every write, or as a
+//! Cluster of three primaries and three replicas. Each is stopped when dropped.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -53,6 +53,31 @@ fn cli(port: u16, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
 
+/// `redis-server` on `port` with its files in `dir`: an append-only file synced on every
+/// write, no snapshots.
+fn spawn_server(port: u16, dir: &Path, extra: &[&str]) -> Child {
+    Command::new(server_binary())
+        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+        .arg("--dir")
+        .arg(dir)
+        .args([
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+        ])
+        .args(["--protected-mode", "no"])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("redis-server does not start ({e}): ops/test.sh installs redis-server")
+        })
+}
+
 /// Starts a node in `dir` with `extra` settings, retrying on another port if its port was
 /// taken between the choice and the bind.
 fn start_node(dir: &Path, extra: &[&str]) -> Node {
@@ -60,25 +85,7 @@ fn start_node(dir: &Path, extra: &[&str]) -> Node {
         let port = free_port_pair();
         let node_dir = dir.join(port.to_string());
         std::fs::create_dir_all(&node_dir).expect("node dir");
-        let mut process = Command::new(server_binary())
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .arg("--dir")
-            .arg(&node_dir)
-            .args([
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--protected-mode",
-                "no",
-            ])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("redis-server does not start ({e}): ops/test.sh installs redis-server")
-            });
+        let mut process = spawn_server(port, &node_dir, extra);
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = process.try_wait() {
@@ -128,22 +135,7 @@ impl RedisServer {
     /// Starts it again on the same port and files (its append-only file replayed).
     pub fn restart(&mut self) {
         let node_dir = self.dir.path().join(self.port.to_string());
-        let process = Command::new(server_binary())
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
-            .arg("--dir")
-            .arg(&node_dir)
-            .args([
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--protected-mode",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server restarts");
+        let process = spawn_server(self.port, &node_dir, &[]);
         let node = Node {
             process,
             port: self.port,
