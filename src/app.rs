@@ -21,7 +21,7 @@ use crate::service::ratelimit::RateLimiter;
 use crate::service::{Limits, SecretService};
 use crate::storage::DB_FILE_NAME;
 use crate::storage::blob::{BlobStore, FsBlobStore, MeteredBlobs, S3BlobStore};
-use crate::storage::{self, Engine, EngineKind, SecretStore};
+use crate::storage::{self, Engine, EngineKind, RedisQuotas, SecretStore};
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const GRACE: Duration = Duration::from_secs(10);
@@ -210,9 +210,14 @@ impl Application {
         };
         let guard = Guard {
             accounts: Accounts::new(Arc::clone(&store), Arc::clone(&keyring)),
-            limiter: settings
-                .rate_limits
-                .then(|| RateLimiter::new(settings.rate_windows)),
+            limiter: match (&settings.store, settings.rate_limits) {
+                (_, false) => None,
+                (EngineKind::Redis(target), true) => Some(RateLimiter::shared(
+                    settings.rate_windows,
+                    RedisQuotas::connect(target, storage::SHARED_STORE_TIMEOUT).await?,
+                )),
+                (_, true) => Some(RateLimiter::new(settings.rate_windows)),
+            },
             tiers: settings.tiers,
             trusted_proxies: settings.trusted_proxies.clone(),
         };

@@ -138,7 +138,7 @@ fn stamp(response: &mut Response, standing: Option<Standing>) {
 
 impl<E> GuardEndpoint<E> {
     /// Charges `caller`'s quota: its standing for the headers, or how it is exceeded.
-    fn charge(&self, caller: &Caller) -> Result<Option<Standing>, Exceeded> {
+    async fn charge(&self, caller: &Caller) -> Result<Option<Standing>, Exceeded> {
         let Some(limiter) = &self.guard.limiter else {
             return Ok(None);
         };
@@ -148,6 +148,7 @@ impl<E> GuardEndpoint<E> {
                 self.guard.tiers.of(caller.tier()),
                 clock::now(),
             )
+            .await
             .inspect_err(|_| {
                 metrics::counter!(telemetry::RATE_LIMITED, "tier" => caller.tier().name())
                     .increment(1);
@@ -156,8 +157,13 @@ impl<E> GuardEndpoint<E> {
 
     /// The answer to refused credentials. It costs the client address's anonymous quota, so
     /// guessing keys is as limited as anonymous use, and it carries that quota's headers.
-    fn refuse_credentials(&self, dialect: Dialect, ip: IpAddr, err: ServiceError) -> Response {
-        match self.charge(&Caller::Anonymous { ip }) {
+    async fn refuse_credentials(
+        &self,
+        dialect: Dialect,
+        ip: IpAddr,
+        err: ServiceError,
+    ) -> Response {
+        match self.charge(&Caller::Anonymous { ip }).await {
             Ok(standing) => {
                 let mut response = dialect.respond(err);
                 stamp(&mut response, standing);
@@ -188,14 +194,18 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
         let dialect = Dialect::of(&req);
         let ip = client_ip(&req, &self.guard.trusted_proxies);
         let caller = match credentials(&req) {
-            Err(()) => return Ok(self.refuse_credentials(dialect, ip, ServiceError::Unauthorized)),
+            Err(()) => {
+                return Ok(self
+                    .refuse_credentials(dialect, ip, ServiceError::Unauthorized)
+                    .await);
+            }
             Ok(None) => Caller::Anonymous { ip },
             Ok(Some(credentials)) => match self.guard.accounts.authenticate(credentials).await {
                 Ok(caller) => caller,
-                Err(err) => return Ok(self.refuse_credentials(dialect, ip, err)),
+                Err(err) => return Ok(self.refuse_credentials(dialect, ip, err).await),
             },
         };
-        let standing = match self.charge(&caller) {
+        let standing = match self.charge(&caller).await {
             Ok(standing) => standing,
             Err(exceeded) => return Ok(too_many(dialect, exceeded)),
         };

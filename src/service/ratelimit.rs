@@ -1,7 +1,9 @@
 //! Request quotas on sliding windows: each caller's request times within the window are kept, so a
 //! request is allowed exactly when fewer than the limit happened in the last window, and a caller
 //! recovers as its oldest requests slide out. Two windows per caller (an hour and a day by
-//! default); memory is bounded by a cache of callers that forgets the idle ones.
+//! default). On one node they are kept in memory, bounded by a cache of callers that forgets the
+//! idle ones; nodes sharing a store keep them in it ([`RedisQuotas`]), on its clock, so a quota
+//! holds for the whole deployment.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -11,6 +13,7 @@ use moka::sync::Cache;
 
 use super::tiers::TierLimits;
 use crate::domain::Timestamp;
+use crate::storage::{RedisQuotas, WindowSpec};
 
 /// Callers whose counters are kept at once.
 const MAX_CALLERS: u64 = 200_000;
@@ -58,11 +61,20 @@ struct Log {
     long: VecDeque<Timestamp>,
 }
 
-/// The limiter of one node.
+/// The limiter of a node: its own windows, or the deployment's.
 #[derive(Clone)]
 pub struct RateLimiter {
     windows: Windows,
-    callers: Cache<String, Arc<Mutex<Log>>>,
+    counts: Counts,
+}
+
+/// Where the request times are kept.
+#[derive(Clone)]
+enum Counts {
+    /// In this process.
+    Local(Cache<String, Arc<Mutex<Log>>>),
+    /// In the store every node shares.
+    Shared(Arc<RedisQuotas>),
 }
 
 fn millis(d: Duration) -> u64 {
@@ -81,8 +93,20 @@ fn window(
         log.pop_front();
     }
     let used = u32::try_from(log.len()).unwrap_or(u32::MAX);
+    standing_of(used, log.front().copied(), limit, length, now)
+}
+
+/// A window's standing when `used` requests fall in it, the oldest at `oldest`, and whether one
+/// more is allowed.
+fn standing_of(
+    used: u32,
+    oldest: Option<Timestamp>,
+    limit: u32,
+    length: Duration,
+    now: Timestamp,
+) -> (Standing, bool) {
     let allowed = used < limit;
-    let oldest = log.front().copied().unwrap_or(now);
+    let oldest = oldest.unwrap_or(now);
     let reset = oldest.plus_millis(millis(length));
     let standing = Standing {
         limit,
@@ -93,21 +117,34 @@ fn window(
 }
 
 impl RateLimiter {
-    /// A limiter with these windows.
+    /// A limiter with these windows, kept in this process.
     pub fn new(windows: Windows) -> Self {
         let callers = Cache::builder()
             .max_capacity(MAX_CALLERS)
             .time_to_idle(windows.long.max(windows.short))
             .build();
-        Self { windows, callers }
+        Self {
+            windows,
+            counts: Counts::Local(callers),
+        }
     }
 
-    /// Counts one request of `caller` under `limits` at `now`, or refuses it (refusals count
-    /// nothing). `Ok(None)` when the tier has no limits at all.
+    /// A limiter with these windows, kept in the store every node shares.
+    pub fn shared(windows: Windows, quotas: RedisQuotas) -> Self {
+        Self {
+            windows,
+            counts: Counts::Shared(Arc::new(quotas)),
+        }
+    }
+
+    /// Counts one request of `caller` under `limits` at `now` (a shared limiter uses the store's
+    /// clock instead), or refuses it (refusals count nothing). `Ok(None)` when the tier has no
+    /// limits at all, or when the shared store does not answer (the request itself will meet
+    /// the same store and be refused there if it needs it).
     ///
     /// # Errors
     /// [`Exceeded`] when the caller is over a limit.
-    pub fn check(
+    pub async fn check(
         &self,
         caller: &str,
         limits: &TierLimits,
@@ -120,15 +157,62 @@ impl RateLimiter {
         if short_limit.is_none() && long_limit.is_none() {
             return Ok(None);
         }
-        let entry = self
-            .callers
-            .get_with(caller.to_owned(), || Arc::new(Mutex::new(Log::default())));
-        // A poisoned lock means a panic mid-update; the log is still a valid list of times.
-        let mut log = entry
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let short = short_limit.map(|limit| window(&mut log.short, limit, self.windows.short, now));
-        let long = long_limit.map(|limit| window(&mut log.long, limit, self.windows.long, now));
+        let (short, long, now) = match &self.counts {
+            Counts::Local(callers) => {
+                let entry =
+                    callers.get_with(caller.to_owned(), || Arc::new(Mutex::new(Log::default())));
+                // A poisoned lock means a panic mid-update; the log is still a valid list of times.
+                let mut log = entry
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let short =
+                    short_limit.map(|limit| window(&mut log.short, limit, self.windows.short, now));
+                let long =
+                    long_limit.map(|limit| window(&mut log.long, limit, self.windows.long, now));
+                if short.is_none_or(|(_, ok)| ok) && long.is_none_or(|(_, ok)| ok) {
+                    if short_limit.is_some() {
+                        log.short.push_back(now);
+                    }
+                    if long_limit.is_some() {
+                        log.long.push_back(now);
+                    }
+                }
+                (short, long, now)
+            }
+            Counts::Shared(quotas) => {
+                let spec =
+                    |length, limit: Option<u32>| limit.map(|limit| WindowSpec { length, limit });
+                let specs = [
+                    spec(self.windows.short, short_limit),
+                    spec(self.windows.long, long_limit),
+                ];
+                let counted = match quotas.take(caller, specs).await {
+                    Ok(counted) => counted,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "the shared quotas did not answer; the request is not counted");
+                        return Ok(None);
+                    }
+                };
+                let now = Timestamp::from_millis(counted.now_ms);
+                let standing =
+                    |spec: Option<WindowSpec>, count: Option<crate::storage::WindowCount>| {
+                        spec.zip(count).map(|(spec, count)| {
+                            standing_of(
+                                count.used,
+                                count.oldest_ms.map(Timestamp::from_millis),
+                                spec.limit,
+                                spec.length,
+                                now,
+                            )
+                        })
+                    };
+                (
+                    standing(specs[0], counted.windows[0]),
+                    standing(specs[1], counted.windows[1]),
+                    now,
+                )
+            }
+        };
         let allowed = short.is_none_or(|(_, ok)| ok) && long.is_none_or(|(_, ok)| ok);
         // The binding window: the one refusing, else the one with fewer requests left.
         let binding = [short, long]
@@ -145,12 +229,6 @@ impl RateLimiter {
                 standing,
                 retry_after_secs,
             });
-        }
-        if short_limit.is_some() {
-            log.short.push_back(now);
-        }
-        if long_limit.is_some() {
-            log.long.push_back(now);
         }
         Ok(Some(standing))
     }
@@ -169,8 +247,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn exactly_the_limit_then_recovery_as_the_window_slides() {
+    #[tokio::test]
+    async fn exactly_the_limit_then_recovery_as_the_window_slides() {
         let limiter = RateLimiter::new(Windows {
             short: Duration::from_secs(10),
             long: Duration::from_secs(100),
@@ -179,29 +257,37 @@ mod tests {
         for n in 0..3 {
             let standing = limiter
                 .check("a", &limits(3, 50), t0.plus_secs(n))
+                .await
                 .expect("allowed")
                 .expect("limited");
             assert_eq!((standing.limit, standing.remaining), (3, 2 - n as u32));
         }
         let refused = limiter
             .check("a", &limits(3, 50), t0.plus_secs(5))
+            .await
             .expect_err("fourth refused");
         assert_eq!(
             refused.retry_after_secs, 5,
             "the first request leaves the window at +10 s"
         );
         assert!(
-            limiter.check("b", &limits(3, 50), t0.plus_secs(5)).is_ok(),
+            limiter
+                .check("b", &limits(3, 50), t0.plus_secs(5))
+                .await
+                .is_ok(),
             "callers are separate"
         );
         assert!(
-            limiter.check("a", &limits(3, 50), t0.plus_secs(10)).is_ok(),
+            limiter
+                .check("a", &limits(3, 50), t0.plus_secs(10))
+                .await
+                .is_ok(),
             "recovered"
         );
     }
 
-    #[test]
-    fn the_long_window_binds_too() {
+    #[tokio::test]
+    async fn the_long_window_binds_too() {
         let limiter = RateLimiter::new(Windows {
             short: Duration::from_secs(10),
             long: Duration::from_secs(100),
@@ -211,11 +297,13 @@ mod tests {
             assert!(
                 limiter
                     .check("a", &limits(3, 4), t0.plus_secs(11 * n))
+                    .await
                     .is_ok()
             );
         }
         let refused = limiter
             .check("a", &limits(3, 4), t0.plus_secs(45))
+            .await
             .expect_err("day quota used");
         assert_eq!(refused.standing.limit, 4);
     }

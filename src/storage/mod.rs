@@ -28,10 +28,10 @@ use async_trait::async_trait;
 
 pub use cached::CachedStore;
 pub use embedded::{DB_FILE_NAME, DEFAULT_CACHE_BYTES, EmbeddedStore};
-pub use engine::{Engine, EngineKind, open};
+pub use engine::{Engine, EngineKind, SHARED_STORE_TIMEOUT, open};
 pub use error::StoreError;
 pub use memory::MemoryStore;
-pub use redis::{RedisStore, RedisTarget};
+pub use redis::{Counted, RedisQuotas, RedisStore, RedisTarget, WindowCount, WindowSpec};
 
 use crate::domain::{
     Account, Email, Gone, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, TokenGrant,

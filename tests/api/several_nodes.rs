@@ -3,12 +3,17 @@
 //! downloads intact through another.
 
 use std::path::Path;
+use std::time::Duration;
+
+use burnbox::config::BlobSettings;
+use burnbox::service::ratelimit::Windows;
+use burnbox::service::tiers::{Quota, TierLimits, TierTable};
 
 use reqwest::StatusCode;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{ServerProcess, keys, status_and_json};
+use crate::helpers::{ServerProcess, TestApp, keys, spawn_app_with, status_and_json};
 use crate::redis_servers::RedisServer;
 use crate::s3::S3Server;
 use crate::sample::sample_file;
@@ -247,6 +252,116 @@ async fn a_node_outlives_a_redis_restart() {
         assert_eq!(
             a.api.view(secret_key, None).await.status(),
             StatusCode::GONE
+        );
+    }
+}
+
+/// Two nodes in this process on one Redis and one bucket, quotas on (three requests per short
+/// window for anonymous callers).
+async fn in_process_pair(
+    redis: &RedisServer,
+    s3: &S3Server,
+) -> (TestApp, TestApp, tempfile::TempDir) {
+    let keys = tempfile::tempdir().expect("temp dir");
+    let key_file = keys.path().join("master.key");
+    std::fs::write(&key_file, SHARED_KEY).expect("key file");
+    let target = redis.url().parse().expect("redis address");
+    let start = || {
+        let (target, key_file, blobs) = (
+            std::clone::Clone::clone(&target),
+            key_file.clone(),
+            BlobSettings::S3(s3.settings()),
+        );
+        spawn_app_with(move |settings| {
+            settings.store = target;
+            settings.blobs = blobs;
+            settings.master_key_file = Some(key_file);
+            settings.rate_limits = true;
+            settings.tiers.anonymous = TierLimits {
+                requests_per_hour: Quota::Limited(3),
+                requests_per_day: Quota::Limited(100),
+                ..TierTable::DOCUMENTED.anonymous
+            };
+            settings.rate_windows = Windows {
+                short: Duration::from_secs(60),
+                long: Duration::from_secs(600),
+            };
+        })
+    };
+    let a = start().await;
+    let b = start().await;
+    (a, b, keys)
+}
+
+/// The anonymous quota holds for the deployment, not per node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_anonymous_quota_counts_across_nodes() {
+    let redis = RedisServer::start();
+    let s3 = S3Server::start().await;
+    let (a, b, _keys) = in_process_pair(&redis, &s3).await;
+
+    let created = a
+        .create_ok(&json!({"secret": "guarded", "passphrase": "right one", "maxViews": 2}))
+        .await;
+    let (secret_key, _) = keys(&created);
+    let wrong = json!({"passphrase": "wrong"});
+    assert_eq!(
+        b.view(&secret_key, Some(&wrong)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let remaining = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("x-ratelimit-remaining")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let third = a.view(&secret_key, Some(&wrong)).await;
+    assert_eq!(third.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        remaining(&third).as_deref(),
+        Some("0"),
+        "the third of three, over two nodes"
+    );
+    let (status, body) = status_and_json(b.status(&secret_key).await).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the fourth: {body}");
+    assert_eq!(body["code"], "RATE_LIMIT_EXCEEDED");
+    assert_eq!(
+        a.status(&secret_key).await.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "refused on both nodes"
+    );
+}
+
+/// Five wrong passphrases spread over two nodes lock the secret on both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_passphrases_on_several_nodes_lock_the_secret() {
+    let redis = RedisServer::start();
+    let s3 = S3Server::start().await;
+    let root = tempfile::tempdir().expect("temp dir");
+    let a = node(root.path(), "a", &redis.url(), &s3).await;
+    let b = node(root.path(), "b", &redis.url(), &s3).await;
+    let created = a
+        .api
+        .create_ok(&json!({"secret": "guarded", "passphrase": "right one", "maxViews": 2}))
+        .await;
+    let (secret_key, _) = keys(&created);
+    let wrong = json!({"passphrase": "wrong"});
+    for n in 0..5 {
+        let node = if n % 2 == 0 { &a } else { &b };
+        assert_eq!(
+            node.api.view(&secret_key, Some(&wrong)).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "guess {n}"
+        );
+    }
+    let right = json!({"passphrase": "right one"});
+    for node in [&a, &b] {
+        let (status, body) = status_and_json(node.api.view(&secret_key, Some(&right)).await).await;
+        assert_eq!(
+            status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "locked on every node: {body}"
         );
     }
 }

@@ -14,6 +14,7 @@
 
 mod connection;
 mod keys;
+mod quotas;
 mod scripts;
 
 use std::sync::Arc;
@@ -28,6 +29,7 @@ use keys::{
     ACCOUNT_LIST, BUCKETS, SecretKeys, account_key, due_key, live_key, owned_key, receipt_key,
     token_key, unhex_id,
 };
+pub use quotas::{Counted, RedisQuotas, WindowCount, WindowSpec};
 
 use super::codec::{decode, decode_grant, decode_meta, encode, encode_grant};
 use super::transition::{Transition, Writes, plan};
@@ -36,7 +38,8 @@ use crate::domain::{
     Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, TokenGrant,
 };
 
-const BACKEND: &str = "redis";
+/// The backend's name in errors and metrics.
+pub const BACKEND: &str = "redis";
 
 /// How long past its purge time a key may stay when no node sweeps it.
 const EXPIRY_MARGIN_MS: u64 = 10 * 60 * 1000;
@@ -47,7 +50,8 @@ const SEEN_CAPACITY: u64 = 100_000;
 /// Swaps tried before an apply gives up (each retry follows another node's write).
 const MAX_SWAPS: usize = 64;
 
-fn fail(err: redis::RedisError) -> StoreError {
+/// A Redis failure as the store reports it: the deployment is unavailable.
+pub(crate) fn fail(err: redis::RedisError) -> StoreError {
     StoreError::unavailable(BACKEND, err)
 }
 
