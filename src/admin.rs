@@ -100,7 +100,10 @@ async fn open(args: &StoreArgs) -> Result<Accounts, String> {
                 "the memory store keeps nothing: account commands need the server's --store".into(),
             );
         }
-        EngineKind::Redis(target) => Engine::Redis(target.clone()),
+        EngineKind::Redis(target) => Engine::Redis {
+            target: target.clone(),
+            wait_replicas: 0,
+        },
     };
     if !kind.is_shared() {
         create_data_dir(&data_dir).map_err(|e| e.to_string())?;

@@ -181,7 +181,10 @@ impl Application {
                 cache_bytes: settings.store_cache_bytes,
             },
             EngineKind::Memory => Engine::Memory,
-            EngineKind::Redis(target) => Engine::Redis(target.clone()),
+            EngineKind::Redis(target) => Engine::Redis {
+                target: target.clone(),
+                wait_replicas: settings.redis_wait_replicas,
+            },
         };
         let store = storage::open(&engine).await?;
         let blobs: Arc<dyn BlobStore> = Arc::new(MeteredBlobs::new(match &settings.blobs {

@@ -91,6 +91,10 @@ pub struct ServeArgs {
         value_name = "IP"
     )]
     pub trusted_proxies: Vec<String>,
+    /// With a Redis store: replicas that must hold each write before it is answered, so a
+    /// failover never brings back a view (0: the primary's word) [default: 0]
+    #[arg(long, env = "BURNBOX_REDIS_WAIT_REPLICAS", value_name = "N")]
+    pub redis_wait_replicas: Option<u32>,
     /// MiB of memory the embedded store keeps pages of the database file in [default: 256]
     #[arg(long, env = "BURNBOX_STORE_CACHE_MIB", value_name = "MIB")]
     pub store_cache_mib: Option<usize>,
@@ -163,6 +167,7 @@ struct FileConfig {
     listen: Option<String>,
     data_dir: Option<PathBuf>,
     master_key_file: Option<PathBuf>,
+    redis_wait_replicas: Option<u32>,
     public_url: Option<String>,
     store: Option<String>,
     max_secret_bytes: Option<usize>,
@@ -241,6 +246,8 @@ pub struct Settings {
     pub master_key: Option<SecretString>,
     /// Where the master key file is, when not in the data directory.
     pub master_key_file: Option<PathBuf>,
+    /// Replicas that must hold each Redis write before it is answered.
+    pub redis_wait_replicas: u32,
     /// Whether request quotas apply.
     pub rate_limits: bool,
     /// Whether callers without an API key may create secrets.
@@ -468,6 +475,7 @@ impl Settings {
             metrics_listen: None,
             master_key: None,
             master_key_file: None,
+            redis_wait_replicas: 0,
             rate_limits: true,
             anonymous_create: true,
             trusted_proxies: Vec::new(),
@@ -618,6 +626,10 @@ impl Settings {
                 .or(file.log_format)
                 .unwrap_or(LogFormat::Human),
             master_key_file: args.master_key_file.or(file.master_key_file),
+            redis_wait_replicas: args
+                .redis_wait_replicas
+                .or(file.redis_wait_replicas)
+                .unwrap_or(0),
             master_key: std::env::var("BURNBOX_MASTER_KEY")
                 .ok()
                 .filter(|k| !k.is_empty())

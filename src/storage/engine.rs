@@ -26,7 +26,12 @@ pub enum Engine {
     /// Process memory: for tests; nothing survives a restart.
     Memory,
     /// Redis, shared by several nodes.
-    Redis(RedisTarget),
+    Redis {
+        /// Where it is.
+        target: RedisTarget,
+        /// Replicas that must hold each write before it is answered.
+        wait_replicas: u32,
+    },
 }
 
 /// The backend names accepted by `--store`.
@@ -75,7 +80,10 @@ pub async fn open(engine: &Engine) -> Result<Arc<dyn SecretStore>, StoreError> {
             cache_bytes,
         } => Arc::new(EmbeddedStore::open_with_cache(data_dir, *cache_bytes)?),
         Engine::Memory => Arc::new(MemoryStore::new()),
-        Engine::Redis(target) => Arc::new(RedisStore::connect(target, SHARED_STORE_TIMEOUT).await?),
+        Engine::Redis {
+            target,
+            wait_replicas,
+        } => Arc::new(RedisStore::connect(target, *wait_replicas, SHARED_STORE_TIMEOUT).await?),
     };
     Ok(Arc::new(CachedStore::new(inner, CACHE_CAPACITY)))
 }

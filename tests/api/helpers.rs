@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// One method per endpoint, against a server at `base`.
+#[derive(Clone)]
 pub struct ApiClient {
     /// `http://127.0.0.1:PORT`.
     pub base: String,

@@ -152,20 +152,20 @@ impl RedisServer {
 /// A Cluster of three primaries, each with one replica.
 pub struct RedisCluster {
     nodes: Vec<Node>,
-    _dir: tempfile::TempDir,
+    /// The port of the node [`Self::kill_a_primary`] killed.
+    killed: Option<u16>,
+    dir: tempfile::TempDir,
 }
+
+/// The settings of a Cluster node.
+const CLUSTER_NODE: [&str; 4] = ["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"];
 
 impl RedisCluster {
     /// Starts six nodes, joins them and waits until every node says the cluster is ok.
     pub fn start() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let nodes: Vec<Node> = (0..6)
-            .map(|_| {
-                start_node(
-                    dir.path(),
-                    &["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"],
-                )
-            })
+            .map(|_| start_node(dir.path(), &CLUSTER_NODE))
             .collect();
         let addresses: Vec<String> = nodes
             .iter()
@@ -175,15 +175,52 @@ impl RedisCluster {
         create.extend(addresses.iter().map(String::as_str));
         create.extend(["--cluster-replicas", "1", "--cluster-yes"]);
         cli(nodes[0].port, &create);
+        let cluster = Self {
+            nodes,
+            killed: None,
+            dir,
+        };
+        cluster.wait_until_whole();
+        cluster
+    }
+
+    /// Waits until every node says the cluster is ok and every primary has a replica that has
+    /// caught up with it.
+    fn wait_until_whole(&self) {
+        let replicated = |n: &Node| {
+            let role = cli(n.port, &["ROLE"]);
+            !role.starts_with("master")
+                || cli(n.port, &["INFO", "replication"]).contains("state=online")
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
-        while !nodes
-            .iter()
-            .all(|n| cli(n.port, &["CLUSTER", "INFO"]).contains("cluster_state:ok"))
-        {
-            assert!(Instant::now() < deadline, "the cluster did not come up");
+        while !self.nodes.iter().all(|n| {
+            cli(n.port, &["CLUSTER", "INFO"]).contains("cluster_state:ok") && replicated(n)
+        }) {
+            assert!(Instant::now() < deadline, "the cluster is not whole");
             std::thread::sleep(Duration::from_millis(100));
         }
-        Self { nodes, _dir: dir }
+    }
+
+    /// Starts the killed node again on its port and files: it rejoins as a replica of the
+    /// primary that replaced it. Returns once every primary has a replica again.
+    pub fn restart_the_killed_node(&mut self) {
+        let port = self.killed.take().expect("a node was killed");
+        let process = spawn_server(port, &self.dir.path().join(port.to_string()), &CLUSTER_NODE);
+        self.nodes.push(Node { process, port });
+        self.wait_until_whole();
+    }
+
+    /// Kills one primary (SIGKILL); its replica takes over after the node timeout (2 s) and a
+    /// vote, about 4 s here.
+    pub fn kill_a_primary(&mut self) {
+        let primary = self
+            .nodes
+            .iter()
+            .position(|n| cli(n.port, &["ROLE"]).starts_with("master"))
+            .expect("a primary");
+        let node = self.nodes.remove(primary);
+        self.killed = Some(node.port);
+        drop(node);
     }
 
     /// Its `--store` value, naming every node as a seed.

@@ -14,7 +14,7 @@ async fn connect(url: &str) -> Arc<dyn SecretStore> {
         panic!("{url} is not a redis address");
     };
     Arc::new(
-        RedisStore::connect(&target, Duration::from_secs(5))
+        RedisStore::connect(&target, 0, Duration::from_secs(5))
             .await
             .expect("connected"),
     )

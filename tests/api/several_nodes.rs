@@ -14,7 +14,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::helpers::{ServerProcess, TestApp, keys, spawn_app_with, status_and_json};
-use crate::redis_servers::RedisServer;
+use crate::redis_servers::{RedisCluster, RedisServer};
 use crate::s3::S3Server;
 use crate::sample::sample_file;
 
@@ -23,7 +23,19 @@ const SHARED_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 /// Starts a node on `store` and `s3`, with its own data directory under `root`.
 async fn node(root: &Path, name: &str, store: &str, s3: &S3Server) -> ServerProcess {
+    node_with(root, name, store, s3, &[]).await
+}
+
+/// [`node`] with `extra` flags.
+async fn node_with(
+    root: &Path,
+    name: &str,
+    store: &str,
+    s3: &S3Server,
+    extra: &[&str],
+) -> ServerProcess {
     let mut flags = vec!["--store".to_owned(), store.to_owned()];
+    flags.extend(extra.iter().map(|f| (*f).to_owned()));
     flags.extend(s3.flags());
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     let mut env = vec![("BURNBOX_MASTER_KEY", SHARED_KEY)];
@@ -363,5 +375,135 @@ async fn wrong_passphrases_on_several_nodes_lock_the_secret() {
             StatusCode::TOO_MANY_REQUESTS,
             "locked on every node: {body}"
         );
+    }
+}
+
+/// Three nodes on a Cluster that loses a primary in the middle of a burst of views and creates:
+/// with `--redis-wait-replicas 1` no secret gives out more views than it allows (every 200 the
+/// clients saw is counted), every create that was acknowledged is there after the failover, and
+/// the nodes are ready again without a restart (the lost node, restarted, rejoins as a replica).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_losing_a_primary_mid_burst_over_serves_nothing() {
+    let mut cluster = RedisCluster::start();
+    let s3 = S3Server::start().await;
+    let root = tempfile::tempdir().expect("temp dir");
+    let url = cluster.url();
+    let mut nodes = Vec::new();
+    for name in ["a", "b", "c"] {
+        nodes.push(
+            node_with(
+                root.path(),
+                name,
+                &url,
+                &s3,
+                &["--redis-wait-replicas", "1"],
+            )
+            .await,
+        );
+    }
+    const MAX_VIEWS: usize = 5;
+    let mut secrets = Vec::new();
+    for n in 0..30 {
+        let created = nodes[n % 3]
+            .api
+            .create_ok(&json!({"secret": format!("burst {n}"), "maxViews": MAX_VIEWS}))
+            .await;
+        secrets.push(keys(&created).0);
+    }
+
+    let served = std::sync::Arc::new(std::sync::Mutex::new(vec![0usize; secrets.len()]));
+    let created_during = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let apis: Vec<_> = nodes.iter().map(|n| n.api.clone()).collect();
+    let burst = {
+        let (served, created_during, secrets) =
+            (served.clone(), created_during.clone(), secrets.clone());
+        tokio::spawn(async move {
+            for round in 0..(MAX_VIEWS + 3) {
+                let views = secrets.iter().enumerate().map(|(i, key)| {
+                    let api = apis[(i + round) % apis.len()].clone();
+                    let served = served.clone();
+                    let key = key.clone();
+                    async move {
+                        if api.view(&key, None).await.status() == StatusCode::OK {
+                            served.lock().expect("lock")[i] += 1;
+                        }
+                    }
+                });
+                let creates = (0..3).map(|n| {
+                    let api = apis[n].clone();
+                    let created_during = created_during.clone();
+                    async move {
+                        let text = format!("made in round {round} on node {n}");
+                        let response = api.create(&json!({"secret": text})).await;
+                        if response.status() == StatusCode::OK {
+                            let body: serde_json::Value = response.json().await.expect("json");
+                            created_during
+                                .lock()
+                                .expect("lock")
+                                .push((keys(&body).0, text));
+                        }
+                    }
+                });
+                futures_util::future::join(
+                    futures_util::future::join_all(views),
+                    futures_util::future::join_all(creates),
+                )
+                .await;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    cluster.kill_a_primary();
+    burst.await.expect("burst");
+
+    for node in &nodes {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while reqwest::get(format!("{}/readyz", node.api.base))
+            .await
+            .map(|r| r.status())
+            .ok()
+            != Some(StatusCode::OK)
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "ready again by itself"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    // With its replica gone, the shard that lost its primary cannot hold a write on a replica:
+    // it refuses them (503) until the old primary comes back as the new one's replica.
+    cluster.restart_the_killed_node();
+    // Every view left is taken now; with those, no secret may have given out more than it allows.
+    for (i, key) in secrets.iter().enumerate() {
+        loop {
+            let status = nodes[i % 3].api.view(key, None).await.status();
+            if status == StatusCode::OK {
+                served.lock().expect("lock")[i] += 1;
+            } else {
+                assert_eq!(status, StatusCode::GONE, "secret {i}");
+                break;
+            }
+        }
+    }
+    let served = served.lock().expect("lock").clone();
+    assert!(
+        served.iter().all(|n| *n <= MAX_VIEWS),
+        "views given out per secret: {served:?}"
+    );
+    let created_during = created_during.lock().expect("lock").clone();
+    assert!(
+        !created_during.is_empty(),
+        "some creates were acknowledged during the burst"
+    );
+    for (key, text) in created_during {
+        let (status, viewed) = status_and_json(nodes[0].api.view(&key, None).await).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "an acknowledged create is there: {viewed}"
+        );
+        assert_eq!(viewed["secret"], text);
     }
 }

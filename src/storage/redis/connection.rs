@@ -122,6 +122,70 @@ impl Connection {
         }
     }
 
+    /// Checks that the deployment serves: a server answers PING; a Cluster's primary (any one)
+    /// says the cluster state is ok, so a Cluster with slots uncovered (a primary lost and not
+    /// yet replaced) is not ready.
+    pub async fn check(&self) -> RedisResult<()> {
+        match self {
+            Self::Single(manager) => {
+                let _: String = redis::cmd("PING").query_async(&mut manager.clone()).await?;
+                Ok(())
+            }
+            Self::Cluster(cluster) => {
+                use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
+                let mut info = redis::cmd("CLUSTER");
+                info.arg("INFO");
+                let answer = cluster
+                    .clone()
+                    .route_command(
+                        info,
+                        RoutingInfo::SingleNode(SingleNodeRoutingInfo::RandomPrimary),
+                    )
+                    .await?;
+                let text: String = redis::from_redis_value(answer)?;
+                if text.contains("cluster_state:ok") {
+                    Ok(())
+                } else {
+                    Err(redis::RedisError::from((
+                        redis::ErrorKind::Server(redis::ServerErrorKind::ClusterDown),
+                        "the cluster state is not ok",
+                    )))
+                }
+            }
+        }
+    }
+
+    /// Waits until `replicas` replicas of the primary holding `key` have every write this
+    /// connection sent it, `timeout` at most; how many did. On a Cluster it asks that primary
+    /// alone (over the connection the writes went through, as WAIT requires).
+    pub async fn wait_for_replicas(
+        &self,
+        key: &str,
+        replicas: u32,
+        timeout: Duration,
+    ) -> RedisResult<i64> {
+        let timeout_ms = u64::try_from(timeout.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let mut wait = redis::cmd("WAIT");
+        wait.arg(replicas).arg(timeout_ms);
+        match self {
+            Self::Single(manager) => wait.query_async(&mut manager.clone()).await,
+            Self::Cluster(cluster) => {
+                use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
+                let route = Route::with_key(key, SlotAddr::Master);
+                let answer = cluster
+                    .clone()
+                    .route_command(
+                        wait,
+                        RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(route)),
+                    )
+                    .await?;
+                Ok(redis::from_redis_value(answer)?)
+            }
+        }
+    }
+
     /// Runs a script (by its hash, loading it on first use).
     pub async fn invoke<T: FromRedisValue>(
         &self,

@@ -58,6 +58,10 @@ pub(crate) fn fail(err: redis::RedisError) -> StoreError {
 /// The Redis store.
 pub struct RedisStore {
     connection: Connection,
+    /// Replicas that must hold a write before it is answered (0: the primary's word is enough).
+    wait_replicas: u32,
+    /// How long a write waits for them.
+    timeout: Duration,
     insert: redis::Script,
     swap: redis::Script,
     /// The stored bytes (nonce and record) this node last read or wrote, by id.
@@ -66,14 +70,21 @@ pub struct RedisStore {
 
 impl RedisStore {
     /// Connects to `target`, failing when no server answers within `timeout`; every request is
-    /// held to `timeout` too.
+    /// held to `timeout` too. Each write is answered only once `wait_replicas` replicas hold it
+    /// (see [`Self::replicated`]).
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] when the server or Cluster cannot be reached.
-    pub async fn connect(target: &RedisTarget, timeout: Duration) -> Result<Self, StoreError> {
+    pub async fn connect(
+        target: &RedisTarget,
+        wait_replicas: u32,
+        timeout: Duration,
+    ) -> Result<Self, StoreError> {
         let connection = Connection::open(target, timeout).await.map_err(fail)?;
         let store = Self {
             connection,
+            wait_replicas,
+            timeout,
             insert: scripts::insert(),
             swap: scripts::compare_and_swap(),
             seen: moka::sync::Cache::builder()
@@ -114,6 +125,31 @@ impl RedisStore {
             None => self.seen.invalidate(id),
         }
         Ok(value)
+    }
+
+    /// Returns once the configured number of replicas hold the writes made so far through
+    /// `key`'s primary. Fewer acknowledgements mean the write's fate is unknown (it is on the
+    /// primary, and a failover could lose it): the caller is told the store is unavailable, and
+    /// what was written stays written (a view stays spent).
+    async fn replicated(&self, key: &str) -> Result<(), StoreError> {
+        if self.wait_replicas == 0 {
+            return Ok(());
+        }
+        let acknowledged = self
+            .connection
+            .wait_for_replicas(key, self.wait_replicas, self.timeout)
+            .await
+            .map_err(fail)?;
+        if acknowledged < i64::from(self.wait_replicas) {
+            return Err(StoreError::unavailable(
+                BACKEND,
+                format!(
+                    "{acknowledged} of {} replicas acknowledged the write in time",
+                    self.wait_replicas
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// When a key written at a record's state should expire on its own.
@@ -196,7 +232,7 @@ impl SecretStore for RedisStore {
         let stored: i64 = self.connection.invoke(&invocation).await.map_err(fail)?;
         if stored == 1 {
             self.seen.insert(id, Arc::new(value));
-            Ok(())
+            self.replicated(&keys.meta).await
         } else {
             Err(StoreError::Conflict)
         }
@@ -301,7 +337,11 @@ impl SecretStore for RedisStore {
                 .arg(expires)
                 .arg(u8::from(owner.is_some()));
             let answer: Value = self.connection.invoke(&invocation).await.map_err(fail)?;
-            match swapped(answer)? {
+            let written = swapped(answer)?;
+            if matches!(written, Swapped::Written) {
+                self.replicated(&keys.meta).await?;
+            }
+            match written {
                 Swapped::Written => {
                     if let Writes::Purge { receipt, .. } = &writes {
                         self.seen.invalidate(&id);
@@ -370,12 +410,7 @@ impl SecretStore for RedisStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        let _: String = self
-            .connection
-            .query(&redis::cmd("PING"))
-            .await
-            .map_err(fail)?;
-        Ok(())
+        self.connection.check().await.map_err(fail)
     }
 
     async fn count_live(&self) -> Result<u64, StoreError> {
