@@ -6,7 +6,8 @@
 //! `BURNBOX_BENCH_MILLION=1` adds the 1 M live secrets level (minutes of preloading);
 //! `BURNBOX_BENCH_ARGS` adds flags to every burnbox started (`--store memory` to take the disk out
 //! of a comparison); `BURNBOX_BENCH_SKIP_FILES=1` skips the file scenarios,
-//! `BURNBOX_BENCH_ONLY_FILES=1` runs only them (printed, `RESULTS.md` untouched).
+//! `BURNBOX_BENCH_ONLY_FILES=1` runs only them (printed, `RESULTS.md` untouched). The Redis
+//! scenarios start Debian's `redis-server` (`BURNBOX_REDIS_SERVER` to name another).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -23,6 +24,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 mod common;
 mod files;
+mod redis;
 use common::live_record;
 
 /// The allocator burnbox runs with, so the floor and the load generator are measured on it too.
@@ -540,8 +542,9 @@ async fn run(full: bool) {
     }
     let rss_main = server.rss_mib();
     drop(server);
-    drop(floor);
     print!("{}", table(&rows));
+    let redis_section = redis::section(scratch.path(), duration, &floor, &floor_request).await;
+    drop(floor);
     let failed: Vec<_> = rows
         .iter()
         .filter(|r| r.errors > 0 || r.requests == 0)
@@ -612,7 +615,7 @@ async fn run(full: bool) {
         files::section(scratch.path()).await
     };
     let report = format!(
-        "# burnbox load benchmark\n\nWritten by `cargo bench --bench load` ({secs} s per scenario).\n\n{}\n## Against the floor\n\n`x floor` divides by the floor's requests/s measured right before and right after each scenario (half a scenario's time each), so a drift of the machine's speed during the run moves both sides.\n\n{}\nServer RSS after these runs: {rss_main:.0} MiB.\n\n## Growth\n\nCreate and reveal with secrets already stored (preloaded straight into the store). The levels' servers run side by side and take turns: {GROWTH_ROUNDS} rounds, each giving every level a slice of half a scenario's time for creates, then one for reveals; `vs empty` is the level's requests/s over the empty store's, summed over the rounds. Every level grows by the secrets its create slices add (tens of thousands per round), the empty one too.\n\n{growth}\n{files}",
+        "# burnbox load benchmark\n\nWritten by `cargo bench --bench load` ({secs} s per scenario).\n\n{}\n## Against the floor\n\n`x floor` divides by the floor's requests/s measured right before and right after each scenario (half a scenario's time each), so a drift of the machine's speed during the run moves both sides.\n\n{}\nServer RSS after these runs: {rss_main:.0} MiB.\n\n{redis_section}## Growth\n\nCreate and reveal with secrets already stored (preloaded straight into the store). The levels' servers run side by side and take turns: {GROWTH_ROUNDS} rounds, each giving every level a slice of half a scenario's time for creates, then one for reveals; `vs empty` is the level's requests/s over the empty store's, summed over the rounds. Every level grows by the secrets its create slices add (tens of thousands per round), the empty one too.\n\n{growth}\n{files}",
         machine(),
         table(&rows)
     );

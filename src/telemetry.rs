@@ -31,6 +31,8 @@ pub const RESIDENT: &str = "burnbox_resident_actors";
 pub const STORE_DURATION: &str = "burnbox_store_operation_duration_seconds";
 /// Writes folded into each group commit of the embedded store.
 pub const STORE_BATCH: &str = "burnbox_store_commit_batch_size";
+/// Requests sent to Redis (commands, scripts, pipelines), to see the round trips per request.
+pub const REDIS_ROUND_TRIPS: &str = "burnbox_redis_round_trips_total";
 /// Store operations that failed, by backend and operation.
 pub const STORE_ERRORS: &str = "burnbox_store_errors_total";
 /// Read-cache lookups by cache and result (hit or miss).
@@ -142,6 +144,10 @@ fn describe() {
         "Store operation latency"
     );
     metrics::describe_counter!(STORE_ERRORS, "Store operations that failed");
+    metrics::describe_counter!(
+        REDIS_ROUND_TRIPS,
+        "Requests sent to Redis (commands, scripts, pipelines)"
+    );
     metrics::describe_histogram!(
         STORE_BATCH,
         metrics::Unit::Count,

@@ -119,6 +119,9 @@ pub struct SecretState {
     generation: u64,
     /// The record was deleted (or found missing): nothing to hand back on passivation.
     gone: bool,
+    /// The record was read from the store for the request that started this actor, so that
+    /// request need not read it again (on a shared store every other request does).
+    fresh: bool,
 }
 
 impl SecretState {
@@ -393,6 +396,7 @@ impl Actor for SecretActor {
             timer: None,
             generation: 0,
             gone: false,
+            fresh: true,
         };
         state.arm(&myself);
         Ok(state)
@@ -426,7 +430,8 @@ impl Actor for SecretActor {
             myself.stop(None);
             return Ok(());
         }
-        if state.store.is_shared() && !matches!(msg, SecretMsg::Tick(_)) {
+        let fresh = std::mem::take(&mut state.fresh);
+        if state.store.is_shared() && !fresh && !matches!(msg, SecretMsg::Tick(_)) {
             // Other nodes write this record too: start from what the store holds now.
             match state.store.load(state.id).await {
                 Ok(Some(meta)) => state.meta = meta,

@@ -114,12 +114,54 @@ fn manifests_parse_and_run_burnbox_as_documented() {
     let container = &documents[1]["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
     assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
-    let compose: serde_yaml::Value =
+    let several: Vec<serde_yaml::Value> =
+        serde_yaml::Deserializer::from_str(&read("kubernetes/burnbox-several-nodes.yaml"))
+            .map(|document| serde::Deserialize::deserialize(document).expect("valid YAML"))
+            .collect();
+    let kinds: Vec<_> = several.iter().filter_map(|d| d["kind"].as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "Secret",
+            "StatefulSet",
+            "Service",
+            "Deployment",
+            "PodDisruptionBudget",
+            "Service"
+        ]
+    );
+    let nodes = &several[3]["spec"];
+    assert!(nodes["replicas"].as_u64().is_some_and(|n| n > 1));
+    let env = nodes["template"]["spec"]["containers"][0]["env"]
+        .as_sequence()
+        .expect("env");
+    let value_of = |name: &str| {
+        env.iter()
+            .find(|e| e["name"] == name)
+            .and_then(|e| e["value"].as_str())
+            .map(str::to_owned)
+    };
+    assert!(value_of("BURNBOX_STORE").is_some_and(|store| {
+        store
+            .parse::<burnbox::storage::EngineKind>()
+            .is_ok_and(|k| k.is_shared())
+    }));
+    assert_eq!(value_of("BURNBOX_BLOBS").as_deref(), Some("s3"));
+    let mut compose: serde_yaml::Value =
         serde_yaml::from_str(&read("container/compose.yaml")).expect("compose is YAML");
+    compose.apply_merge().expect("merge keys resolve");
     assert!(
         compose["services"]["burnbox"].is_mapping()
             && compose["services"]["prometheus"].is_mapping()
     );
+    for node in ["node-a", "node-b", "node-c"] {
+        assert!(
+            compose["services"][node]["environment"]["BURNBOX_STORE"]
+                .as_str()
+                .is_some_and(|store| store.starts_with("redis://")),
+            "{node} is on the shared Redis"
+        );
+    }
     let unit = read("systemd/burnbox.service");
     for hardening in [
         "NoNewPrivileges=yes",

@@ -127,6 +127,12 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/0", self.port)
     }
 
+    /// Its process id while it runs.
+    #[allow(dead_code, reason = "the load benchmark reads the server's CPU time")]
+    pub fn pid(&self) -> Option<u32> {
+        self.node.as_ref().map(|n| n.process.id())
+    }
+
     /// Kills it (SIGKILL).
     pub fn kill(&mut self) {
         self.node = None;

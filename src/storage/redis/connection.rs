@@ -61,6 +61,11 @@ impl std::fmt::Debug for RedisTarget {
     }
 }
 
+/// Counts one request sent to Redis (a script's first run also loads it: one more).
+fn round_trip() {
+    metrics::counter!(crate::telemetry::REDIS_ROUND_TRIPS).increment(1);
+}
+
 /// A connection to the deployment.
 #[derive(Clone)]
 pub enum Connection {
@@ -108,6 +113,7 @@ impl Connection {
 
     /// Sends one command.
     pub async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> RedisResult<T> {
+        round_trip();
         match self {
             Self::Single(manager) => cmd.query_async(&mut manager.clone()).await,
             Self::Cluster(cluster) => cmd.query_async(&mut cluster.clone()).await,
@@ -116,6 +122,7 @@ impl Connection {
 
     /// Sends a pipeline (an atomic one must stay within one slot on a Cluster).
     pub async fn pipeline<T: FromRedisValue>(&self, pipe: &Pipeline) -> RedisResult<T> {
+        round_trip();
         match self {
             Self::Single(manager) => pipe.query_async(&mut manager.clone()).await,
             Self::Cluster(cluster) => pipe.query_async(&mut cluster.clone()).await,
@@ -126,6 +133,7 @@ impl Connection {
     /// says the cluster state is ok, so a Cluster with slots uncovered (a primary lost and not
     /// yet replaced) is not ready.
     pub async fn check(&self) -> RedisResult<()> {
+        round_trip();
         match self {
             Self::Single(manager) => {
                 let _: String = redis::cmd("PING").query_async(&mut manager.clone()).await?;
@@ -191,6 +199,7 @@ impl Connection {
         &self,
         invocation: &ScriptInvocation<'_>,
     ) -> RedisResult<T> {
+        round_trip();
         match self {
             Self::Single(manager) => invocation.invoke_async(&mut manager.clone()).await,
             Self::Cluster(cluster) => invocation.invoke_async(&mut cluster.clone()).await,

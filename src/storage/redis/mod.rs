@@ -197,19 +197,15 @@ impl SecretStore for RedisStore {
         let keys = SecretKeys::of(&id);
         let value = Self::stored_value(&meta)?;
         let expires = Self::meta_expiry(&meta);
-        // The receipt's mapping first (another slot): a crash between the two leaves a mapping to
-        // nothing, which answers as an unknown receipt and expires with the record's time.
-        let _: () = self
-            .connection
-            .query(
-                redis::cmd("SET")
-                    .arg(receipt_key(&meta.receipt_id))
-                    .arg(&keys.member)
-                    .arg("PXAT")
-                    .arg(expires),
-            )
-            .await
-            .map_err(fail)?;
+        // The receipt's mapping (another slot) goes at the same time: a crash between the two
+        // leaves a mapping to nothing, which answers as an unknown receipt and expires with the
+        // record's time, or a record without a mapping, whose keys no client was ever given.
+        let mut receipt = redis::cmd("SET");
+        receipt
+            .arg(receipt_key(&meta.receipt_id))
+            .arg(&keys.member)
+            .arg("PXAT")
+            .arg(expires);
         let owned = meta
             .owner
             .as_ref()
@@ -229,8 +225,12 @@ impl SecretStore for RedisStore {
             .arg(meta.expires_at.as_millis().saturating_add(EXPIRY_MARGIN_MS))
             .arg(u8::from(meta.owner.is_some()))
             .arg(meta.created_at.as_millis());
-        let stored: i64 = self.connection.invoke(&invocation).await.map_err(fail)?;
-        if stored == 1 {
+        let (mapped, stored) = tokio::join!(
+            self.connection.query::<()>(&receipt),
+            self.connection.invoke::<i64>(&invocation)
+        );
+        mapped.map_err(fail)?;
+        if stored.map_err(fail)? == 1 {
             self.seen.insert(id, Arc::new(value));
             self.replicated(&keys.meta).await
         } else {
