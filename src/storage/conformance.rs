@@ -7,8 +7,8 @@ use std::sync::Arc;
 use super::{CachedStore, EmbeddedStore, MemoryStore};
 use super::{Outcome, SecretStore, StoreError};
 use crate::domain::{
-    Account, Email, Gone, Lifecycle, Operation, ReceiptId, Scope, SecretId, SecretMeta, Tier,
-    Timestamp, TokenGrant, ViewLimit,
+    Account, Email, Gone, Lifecycle, Operation, Ownership, ReceiptId, Scope, SecretId, SecretMeta,
+    Tier, Timestamp, TokenGrant, ViewLimit,
 };
 
 /// The suite's "now": this process's first call, to the second (records must not be dated in the
@@ -265,6 +265,125 @@ async fn accounts_and_token_grants(store: &dyn SecretStore) {
     assert_eq!(store.token_grant([3; 32]).await.expect("read"), None);
 }
 
+/// A live record numbered `n`, created `offset_secs` after [`t0`] (negative: before).
+fn record_at(n: u8, offset_secs: i64) -> (SecretId, SecretMeta) {
+    let created = Timestamp::from_millis(
+        t0().as_millis()
+            .saturating_add_signed(offset_secs.saturating_mul(1000)),
+    );
+    let mut meta = SecretMeta::fixture(
+        ReceiptId::from_bytes([n; 32]),
+        created,
+        ViewLimit::Limited(1),
+    );
+    meta.sealed_secret_key = vec![n; 8];
+    let mut id = [0u8; 32];
+    id[0] = n;
+    id[31] = 0xbb;
+    (SecretId::from_bytes(id), meta)
+}
+
+async fn insert_all(store: &dyn SecretStore, records: &[(SecretId, SecretMeta)]) {
+    for (id, meta) in records {
+        store
+            .insert(*id, meta.clone(), b"sealed".to_vec())
+            .await
+            .expect("insert");
+    }
+}
+
+async fn due_comes_in_deadline_order_up_to_the_limit(store: &dyn SecretStore) {
+    // Older than everything else the suite stores, so nothing else is due at t0.
+    let records: Vec<_> = [(30, -3000), (31, -2999), (32, -2998)]
+        .into_iter()
+        .map(|(n, offset)| record_at(n, offset))
+        .collect();
+    insert_all(store, &records).await;
+    let ids: Vec<SecretId> = records.iter().map(|(id, _)| *id).collect();
+    assert_eq!(store.due(t0(), 10).await.expect("due"), ids);
+    assert_eq!(store.due(t0(), 2).await.expect("due"), ids[..2]);
+    assert!(
+        store
+            .due(records[0].1.expires_at, 10)
+            .await
+            .expect("due")
+            .starts_with(&ids[..1])
+    );
+    for id in &ids {
+        store
+            .apply(*id, Operation::Sweep, t0())
+            .await
+            .expect("expired");
+    }
+    assert!(
+        store.due(t0(), 10).await.expect("due").is_empty(),
+        "expired: next due at their purge time"
+    );
+}
+
+async fn owner_lists_are_newest_first_up_to_the_limit(store: &dyn SecretStore) {
+    let owned = |n: u8, offset: i64, email: &str| {
+        let (id, mut meta) = record_at(n, offset);
+        meta.owner = Some(Ownership {
+            email: Email::parse(email).expect("address"),
+            sealed_receipt_key: vec![n],
+        });
+        (id, meta)
+    };
+    let mine = [
+        owned(40, 1, "o@example.com"),
+        owned(41, 2, "o@example.com"),
+        owned(42, 3, "o@example.com"),
+    ];
+    let theirs = owned(43, 2, "p@example.com");
+    insert_all(store, &mine).await;
+    insert_all(store, std::slice::from_ref(&theirs)).await;
+    let owner = Email::parse("o@example.com").expect("address");
+    let newest_first: Vec<SecretId> = mine.iter().rev().map(|(id, _)| *id).collect();
+    assert_eq!(
+        store.owned_since(&owner, t0(), 10).await.expect("list"),
+        newest_first
+    );
+    assert_eq!(
+        store.owned_since(&owner, t0(), 2).await.expect("list"),
+        newest_first[..2]
+    );
+    assert_eq!(
+        store
+            .owned_since(&owner, t0().plus_secs(2), 10)
+            .await
+            .expect("list"),
+        newest_first[..2],
+        "from the given time on"
+    );
+    let other = Email::parse("p@example.com").expect("address");
+    assert_eq!(
+        store.owned_since(&other, t0(), 10).await.expect("list"),
+        [theirs.0]
+    );
+    // A purged record leaves its owner's list.
+    store
+        .apply(mine[2].0, Operation::Sweep, mine[2].1.purge_at)
+        .await
+        .expect("purged");
+    assert_eq!(
+        store.owned_since(&owner, t0(), 10).await.expect("list"),
+        newest_first[1..]
+    );
+}
+
+async fn the_live_count_follows_inserts_and_final_states(store: &dyn SecretStore) {
+    let before = store.count_live().await.expect("count");
+    let records = [record_at(50, 5), record_at(51, 6)];
+    insert_all(store, &records).await;
+    assert_eq!(store.count_live().await.expect("count"), before + 2);
+    store
+        .apply(records[0].0, Operation::Burn, t0().plus_secs(7))
+        .await
+        .expect("burned");
+    assert_eq!(store.count_live().await.expect("count"), before + 1);
+}
+
 /// Runs every check of the suite on `store`, which must start empty.
 pub async fn run_suite(store: Arc<dyn SecretStore>) {
     accounts_and_token_grants(store.as_ref()).await;
@@ -273,6 +392,9 @@ pub async fn run_suite(store: Arc<dyn SecretStore>) {
     last_view_deletes_content(store.as_ref()).await;
     burn_deletes_content(store.as_ref()).await;
     sweep_expires_then_purges(store.as_ref()).await;
+    due_comes_in_deadline_order_up_to_the_limit(store.as_ref()).await;
+    owner_lists_are_newest_first_up_to_the_limit(store.as_ref()).await;
+    the_live_count_follows_inserts_and_final_states(store.as_ref()).await;
     racing_views_count_once(store).await;
 }
 
