@@ -153,6 +153,33 @@ pub fn warn_if_open_to_others(path: &Path, what: &str, fix: &str) {
     }
 }
 
+/// How often a node on a shared store measures its clock against the store's.
+const CLOCK_FOLLOW_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Moves this node's clock to the shared store's, warning when they were far apart.
+async fn follow_clock(store: &RedisQuotas) -> Result<(), crate::storage::StoreError> {
+    let sent = crate::clock::system();
+    let reference = store.server_time().await?;
+    let offset = crate::clock::follow(reference, sent, crate::clock::system());
+    if offset.abs() > 1_000 {
+        tracing::warn!(
+            offset_ms = offset,
+            "this host's clock is far from the shared store's; following the store's"
+        );
+    }
+    Ok(())
+}
+
+/// Follows the shared store's clock for as long as the runtime runs.
+async fn keep_following_clock(store: Arc<RedisQuotas>) {
+    loop {
+        tokio::time::sleep(CLOCK_FOLLOW_INTERVAL).await;
+        if let Err(err) = follow_clock(&store).await {
+            tracing::warn!(error = %err, "could not read the shared store's clock");
+        }
+    }
+}
+
 impl Application {
     /// Opens the store, derives the keys, starts the actors and binds the listener.
     ///
@@ -211,15 +238,26 @@ impl Application {
             anonymous_create: settings.anonymous_create,
             max_uploads: settings.max_uploads,
         };
+        // Nodes sharing Redis share its quotas and its clock.
+        let shared = match &settings.store {
+            EngineKind::Redis(target) => {
+                let quotas =
+                    Arc::new(RedisQuotas::connect(target, storage::SHARED_STORE_TIMEOUT).await?);
+                follow_clock(&quotas).await?;
+                tokio::spawn(keep_following_clock(Arc::clone(&quotas)));
+                Some(quotas)
+            }
+            _ => None,
+        };
         let guard = Guard {
             accounts: Accounts::new(Arc::clone(&store), Arc::clone(&keyring)),
-            limiter: match (&settings.store, settings.rate_limits) {
+            limiter: match (&shared, settings.rate_limits) {
                 (_, false) => None,
-                (EngineKind::Redis(target), true) => Some(RateLimiter::shared(
+                (Some(shared), true) => Some(RateLimiter::shared(
                     settings.rate_windows,
-                    RedisQuotas::connect(target, storage::SHARED_STORE_TIMEOUT).await?,
+                    Arc::clone(shared),
                 )),
-                (_, true) => Some(RateLimiter::new(settings.rate_windows)),
+                (None, true) => Some(RateLimiter::new(settings.rate_windows)),
             },
             tiers: settings.tiers,
             trusted_proxies: settings.trusted_proxies.clone(),

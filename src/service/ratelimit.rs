@@ -130,10 +130,10 @@ impl RateLimiter {
     }
 
     /// A limiter with these windows, kept in the store every node shares.
-    pub fn shared(windows: Windows, quotas: RedisQuotas) -> Self {
+    pub fn shared(windows: Windows, quotas: Arc<RedisQuotas>) -> Self {
         Self {
             windows,
-            counts: Counts::Shared(Arc::new(quotas)),
+            counts: Counts::Shared(quotas),
         }
     }
 

@@ -91,6 +91,21 @@ impl RedisQuotas {
         })
     }
 
+    /// The server's clock (`TIME`).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when Redis does not answer.
+    pub async fn server_time(&self) -> Result<crate::domain::Timestamp, StoreError> {
+        let (secs, micros): (u64, u64) = self
+            .connection
+            .query(&redis::cmd("TIME"))
+            .await
+            .map_err(fail)?;
+        Ok(crate::domain::Timestamp::from_millis(
+            secs.saturating_mul(1000).saturating_add(micros / 1000),
+        ))
+    }
+
     /// Counts a request of `caller` in `windows` (a `None` window is not kept), unless one of
     /// them is full.
     ///
