@@ -68,7 +68,7 @@ fn spawn_server(port: u16, dir: &Path, extra: &[&str]) -> Child {
             "--appendfsync",
             "always",
         ])
-        .args(["--protected-mode", "no"])
+        .args(["--protected-mode", "no", "--enable-debug-command", "local"])
         .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -131,6 +131,15 @@ impl RedisServer {
     #[allow(dead_code, reason = "the load benchmark reads the server's CPU time")]
     pub fn pid(&self) -> Option<u32> {
         self.node.as_ref().map(|n| n.process.id())
+    }
+
+    /// Makes it stop answering for `pause` (`DEBUG SLEEP`), from a thread of its own: join it
+    /// to wait until it answers again.
+    pub fn sleep(&self, pause: Duration) -> std::thread::JoinHandle<()> {
+        let port = self.port;
+        std::thread::spawn(move || {
+            cli(port, &["DEBUG", "SLEEP", &pause.as_secs_f64().to_string()]);
+        })
     }
 
     /// Kills it (SIGKILL).

@@ -71,60 +71,8 @@ async fn two_nodes_on_one_redis_count_views_exactly_and_see_each_others_changes(
     let b = node(root.path(), "b", &redis.url(), &s3).await;
 
     // An account made with the command line on the shared store, while the nodes serve.
-    let account = std::process::Command::new(env!("CARGO_BIN_EXE_burnbox"))
-        .args([
-            "account",
-            "create",
-            "ops@example.com",
-            "--tier",
-            "api",
-            "--store",
-        ])
-        .arg(redis.url())
-        .env("BURNBOX_MASTER_KEY", SHARED_KEY)
-        .output()
-        .expect("binary runs");
-    assert!(
-        account.status.success(),
-        "{}",
-        String::from_utf8_lossy(&account.stderr)
-    );
-    let token = String::from_utf8_lossy(&account.stdout).trim().to_owned();
-
-    for max_views in [5u64, 1, 999] {
-        let created = a
-            .api
-            .client
-            .post(format!("{}/api/secrets", a.api.base))
-            .bearer_auth(&token)
-            .json(&json!({"secret": format!("{max_views} views"), "maxViews": max_views}))
-            .send()
-            .await
-            .expect("request");
-        let (status, created) = status_and_json(created).await;
-        assert_eq!(status, StatusCode::OK, "{created}");
-        let (secret_key, receipt_key) = keys(&created);
-        let statuses = reveals_spread(&[&a, &b], &secret_key, 1000, 50).await;
-        let served = statuses.iter().filter(|s| **s == StatusCode::OK).count();
-        assert_eq!(
-            served as u64,
-            max_views.min(1000),
-            "{max_views} views over two nodes"
-        );
-        assert!(
-            statuses
-                .iter()
-                .all(|s| *s == StatusCode::OK || *s == StatusCode::GONE),
-            "only 200 and 410: {:?}",
-            statuses
-                .iter()
-                .filter(|s| !s.is_success())
-                .take(5)
-                .collect::<Vec<_>>()
-        );
-        let (_, status) = status_and_json(b.api.status(&receipt_key).await).await;
-        assert_eq!(status["viewCount"], max_views.min(1000), "{status}");
-    }
+    let token = account_on(&redis.url());
+    views_are_exact(&[&a, &b], &token).await;
 
     // Created on A, burned on B: A sees it at once, in status and on a view.
     let created = a
@@ -505,5 +453,125 @@ async fn a_cluster_losing_a_primary_mid_burst_over_serves_nothing() {
             "an acknowledged create is there: {viewed}"
         );
         assert_eq!(viewed["secret"], text);
+    }
+}
+
+/// An API-tier account made with the command line on the shared `store`: its key.
+fn account_on(store: &str) -> String {
+    let account = std::process::Command::new(env!("CARGO_BIN_EXE_burnbox"))
+        .args([
+            "account",
+            "create",
+            "ops@example.com",
+            "--tier",
+            "api",
+            "--store",
+        ])
+        .arg(store)
+        .env("BURNBOX_MASTER_KEY", SHARED_KEY)
+        .output()
+        .expect("binary runs");
+    assert!(
+        account.status.success(),
+        "{}",
+        String::from_utf8_lossy(&account.stderr)
+    );
+    String::from_utf8_lossy(&account.stdout).trim().to_owned()
+}
+
+/// Secrets of 5, 1 and 999 views, made on the first node with `token`, revealed 1000 times
+/// spread over `nodes`: exactly their views succeed, every other answer is 410, and the count is
+/// the same on every node.
+async fn views_are_exact(nodes: &[&ServerProcess], token: &str) {
+    let first = nodes[0];
+    for max_views in [5u64, 1, 999] {
+        let created = first
+            .api
+            .client
+            .post(format!("{}/api/secrets", first.api.base))
+            .bearer_auth(token)
+            .json(&json!({"secret": format!("{max_views} views"), "maxViews": max_views}))
+            .send()
+            .await
+            .expect("request");
+        let (status, created) = status_and_json(created).await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        let (secret_key, receipt_key) = keys(&created);
+        let statuses = reveals_spread(nodes, &secret_key, 1000, 50).await;
+        let served = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+        assert_eq!(
+            served as u64,
+            max_views.min(1000),
+            "{max_views} views over {} nodes",
+            nodes.len()
+        );
+        assert!(
+            statuses
+                .iter()
+                .all(|s| *s == StatusCode::OK || *s == StatusCode::GONE),
+            "only 200 and 410: {:?}",
+            statuses
+                .iter()
+                .filter(|s| !s.is_success())
+                .take(5)
+                .collect::<Vec<_>>()
+        );
+        for node in nodes {
+            let (_, status) = status_and_json(node.api.status(&receipt_key).await).await;
+            assert_eq!(status["viewCount"], max_views.min(1000), "{status}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_on_a_cluster_count_views_exactly() {
+    let cluster = RedisCluster::start();
+    let s3 = S3Server::start().await;
+    let root = tempfile::tempdir().expect("temp dir");
+    let mut nodes = Vec::new();
+    for name in ["a", "b", "c"] {
+        nodes.push(node(root.path(), name, &cluster.url(), &s3).await);
+    }
+    let token = account_on(&cluster.url());
+    let nodes: Vec<&ServerProcess> = nodes.iter().collect();
+    views_are_exact(&nodes, &token).await;
+}
+
+/// A Redis that stops answering for a while (`DEBUG SLEEP`): requests get 503 within the
+/// store's deadline instead of hanging, and the node serves again once Redis does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_redis_gives_503_in_bounded_time() {
+    let redis = RedisServer::start();
+    let s3 = S3Server::start().await;
+    let root = tempfile::tempdir().expect("temp dir");
+    let a = node(root.path(), "a", &redis.url(), &s3).await;
+    let created = a
+        .api
+        .create_ok(&json!({"secret": "patience", "maxViews": 2}))
+        .await;
+    let (secret_key, _) = keys(&created);
+    let sleeper = redis.sleep(Duration::from_secs(6));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = std::time::Instant::now();
+    let (status, body) = status_and_json(a.api.view(&secret_key, None).await).await;
+    let waited = started.elapsed();
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(
+        waited < Duration::from_secs(5),
+        "answered within the deadline: {waited:?}"
+    );
+    sleeper.join().expect("redis woke");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, viewed) = status_and_json(a.api.view(&secret_key, None).await).await;
+        if status == StatusCode::OK {
+            assert_eq!(viewed["secret"], "patience");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serving again: {viewed}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
