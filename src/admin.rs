@@ -125,7 +125,10 @@ async fn open(args: &StoreArgs) -> Result<Accounts, String> {
         ),
         other => other.to_string(),
     })?;
-    Ok(Accounts::new(store, Arc::new(Keyring::new(&master))))
+    Ok(Accounts::new(
+        store.accounts,
+        Arc::new(Keyring::new(&master)),
+    ))
 }
 
 fn fail(message: &str) -> ExitCode {

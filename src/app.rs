@@ -213,7 +213,8 @@ impl Application {
                 wait_replicas: settings.redis_wait_replicas,
             },
         };
-        let store = storage::open(&engine).await?;
+        let stores = storage::open(&engine).await?;
+        let store = Arc::clone(&stores.secrets);
         let blobs: Arc<dyn BlobStore> = Arc::new(MeteredBlobs::new(match &settings.blobs {
             BlobSettings::Fs => Arc::new(FsBlobStore::open(&settings.data_dir)?),
             BlobSettings::S3(s3) => Arc::new(S3BlobStore::new(s3, &settings.data_dir)?),
@@ -250,7 +251,7 @@ impl Application {
             _ => None,
         };
         let guard = Guard {
-            accounts: Accounts::new(Arc::clone(&store), Arc::clone(&keyring)),
+            accounts: Accounts::new(stores.accounts, Arc::clone(&keyring)),
             limiter: match (&shared, settings.rate_limits) {
                 (_, false) => None,
                 (Some(shared), true) => Some(RateLimiter::shared(

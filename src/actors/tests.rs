@@ -12,8 +12,7 @@ use super::{ActorSettings, Actors, Content, SecretError, SecretMsg};
 use crate::clock;
 use crate::crypto::{Keyring, MasterKey, new_receipt_key, new_secret_key};
 use crate::domain::{
-    Account, Email, Operation, ReceiptId, SecretId, SecretKey, SecretMeta, Timestamp, TokenGrant,
-    ViewLimit,
+    Email, Operation, ReceiptId, SecretId, SecretKey, SecretMeta, Timestamp, ViewLimit,
 };
 use crate::storage::blob::FsBlobStore;
 use crate::storage::{MemoryStore, Outcome, SecretStore, StoreError};
@@ -70,26 +69,6 @@ impl SecretStore for PanicOnce {
 
     async fn count_live(&self) -> Result<u64, StoreError> {
         self.inner.count_live().await
-    }
-
-    async fn put_account(&self, account: Account) -> Result<(), StoreError> {
-        self.inner.put_account(account).await
-    }
-
-    async fn account(&self, email: &Email) -> Result<Option<Account>, StoreError> {
-        self.inner.account(email).await
-    }
-
-    async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
-        self.inner.accounts().await
-    }
-
-    async fn put_token(&self, token_hash: [u8; 32], grant: TokenGrant) -> Result<(), StoreError> {
-        self.inner.put_token(token_hash, grant).await
-    }
-
-    async fn token_grant(&self, token_hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError> {
-        self.inner.token_grant(token_hash).await
     }
 
     async fn owned_since(

@@ -10,7 +10,7 @@ use super::{Caller, ServiceError};
 use crate::clock;
 use crate::crypto::{self, Keyring};
 use crate::domain::{Account, ApiToken, Email, Scope, Tier, TokenGrant};
-use crate::storage::SecretStore;
+use crate::storage::AccountStore;
 
 /// Credentials as a request carries them (no `Debug`: they are secrets).
 pub enum Credentials {
@@ -28,13 +28,13 @@ pub enum Credentials {
 /// Account operations over the store.
 #[derive(Clone)]
 pub struct Accounts {
-    store: Arc<dyn SecretStore>,
+    store: Arc<dyn AccountStore>,
     keyring: Arc<Keyring>,
 }
 
 impl Accounts {
     /// Accounts in `store`, tokens hashed with `keyring`.
-    pub fn new(store: Arc<dyn SecretStore>, keyring: Arc<Keyring>) -> Self {
+    pub fn new(store: Arc<dyn AccountStore>, keyring: Arc<Keyring>) -> Self {
         Self { store, keyring }
     }
 

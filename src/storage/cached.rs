@@ -26,9 +26,7 @@ use moka::ops::compute::Op;
 
 use super::{Outcome, SecretStore, StoreError};
 use crate::clock;
-use crate::domain::{
-    Account, Email, Lifecycle, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, TokenGrant,
-};
+use crate::domain::{Email, Lifecycle, Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
 use crate::telemetry;
 
 /// Upper bound on how long an entry stays cached, whatever happens.
@@ -238,26 +236,6 @@ impl SecretStore for CachedStore {
 
     async fn count_live(&self) -> Result<u64, StoreError> {
         self.inner.count_live().await
-    }
-
-    async fn put_account(&self, account: Account) -> Result<(), StoreError> {
-        self.inner.put_account(account).await
-    }
-
-    async fn account(&self, email: &Email) -> Result<Option<Account>, StoreError> {
-        self.inner.account(email).await
-    }
-
-    async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
-        self.inner.accounts().await
-    }
-
-    async fn put_token(&self, token_hash: [u8; 32], grant: TokenGrant) -> Result<(), StoreError> {
-        self.inner.put_token(token_hash, grant).await
-    }
-
-    async fn token_grant(&self, token_hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError> {
-        self.inner.token_grant(token_hash).await
     }
 
     async fn owned_since(

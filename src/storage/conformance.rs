@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
+use super::{AccountStore, Outcome, SecretStore, StoreError, Stores};
 #[cfg(test)]
-use super::{CachedStore, EmbeddedStore, MemoryStore};
-use super::{Outcome, SecretStore, StoreError};
+use super::{EmbeddedStore, MemoryStore};
 use crate::domain::{
     Account, Email, Gone, Lifecycle, Operation, Ownership, ReceiptId, Scope, SecretId, SecretMeta,
     Tier, Timestamp, TokenGrant, ViewLimit,
@@ -212,7 +212,7 @@ async fn racing_views_count_once(store: Arc<dyn SecretStore>) {
     assert_eq!(granted, 1);
 }
 
-async fn accounts_and_token_grants(store: &dyn SecretStore) {
+async fn accounts_and_token_grants(store: &dyn AccountStore) {
     let email = |raw: &str| Email::parse(raw).expect("address");
     let account = |raw: &str, tier| Account {
         email: email(raw),
@@ -384,9 +384,10 @@ async fn the_live_count_follows_inserts_and_final_states(store: &dyn SecretStore
     assert_eq!(store.count_live().await.expect("count"), before + 1);
 }
 
-/// Runs every check of the suite on `store`, which must start empty.
-pub async fn run_suite(store: Arc<dyn SecretStore>) {
-    accounts_and_token_grants(store.as_ref()).await;
+/// Runs every check of the suite on `stores`, which must start empty.
+pub async fn run_suite(stores: Stores) {
+    accounts_and_token_grants(stores.accounts.as_ref()).await;
+    let store = stores.secrets;
     store.ping().await.expect("ping");
     insert_then_read_back(store.as_ref()).await;
     last_view_deletes_content(store.as_ref()).await;
@@ -401,22 +402,27 @@ pub async fn run_suite(store: Arc<dyn SecretStore>) {
 #[cfg(test)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_backend_conforms() {
-    run_suite(Arc::new(MemoryStore::new())).await;
+    run_suite(Stores::uncached(Arc::new(MemoryStore::new()))).await;
 }
 
 #[cfg(test)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_backend_conforms() {
     let dir = tempfile::tempdir().expect("temp dir");
-    run_suite(Arc::new(EmbeddedStore::open(dir.path()).expect("open"))).await;
+    run_suite(Stores::uncached(Arc::new(
+        EmbeddedStore::open(dir.path()).expect("open"),
+    )))
+    .await;
 }
 
 #[cfg(test)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cached_embedded_backend_conforms() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let inner = Arc::new(EmbeddedStore::open(dir.path()).expect("open"));
-    run_suite(Arc::new(CachedStore::new(inner, 1000))).await;
+    run_suite(Stores::cached(Arc::new(
+        EmbeddedStore::open(dir.path()).expect("open"),
+    )))
+    .await;
 }
 
 #[cfg(test)]

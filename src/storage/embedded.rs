@@ -25,7 +25,7 @@ use super::codec::{
 use super::tables::RecordTables;
 use super::writer::{BatchResult, Write, WriteTables, Writer, apply_writes};
 use super::zero_ahead::ZeroAheadFile;
-use super::{Outcome, SecretStore, StoreError};
+use super::{AccountStore, Outcome, SecretStore, StoreError};
 use crate::domain::{
     Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, TokenGrant,
 };
@@ -419,6 +419,37 @@ impl SecretStore for EmbeddedStore {
         .await
     }
 
+    async fn owned_since(
+        &self,
+        owner: &Email,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<SecretId>, StoreError> {
+        let prefix = owned_prefix(owner);
+        let mut from = prefix.clone();
+        from.extend_from_slice(&since.as_millis().to_be_bytes());
+        let mut to = prefix;
+        to.extend_from_slice(&[0xff; 8 + 32]);
+        self.read(move |txn| {
+            let table = txn.open_table(OWNED).map_err(fail)?;
+            let mut ids = Vec::new();
+            for entry in table
+                .range(from.as_slice()..=to.as_slice())
+                .map_err(fail)?
+                .rev()
+                .take(limit)
+            {
+                let (key, _) = entry.map_err(fail)?;
+                ids.push(id_of_owned_key(key.value())?);
+            }
+            Ok(ids)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl AccountStore for EmbeddedStore {
     async fn put_account(&self, account: Account) -> Result<(), StoreError> {
         self.writer.store(Write::PutAccount(account)).await
     }
@@ -461,34 +492,6 @@ impl SecretStore for EmbeddedStore {
                 Some(stored) => decode_grant(stored.value()).map(Some),
                 None => Ok(None),
             }
-        })
-        .await
-    }
-
-    async fn owned_since(
-        &self,
-        owner: &Email,
-        since: Timestamp,
-        limit: usize,
-    ) -> Result<Vec<SecretId>, StoreError> {
-        let prefix = owned_prefix(owner);
-        let mut from = prefix.clone();
-        from.extend_from_slice(&since.as_millis().to_be_bytes());
-        let mut to = prefix;
-        to.extend_from_slice(&[0xff; 8 + 32]);
-        self.read(move |txn| {
-            let table = txn.open_table(OWNED).map_err(fail)?;
-            let mut ids = Vec::new();
-            for entry in table
-                .range(from.as_slice()..=to.as_slice())
-                .map_err(fail)?
-                .rev()
-                .take(limit)
-            {
-                let (key, _) = entry.map_err(fail)?;
-                ids.push(id_of_owned_key(key.value())?);
-            }
-            Ok(ids)
         })
         .await
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::redis::{RedisStore, RedisTarget};
-use super::{CachedStore, EmbeddedStore, MemoryStore, SecretStore, StoreError};
+use super::{AccountStore, CachedStore, EmbeddedStore, MemoryStore, SecretStore, StoreError};
 
 /// Records kept in the read cache.
 const CACHE_CAPACITY: u64 = 100_000;
@@ -69,23 +69,55 @@ impl FromStr for EngineKind {
     }
 }
 
-/// Opens `engine` behind the read cache.
+/// An opened backend: its secrets behind the read cache, and its accounts.
+#[derive(Clone)]
+pub struct Stores {
+    /// Secrets, receipts and their indexes.
+    pub secrets: Arc<dyn SecretStore>,
+    /// Accounts and API tokens.
+    pub accounts: Arc<dyn AccountStore>,
+}
+
+impl Stores {
+    /// The two views of one backend, its secrets behind the read cache (as a server uses it).
+    pub fn cached<S: SecretStore + AccountStore>(backend: Arc<S>) -> Self {
+        let secrets: Arc<dyn SecretStore> = backend.clone();
+        Self {
+            secrets: Arc::new(CachedStore::new(secrets, CACHE_CAPACITY)),
+            accounts: backend,
+        }
+    }
+
+    /// The two views of one backend, without a cache (for its conformance checks).
+    pub fn uncached<S: SecretStore + AccountStore>(backend: Arc<S>) -> Self {
+        Self {
+            secrets: backend.clone(),
+            accounts: backend,
+        }
+    }
+}
+
+/// Opens `engine`.
 ///
 /// # Errors
 /// Whatever the backend reports when it cannot open.
-pub async fn open(engine: &Engine) -> Result<Arc<dyn SecretStore>, StoreError> {
-    let inner: Arc<dyn SecretStore> = match engine {
+pub async fn open(engine: &Engine) -> Result<Stores, StoreError> {
+    Ok(match engine {
         Engine::Embedded {
             data_dir,
             cache_bytes,
-        } => Arc::new(EmbeddedStore::open_with_cache(data_dir, *cache_bytes)?),
-        Engine::Memory => Arc::new(MemoryStore::new()),
+        } => Stores::cached(Arc::new(EmbeddedStore::open_with_cache(
+            data_dir,
+            *cache_bytes,
+        )?)),
+        Engine::Memory => Stores::cached(Arc::new(MemoryStore::new())),
         Engine::Redis {
             target,
             wait_replicas,
-        } => Arc::new(RedisStore::connect(target, *wait_replicas, SHARED_STORE_TIMEOUT).await?),
-    };
-    Ok(Arc::new(CachedStore::new(inner, CACHE_CAPACITY)))
+        } => Stores::cached(Arc::new(
+            RedisStore::connect(target, *wait_replicas, SHARED_STORE_TIMEOUT).await?,
+        )),
+    })
 }
 
 #[cfg(test)]

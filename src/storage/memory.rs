@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::tables::{RecordTables, apply_operation, insert_record};
-use super::{Outcome, SecretStore, StoreError};
+use super::{AccountStore, Outcome, SecretStore, StoreError};
 use crate::domain::{
     Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, TokenGrant,
 };
@@ -169,6 +169,26 @@ impl SecretStore for MemoryStore {
         })
     }
 
+    async fn owned_since(
+        &self,
+        owner: &Email,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<SecretId>, StoreError> {
+        self.with(|t| {
+            Ok(t.owned
+                .iter()
+                .filter(|(email, created, _)| email == owner && *created >= since)
+                .rev()
+                .take(limit)
+                .map(|(_, _, id)| *id)
+                .collect())
+        })
+    }
+}
+
+#[async_trait]
+impl AccountStore for MemoryStore {
     async fn put_account(&self, account: Account) -> Result<(), StoreError> {
         self.with(|t| {
             t.accounts.insert(account.email.clone(), account);
@@ -193,22 +213,5 @@ impl SecretStore for MemoryStore {
 
     async fn token_grant(&self, token_hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError> {
         self.with(|t| Ok(t.tokens.get(&token_hash).cloned()))
-    }
-
-    async fn owned_since(
-        &self,
-        owner: &Email,
-        since: Timestamp,
-        limit: usize,
-    ) -> Result<Vec<SecretId>, StoreError> {
-        self.with(|t| {
-            Ok(t.owned
-                .iter()
-                .filter(|(email, created, _)| email == owner && *created >= since)
-                .rev()
-                .take(limit)
-                .map(|(_, _, id)| *id)
-                .collect())
-        })
     }
 }

@@ -28,7 +28,7 @@ use async_trait::async_trait;
 
 pub use cached::CachedStore;
 pub use embedded::{DB_FILE_NAME, DEFAULT_CACHE_BYTES, EmbeddedStore};
-pub use engine::{Engine, EngineKind, SHARED_STORE_TIMEOUT, open};
+pub use engine::{Engine, EngineKind, SHARED_STORE_TIMEOUT, Stores, open};
 pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use redis::{Counted, RedisQuotas, RedisStore, RedisTarget, WindowCount, WindowSpec};
@@ -52,7 +52,8 @@ pub enum Outcome {
     Purged,
 }
 
-/// The durable store of secrets. Implementations are shared behind `Arc<dyn SecretStore>`.
+/// The durable store of secrets. Implementations are shared behind `Arc<dyn SecretStore>`; the
+/// same backends keep accounts too, behind [`AccountStore`].
 #[async_trait]
 pub trait SecretStore: Send + Sync + 'static {
     /// Short name of the backend, for logs and metrics.
@@ -119,6 +120,19 @@ pub trait SecretStore: Send + Sync + 'static {
     /// How many stored secrets are readable (live) now; scans the records.
     async fn count_live(&self) -> Result<u64, StoreError>;
 
+    /// Up to `limit` ids of secrets `owner` created at or after `since`, newest first.
+    async fn owned_since(
+        &self,
+        owner: &Email,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<SecretId>, StoreError>;
+}
+
+/// Accounts and their API tokens: what the credential check and the account commands need. A
+/// concern apart from the secrets (no read cache, no actors); every backend provides both.
+#[async_trait]
+pub trait AccountStore: Send + Sync + 'static {
     /// Creates or replaces an account, durably.
     async fn put_account(&self, account: Account) -> Result<(), StoreError>;
 
@@ -133,12 +147,4 @@ pub trait SecretStore: Send + Sync + 'static {
 
     /// What an API token (by its keyed hash) grants: its account and scope.
     async fn token_grant(&self, token_hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError>;
-
-    /// Up to `limit` ids of secrets `owner` created at or after `since`, newest first.
-    async fn owned_since(
-        &self,
-        owner: &Email,
-        since: Timestamp,
-        limit: usize,
-    ) -> Result<Vec<SecretId>, StoreError>;
 }

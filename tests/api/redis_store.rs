@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use burnbox::storage::conformance::run_suite;
-use burnbox::storage::{CachedStore, EngineKind, RedisStore, SecretStore};
+use burnbox::storage::{EngineKind, RedisStore, Stores};
 
 use crate::redis_servers::{RedisCluster, RedisServer};
 
-async fn connect(url: &str) -> Arc<dyn SecretStore> {
+async fn connect(url: &str) -> Arc<RedisStore> {
     let EngineKind::Redis(target) = url.parse().expect("a redis address") else {
         panic!("{url} is not a redis address");
     };
@@ -23,21 +23,13 @@ async fn connect(url: &str) -> Arc<dyn SecretStore> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_standalone_redis_conforms() {
     let server = RedisServer::start();
-    run_suite(connect(&server.url()).await).await;
+    run_suite(Stores::uncached(connect(&server.url()).await)).await;
     let cached = RedisServer::start();
-    run_suite(Arc::new(CachedStore::new(
-        connect(&cached.url()).await,
-        1000,
-    )))
-    .await;
+    run_suite(Stores::cached(connect(&cached.url()).await)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_cluster_conforms() {
     let cluster = RedisCluster::start();
-    run_suite(Arc::new(CachedStore::new(
-        connect(&cluster.url()).await,
-        1000,
-    )))
-    .await;
+    run_suite(Stores::cached(connect(&cluster.url()).await)).await;
 }

@@ -33,7 +33,7 @@ pub use quotas::{Counted, RedisQuotas, WindowCount, WindowSpec};
 
 use super::codec::{decode, decode_grant, decode_meta, encode, encode_grant};
 use super::transition::{Transition, Writes, plan};
-use super::{Outcome, SecretStore, StoreError};
+use super::{AccountStore, Outcome, SecretStore, StoreError};
 use crate::domain::{
     Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, TokenGrant,
 };
@@ -426,6 +426,45 @@ impl SecretStore for RedisStore {
         Ok(u64::try_from(live).unwrap_or(0))
     }
 
+    async fn owned_since(
+        &self,
+        owner: &Email,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<SecretId>, StoreError> {
+        let mut found: Vec<(u64, SecretId)> = Vec::new();
+        for bucket in 0..BUCKETS {
+            let entries: Vec<(Vec<u8>, u64)> = self
+                .connection
+                .query(
+                    redis::cmd("ZRANGE")
+                        .arg(owned_key(bucket, owner))
+                        .arg("+inf")
+                        .arg(since.as_millis())
+                        .arg("BYSCORE")
+                        .arg("REV")
+                        .arg("LIMIT")
+                        .arg(0)
+                        .arg(limit)
+                        .arg("WITHSCORES"),
+                )
+                .await
+                .map_err(fail)?;
+            for (member, created) in entries {
+                let id = unhex_id(&member)
+                    .ok_or_else(|| StoreError::Corrupt("owner index entry".into()))?;
+                found.push((created, SecretId::from_bytes(id)));
+            }
+        }
+        // Newest first, and among equal times the same order as the other backends (by id).
+        found.sort_by(|a, b| b.cmp(a));
+        found.truncate(limit);
+        Ok(found.into_iter().map(|(_, id)| id).collect())
+    }
+}
+
+#[async_trait]
+impl AccountStore for RedisStore {
     async fn put_account(&self, account: Account) -> Result<(), StoreError> {
         let encoded = encode(&account)?;
         let mut pipe = redis::pipe();
@@ -486,41 +525,5 @@ impl SecretStore for RedisStore {
             .await
             .map_err(fail)?;
         stored.map(|text| decode_grant(&text)).transpose()
-    }
-
-    async fn owned_since(
-        &self,
-        owner: &Email,
-        since: Timestamp,
-        limit: usize,
-    ) -> Result<Vec<SecretId>, StoreError> {
-        let mut found: Vec<(u64, SecretId)> = Vec::new();
-        for bucket in 0..BUCKETS {
-            let entries: Vec<(Vec<u8>, u64)> = self
-                .connection
-                .query(
-                    redis::cmd("ZRANGE")
-                        .arg(owned_key(bucket, owner))
-                        .arg("+inf")
-                        .arg(since.as_millis())
-                        .arg("BYSCORE")
-                        .arg("REV")
-                        .arg("LIMIT")
-                        .arg(0)
-                        .arg(limit)
-                        .arg("WITHSCORES"),
-                )
-                .await
-                .map_err(fail)?;
-            for (member, created) in entries {
-                let id = unhex_id(&member)
-                    .ok_or_else(|| StoreError::Corrupt("owner index entry".into()))?;
-                found.push((created, SecretId::from_bytes(id)));
-            }
-        }
-        // Newest first, and among equal times the same order as the other backends (by id).
-        found.sort_by(|a, b| b.cmp(a));
-        found.truncate(limit);
-        Ok(found.into_iter().map(|(_, id)| id).collect())
     }
 }
