@@ -58,6 +58,10 @@ const DEADLINES: TableDefinition<Bytes, ()> = TableDefinition::new("deadlines");
 const OWNED: TableDefinition<Bytes, ()> = TableDefinition::new("owned");
 const ACCOUNTS: TableDefinition<&str, Bytes> = TableDefinition::new("accounts");
 const TOKENS: TableDefinition<Bytes, &str> = TableDefinition::new("tokens");
+/// Counts kept in step with the records, by name: [`LIVE_COUNT`].
+const COUNTS: TableDefinition<&str, u64> = TableDefinition::new("counts");
+/// The count of live (not final) secrets in [`COUNTS`].
+const LIVE_COUNT: &str = "live";
 
 fn fail(err: impl std::fmt::Display) -> StoreError {
     StoreError::backend(BACKEND, err)
@@ -103,6 +107,7 @@ impl EmbeddedStore {
         }
         txn.commit().map_err(fail)?;
         migrate_per_kind_tables(&db)?;
+        count_live_records_once(&db)?;
         let db = Arc::new(db);
         let writer_db = Arc::clone(&db);
         let writer = Writer::spawn(BACKEND, move |writes| run_batch(&writer_db, writes))?;
@@ -193,19 +198,52 @@ fn migrate_per_kind_tables(db: &Database) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Counts the live records into [`COUNTS`] when a data directory written before the count was
+/// kept is opened (once: from then on every write keeps it in step).
+fn count_live_records_once(db: &Database) -> Result<(), StoreError> {
+    let txn = db.begin_write().map_err(fail)?;
+    {
+        let mut counts = txn.open_table(COUNTS).map_err(fail)?;
+        if counts.get(LIVE_COUNT).map_err(fail)?.is_some() {
+            return Ok(());
+        }
+        let records = txn.open_table(RECORDS).map_err(fail)?;
+        let mut live = 0u64;
+        for entry in records.iter().map_err(fail)? {
+            let (key, bytes) = entry.map_err(fail)?;
+            if kind_of_record_key(key.value()) == Some(RecordKind::Meta) {
+                live += u64::from(!decode_meta(bytes.value())?.is_final());
+            }
+        }
+        counts.insert(LIVE_COUNT, live).map_err(fail)?;
+    }
+    txn.commit().map_err(fail)
+}
+
 /// Runs the writes in one transaction and commits it durably.
 fn run_batch(db: &Database, writes: Vec<Write>) -> BatchResult {
     let txn = db.begin_write().map_err(fail)?;
-    let results = apply_writes(
-        &mut RedbTables {
-            records: txn.open_table(RECORDS).map_err(fail)?,
-            deadlines: txn.open_table(DEADLINES).map_err(fail)?,
-            owned: txn.open_table(OWNED).map_err(fail)?,
-            accounts: txn.open_table(ACCOUNTS).map_err(fail)?,
-            tokens: txn.open_table(TOKENS).map_err(fail)?,
-        },
-        writes,
-    )?;
+    let mut tables = RedbTables {
+        records: txn.open_table(RECORDS).map_err(fail)?,
+        deadlines: txn.open_table(DEADLINES).map_err(fail)?,
+        owned: txn.open_table(OWNED).map_err(fail)?,
+        accounts: txn.open_table(ACCOUNTS).map_err(fail)?,
+        tokens: txn.open_table(TOKENS).map_err(fail)?,
+        live_delta: 0,
+    };
+    let results = apply_writes(&mut tables, writes)?;
+    if tables.live_delta != 0 {
+        // One write of the count per batch, whatever the batch holds.
+        let mut counts = txn.open_table(COUNTS).map_err(fail)?;
+        let live = counts
+            .get(LIVE_COUNT)
+            .map_err(fail)?
+            .map_or(0, |v| v.value());
+        counts
+            .insert(LIVE_COUNT, live.saturating_add_signed(tables.live_delta))
+            .map_err(fail)?;
+    }
+    drop(tables);
     txn.commit().map_err(fail)?;
     Ok(results)
 }
@@ -216,6 +254,8 @@ struct RedbTables<'t> {
     owned: Table<'t, Bytes, ()>,
     accounts: Table<'t, &'static str, Bytes>,
     tokens: Table<'t, Bytes, &'static str>,
+    /// How the batch changes the live count, written once at its end.
+    live_delta: i64,
 }
 
 impl WriteTables for RedbTables<'_> {
@@ -307,6 +347,9 @@ impl RecordTables for RedbTables<'_> {
             .remove(deadline_key(deadline, id).as_slice())
             .map_err(fail)?;
         Ok(())
+    }
+    fn change_live_count(&mut self, delta: i64) {
+        self.live_delta += delta;
     }
 }
 
@@ -402,19 +445,12 @@ impl SecretStore for EmbeddedStore {
     }
 
     async fn count_live(&self) -> Result<u64, StoreError> {
-        let now = crate::clock::now();
-        self.read_blocking(move |txn| {
-            let table = txn.open_table(RECORDS).map_err(fail)?;
-            let mut live = 0;
-            for entry in table.iter().map_err(fail)? {
-                let (key, bytes) = entry.map_err(fail)?;
-                if kind_of_record_key(key.value()) != Some(RecordKind::Meta) {
-                    continue;
-                }
-                let meta: SecretMeta = decode_meta(bytes.value())?;
-                live += u64::from(meta.gone_at(now).is_none());
-            }
-            Ok(live)
+        self.read(move |txn| {
+            let counts = txn.open_table(COUNTS).map_err(fail)?;
+            Ok(counts
+                .get(LIVE_COUNT)
+                .map_err(fail)?
+                .map_or(0, |v| v.value()))
         })
         .await
     }
@@ -558,6 +594,11 @@ mod tests {
         }
 
         let store = EmbeddedStore::open(dir.path()).expect("open");
+        assert_eq!(
+            store.count_live().await.expect("count"),
+            u64::from(count),
+            "a data directory from before the kept count is counted once on open"
+        );
         for n in [0, 1, count / 2, count - 1] {
             let (id, meta, content) = old_secret(n);
             assert_eq!(

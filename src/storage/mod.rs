@@ -117,7 +117,8 @@ pub trait SecretStore: Send + Sync + 'static {
     /// Checks that the backend answers.
     async fn ping(&self) -> Result<(), StoreError>;
 
-    /// How many stored secrets are readable (live) now; scans the records.
+    /// How many stored secrets are live (not final: not received, burned or expired), from a
+    /// count every write keeps in step.
     async fn count_live(&self) -> Result<u64, StoreError>;
 
     /// Up to `limit` ids of secrets `owner` created at or after `since`, newest first.

@@ -40,6 +40,8 @@ pub trait RecordTables {
         created: Timestamp,
         id: &SecretId,
     ) -> Result<(), StoreError>;
+    /// Changes the kept count of live (not final) secrets by `delta`, in this transaction.
+    fn change_live_count(&mut self, delta: i64);
 }
 
 /// Inserts a new record in all four tables.
@@ -58,7 +60,11 @@ pub fn insert_record(
     if let Some(owner) = &meta.owner {
         tables.put_owned(&owner.email, meta.created_at, id)?;
     }
-    tables.put_deadline(meta.deadline(), id)
+    tables.put_deadline(meta.deadline(), id)?;
+    if !meta.is_final() {
+        tables.change_live_count(1);
+    }
+    Ok(())
 }
 
 /// Applies `op` at `now` to the record `id`: the [`plan`]'s writes, in this transaction.
@@ -70,7 +76,9 @@ pub fn apply_operation(
 ) -> Result<Outcome, StoreError> {
     let current = tables.meta(id)?;
     let Transition {
-        outcome, writes, ..
+        outcome,
+        writes,
+        live_delta,
     } = plan(current, op, now);
     match writes {
         None => {}
@@ -104,6 +112,9 @@ pub fn apply_operation(
             }
             tables.delete_meta(id)?;
         }
+    }
+    if live_delta != 0 {
+        tables.change_live_count(live_delta);
     }
     Ok(outcome)
 }
