@@ -11,7 +11,7 @@ use burnbox::clock;
 use burnbox::crypto::{Keyring, MasterKey, new_secret_key};
 use burnbox::domain::{LockoutPolicy, Operation, Passphrase, ViewLimit};
 use burnbox::storage::blob::FsBlobStore;
-use burnbox::storage::{EmbeddedStore, SecretStore};
+use burnbox::storage::{CachedStore, EmbeddedStore, SecretStore};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 mod common;
@@ -90,7 +90,11 @@ fn actors(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
     let ring = Arc::new(keyring());
-    let store: Arc<dyn SecretStore> = Arc::new(EmbeddedStore::open(dir.path()).expect("store"));
+    // Behind the read cache, as the server runs its actors.
+    let store = Arc::new(CachedStore::new(
+        Arc::new(EmbeddedStore::open(dir.path()).expect("store")),
+        1000,
+    ));
     let (_, id, meta, content) = live_record(&ring, ViewLimit::Unlimited);
     runtime
         .block_on(store.insert(id, meta, content))

@@ -264,7 +264,7 @@ impl Application {
             trusted_proxies: settings.trusted_proxies.clone(),
         };
         let service = SecretService::new(
-            Arc::clone(&store),
+            Arc::clone(&store) as Arc<dyn SecretStore>,
             Arc::clone(&blobs),
             keyring,
             actors.clone(),

@@ -12,7 +12,7 @@ use super::secret::SecretMsg;
 use super::supervisor::{Directory, SecretSupervisor, SupervisorArgs, SupervisorMsg, is_active};
 use crate::crypto::Keyring;
 use crate::domain::{LockoutPolicy, SecretId};
-use crate::storage::SecretStore;
+use crate::storage::CachedStore;
 use crate::storage::blob::BlobStore;
 
 /// How long a caller waits for an actor's answer. Generous: passphrase checks queue up.
@@ -42,7 +42,7 @@ impl Actors {
     /// # Errors
     /// [`SecretError::Unavailable`] when the supervisor cannot be spawned.
     pub async fn start(
-        store: Arc<dyn SecretStore>,
+        store: Arc<CachedStore>,
         keyring: Arc<Keyring>,
         blobs: Arc<dyn BlobStore>,
         settings: ActorSettings,

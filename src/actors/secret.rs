@@ -16,7 +16,7 @@ use crate::domain::{
     Gone, Lifecycle, LockoutPolicy, Operation, Passphrase, SecretId, SecretKey, SecretMeta,
 };
 use crate::storage::blob::BlobStore;
-use crate::storage::{Outcome, SecretStore};
+use crate::storage::{CachedStore, Outcome, SecretStore};
 
 /// What a reveal hands out.
 pub enum Content {
@@ -88,7 +88,7 @@ pub struct SecretArgs {
     /// Its record as loaded from the store.
     pub meta: SecretMeta,
     /// The store it writes through.
-    pub store: Arc<dyn SecretStore>,
+    pub store: Arc<CachedStore>,
     /// Keys to open the content.
     pub keyring: Arc<Keyring>,
     /// Where file contents are.
@@ -104,7 +104,7 @@ pub struct SecretState {
     /// The last record this actor read or wrote: it is the store's single writer on this node.
     meta: SecretMeta,
     /// Store and keys.
-    store: Arc<dyn SecretStore>,
+    store: Arc<CachedStore>,
     keyring: Arc<Keyring>,
     blobs: Arc<dyn BlobStore>,
     /// Passivation delay.

@@ -12,8 +12,8 @@ use super::secret::{SecretActor, SecretArgs, SecretMsg};
 use super::{ActorSettings, SecretError};
 use crate::crypto::Keyring;
 use crate::domain::SecretId;
-use crate::storage::SecretStore;
 use crate::storage::blob::BlobStore;
+use crate::storage::{CachedStore, SecretStore};
 
 /// The resident actors by secret, shared with request handlers for a lock-free fast path.
 pub type Directory = Arc<DashMap<SecretId, ActorRef<SecretMsg>>>;
@@ -46,7 +46,7 @@ pub struct SupervisorArgs {
     /// Shared with [`super::Actors`].
     pub directory: Directory,
     /// The store actors load from and write to.
-    pub store: Arc<dyn SecretStore>,
+    pub store: Arc<CachedStore>,
     /// Keys handed to every actor.
     pub keyring: Arc<Keyring>,
     /// Blob store handed to every actor.

@@ -15,7 +15,7 @@ use crate::domain::{
     Email, Operation, ReceiptId, SecretId, SecretKey, SecretMeta, Timestamp, ViewLimit,
 };
 use crate::storage::blob::FsBlobStore;
-use crate::storage::{MemoryStore, Outcome, SecretStore, StoreError};
+use crate::storage::{CachedStore, MemoryStore, Outcome, SecretStore, StoreError};
 
 /// A memory store that panics once on the next `content` read, to make an actor fail mid-request.
 struct PanicOnce {
@@ -82,13 +82,14 @@ impl SecretStore for PanicOnce {
 }
 
 struct Fixture {
-    store: Arc<dyn SecretStore>,
+    store: Arc<CachedStore>,
     keyring: Arc<Keyring>,
     actors: Actors,
     _blob_dir: tempfile::TempDir,
 }
 
 async fn fixture(store: Arc<dyn SecretStore>, idle: Duration) -> Fixture {
+    let store = Arc::new(CachedStore::new(store, 1000));
     let keyring = Arc::new(Keyring::new(&MasterKey::from_bytes([5; 32])));
     let blob_dir = tempfile::tempdir().expect("temp dir");
     let blobs = Arc::new(FsBlobStore::open(blob_dir.path()).expect("blob store"));

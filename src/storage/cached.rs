@@ -4,9 +4,9 @@
 //! Receipt → secret mappings never change, so once read they stay cached. Metadata is cached only
 //! when this node is the store's sole writer (`!is_shared()`), and only for secrets without a
 //! resident actor: while an actor runs it holds its secret's record itself and is the node's only
-//! writer of it, so its writes ([`SecretStore::apply_resident`]) drop any cached copy instead of
+//! writer of it, so its writes ([`CachedStore::apply_resident`]) drop any cached copy instead of
 //! keeping it current, and when it passivates it leaves its last record here
-//! ([`SecretStore::passivated`]) for the next activation. Writes made without an actor (the
+//! ([`CachedStore::passivated`]) for the next activation. Writes made without an actor (the
 //! sweeper's) put the record they returned. A newer revision is never replaced by an older one,
 //! and loads never fill the cache (a load racing a write could otherwise put back the state before
 //! it), so a reader never sees a state older than the last write. A cached record past its purge
@@ -147,6 +147,29 @@ impl CachedStore {
     }
 }
 
+/// What the actors and the cache agree on, apart from what every backend does.
+impl CachedStore {
+    /// [`SecretStore::apply`] by the secret's resident actor, which keeps the record itself while
+    /// it runs: the cache drops its copy instead of keeping it current.
+    ///
+    /// # Errors
+    /// The backend's.
+    pub async fn apply_resident(
+        &self,
+        id: SecretId,
+        op: Operation,
+        now: Timestamp,
+    ) -> Result<Outcome, StoreError> {
+        self.apply_by(Writer::ResidentActor, id, op, now).await
+    }
+
+    /// The record a resident actor held when it passivated (it was the node's only writer of it
+    /// meanwhile): kept for the next activation. Nothing is written.
+    pub async fn passivated(&self, id: SecretId, meta: SecretMeta) {
+        self.remember(id, meta).await;
+    }
+}
+
 #[async_trait]
 impl SecretStore for CachedStore {
     fn backend(&self) -> &'static str {
@@ -211,19 +234,6 @@ impl SecretStore for CachedStore {
         now: Timestamp,
     ) -> Result<Outcome, StoreError> {
         self.apply_by(Writer::Other, id, op, now).await
-    }
-
-    async fn apply_resident(
-        &self,
-        id: SecretId,
-        op: Operation,
-        now: Timestamp,
-    ) -> Result<Outcome, StoreError> {
-        self.apply_by(Writer::ResidentActor, id, op, now).await
-    }
-
-    async fn passivated(&self, id: SecretId, meta: SecretMeta) {
-        self.remember(id, meta).await;
     }
 
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<SecretId>, StoreError> {

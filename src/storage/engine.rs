@@ -72,26 +72,18 @@ impl FromStr for EngineKind {
 /// An opened backend: its secrets behind the read cache, and its accounts.
 #[derive(Clone)]
 pub struct Stores {
-    /// Secrets, receipts and their indexes.
-    pub secrets: Arc<dyn SecretStore>,
+    /// Secrets, receipts and their indexes, behind the read cache.
+    pub secrets: Arc<CachedStore>,
     /// Accounts and API tokens.
     pub accounts: Arc<dyn AccountStore>,
 }
 
 impl Stores {
-    /// The two views of one backend, its secrets behind the read cache (as a server uses it).
+    /// The two views of one backend, its secrets behind the read cache.
     pub fn cached<S: SecretStore + AccountStore>(backend: Arc<S>) -> Self {
         let secrets: Arc<dyn SecretStore> = backend.clone();
         Self {
             secrets: Arc::new(CachedStore::new(secrets, CACHE_CAPACITY)),
-            accounts: backend,
-        }
-    }
-
-    /// The two views of one backend, without a cache (for its conformance checks).
-    pub fn uncached<S: SecretStore + AccountStore>(backend: Arc<S>) -> Self {
-        Self {
-            secrets: backend.clone(),
             accounts: backend,
         }
     }

@@ -96,21 +96,6 @@ pub trait SecretStore: Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<Outcome, StoreError>;
 
-    /// [`Self::apply`] by the secret's resident actor, which keeps the record itself while it
-    /// runs: a cache in front drops its copy instead of keeping it current.
-    async fn apply_resident(
-        &self,
-        id: SecretId,
-        op: Operation,
-        now: Timestamp,
-    ) -> Result<Outcome, StoreError> {
-        self.apply(id, op, now).await
-    }
-
-    /// The record a resident actor held when it passivated (it was the node's only writer of it
-    /// meanwhile): a cache in front keeps it for the next activation. Nothing is written.
-    async fn passivated(&self, _id: SecretId, _meta: SecretMeta) {}
-
     /// Up to `limit` ids whose deadline (expiry or purge) is at or before `now`.
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<SecretId>, StoreError>;
 

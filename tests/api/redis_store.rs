@@ -23,13 +23,16 @@ async fn connect(url: &str) -> Arc<RedisStore> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_standalone_redis_conforms() {
     let server = RedisServer::start();
-    run_suite(Stores::uncached(connect(&server.url()).await)).await;
-    let cached = RedisServer::start();
-    run_suite(Stores::cached(connect(&cached.url()).await)).await;
+    let store = connect(&server.url()).await;
+    run_suite(store.clone(), store.as_ref()).await;
+    let second = RedisServer::start();
+    let cached = Stores::cached(connect(&second.url()).await);
+    run_suite(cached.secrets, cached.accounts.as_ref()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_cluster_conforms() {
     let cluster = RedisCluster::start();
-    run_suite(Stores::cached(connect(&cluster.url()).await)).await;
+    let stores = Stores::cached(connect(&cluster.url()).await);
+    run_suite(stores.secrets, stores.accounts.as_ref()).await;
 }
