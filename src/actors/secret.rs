@@ -122,6 +122,9 @@ pub struct SecretState {
     /// The record was read from the store for the request that started this actor, so that
     /// request need not read it again (on a shared store every other request does).
     fresh: bool,
+    /// The sealed content, read with the record for the reveal being served (on a shared store,
+    /// where both are read fresh): `Some(None)` when the store had none.
+    prefetched: Option<Option<Vec<u8>>>,
 }
 
 impl SecretState {
@@ -235,7 +238,11 @@ impl SecretState {
                 return Err(SecretError::WrongPassphrase);
             }
         }
-        let Some(sealed) = self.store.content(self.id).await? else {
+        let sealed = match self.prefetched.take() {
+            Some(prefetched) => prefetched,
+            None => self.store.content(self.id).await?,
+        };
+        let Some(sealed) = sealed else {
             // Another node took the last view or burned it: read what happened.
             self.apply(Operation::Sweep)
                 .await?
@@ -397,6 +404,7 @@ impl Actor for SecretActor {
             generation: 0,
             gone: false,
             fresh: true,
+            prefetched: None,
         };
         state.arm(&myself);
         Ok(state)
@@ -432,8 +440,19 @@ impl Actor for SecretActor {
         }
         let fresh = std::mem::take(&mut state.fresh);
         if state.store.is_shared() && !fresh && !matches!(msg, SecretMsg::Tick(_)) {
-            // Other nodes write this record too: start from what the store holds now.
-            match state.store.load(state.id).await {
+            // Other nodes write this record too: start from what the store holds now (a reveal
+            // reads the content with it).
+            let read = if matches!(msg, SecretMsg::Reveal { .. }) {
+                state.store.load_with_content(state.id).await.map(|read| {
+                    read.map(|(meta, content)| {
+                        state.prefetched = Some(content);
+                        meta
+                    })
+                })
+            } else {
+                state.store.load(state.id).await
+            };
+            match read {
                 Ok(Some(meta)) => state.meta = meta,
                 Ok(None) => {
                     state.gone = true;
@@ -488,6 +507,8 @@ impl Actor for SecretActor {
             }
             SecretMsg::Tick(_) => {}
         }
+        // Read for this request only (and it may be large).
+        state.prefetched = None;
         // A final secret's actor stays until it is idle: racing requests queued behind the last
         // view are answered from memory instead of being dropped with the mailbox.
         if stop {

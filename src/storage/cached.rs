@@ -227,6 +227,15 @@ impl SecretStore for CachedStore {
         self.timed("has_content", self.inner.has_content(id)).await
     }
 
+    async fn load_with_content(
+        &self,
+        id: SecretId,
+    ) -> Result<Option<(SecretMeta, Option<Vec<u8>>)>, StoreError> {
+        // Always from the store: this is the read of a request that must not see an old state.
+        self.timed("load_with_content", self.inner.load_with_content(id))
+            .await
+    }
+
     async fn apply(
         &self,
         id: SecretId,

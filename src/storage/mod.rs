@@ -85,6 +85,18 @@ pub trait SecretStore: Send + Sync + 'static {
     /// The sealed content, while the secret is live.
     async fn content(&self, id: SecretId) -> Result<Option<Vec<u8>>, StoreError>;
 
+    /// The metadata and the sealed content together, when a reveal needs both fresh from a
+    /// store other nodes write (a backend that can read both at once in one round trip does).
+    async fn load_with_content(
+        &self,
+        id: SecretId,
+    ) -> Result<Option<(SecretMeta, Option<Vec<u8>>)>, StoreError> {
+        let Some(meta) = self.load(id).await? else {
+            return Ok(None);
+        };
+        Ok(Some((meta, self.content(id).await?)))
+    }
+
     /// Whether the sealed content is there, without reading it (a text secret may be 50 MB).
     async fn has_content(&self, id: SecretId) -> Result<bool, StoreError>;
 

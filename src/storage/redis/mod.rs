@@ -245,6 +245,26 @@ impl SecretStore for RedisStore {
             .transpose()
     }
 
+    async fn load_with_content(
+        &self,
+        id: SecretId,
+    ) -> Result<Option<(SecretMeta, Option<Vec<u8>>)>, StoreError> {
+        let keys = SecretKeys::of(&id);
+        // One slot: one round trip for both.
+        let (stored, content): (Option<Vec<u8>>, Option<Vec<u8>>) = self
+            .connection
+            .query(redis::cmd("MGET").arg(&keys.meta).arg(&keys.content))
+            .await
+            .map_err(fail)?;
+        let Some(stored) = stored else {
+            self.seen.invalidate(&id);
+            return Ok(None);
+        };
+        let meta = Self::decode_stored(&stored)?;
+        self.seen.insert(id, Arc::new(stored));
+        Ok(Some((meta, content)))
+    }
+
     async fn resolve_receipt(&self, receipt: ReceiptId) -> Result<Option<SecretId>, StoreError> {
         let member: Option<Vec<u8>> = self
             .connection
