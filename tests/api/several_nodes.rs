@@ -5,9 +5,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use burnbox::config::BlobSettings;
+use burnbox::config::{BlobSettings, Settings};
 use burnbox::service::ratelimit::Windows;
 use burnbox::service::tiers::{Quota, TierLimits, TierTable};
+use burnbox::storage::{EngineKind, RedisStore, SecretStore};
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -216,36 +217,28 @@ async fn a_node_outlives_a_redis_restart() {
     }
 }
 
-/// Two nodes in this process on one Redis and one bucket, quotas on (three requests per short
-/// window for anonymous callers).
+/// Two nodes in this process on one Redis and one bucket, their settings adjusted by `tune`.
 async fn in_process_pair(
     redis: &RedisServer,
     s3: &S3Server,
+    tune: impl Fn(&mut Settings) + Clone + Send + 'static,
 ) -> (TestApp, TestApp, tempfile::TempDir) {
     let keys = tempfile::tempdir().expect("temp dir");
     let key_file = keys.path().join("master.key");
     std::fs::write(&key_file, SHARED_KEY).expect("key file");
     let target = redis.url().parse().expect("redis address");
     let start = || {
-        let (target, key_file, blobs) = (
+        let (target, key_file, blobs, tune) = (
             std::clone::Clone::clone(&target),
             key_file.clone(),
             BlobSettings::S3(s3.settings()),
+            tune.clone(),
         );
         spawn_app_with(move |settings| {
             settings.store = target;
             settings.blobs = blobs;
             settings.master_key_file = Some(key_file);
-            settings.rate_limits = true;
-            settings.tiers.anonymous = TierLimits {
-                requests_per_hour: Quota::Limited(3),
-                requests_per_day: Quota::Limited(100),
-                ..TierTable::DOCUMENTED.anonymous
-            };
-            settings.rate_windows = Windows {
-                short: Duration::from_secs(60),
-                long: Duration::from_secs(600),
-            };
+            tune(settings);
         })
     };
     let a = start().await;
@@ -258,7 +251,20 @@ async fn in_process_pair(
 async fn the_anonymous_quota_counts_across_nodes() {
     let redis = RedisServer::start();
     let s3 = S3Server::start().await;
-    let (a, b, _keys) = in_process_pair(&redis, &s3).await;
+    // Quotas on: three requests per short window for anonymous callers.
+    let (a, b, _keys) = in_process_pair(&redis, &s3, |settings| {
+        settings.rate_limits = true;
+        settings.tiers.anonymous = TierLimits {
+            requests_per_hour: Quota::Limited(3),
+            requests_per_day: Quota::Limited(100),
+            ..TierTable::DOCUMENTED.anonymous
+        };
+        settings.rate_windows = Windows {
+            short: Duration::from_secs(60),
+            long: Duration::from_secs(600),
+        };
+    })
+    .await;
 
     let created = a
         .create_ok(&json!({"secret": "guarded", "passphrase": "right one", "maxViews": 2}))
@@ -573,5 +579,64 @@ async fn a_slow_redis_gives_503_in_bounded_time() {
             "serving again: {viewed}"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The sweepers of two nodes race over the same due secrets: each secret is expired exactly once
+/// (the deployment's live count comes back to where it was, not below), nothing stays due, and
+/// every secret answers as expired on both nodes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_sweepers_expire_each_secret_once() {
+    let redis = RedisServer::start();
+    let s3 = S3Server::start().await;
+    let (a, b, _keys) = in_process_pair(&redis, &s3, |settings| {
+        settings.ttl.min = 1;
+        settings.sweep_interval = Duration::from_millis(100);
+    })
+    .await;
+    let EngineKind::Redis(target) = redis.url().parse().expect("redis address") else {
+        panic!("a redis address");
+    };
+    let store = RedisStore::connect(&target, 0, Duration::from_secs(5))
+        .await
+        .expect("connected");
+    let before = store.count_live().await.expect("count");
+    let mut receipts = Vec::new();
+    for n in 0..40 {
+        let node = if n % 2 == 0 { &a } else { &b };
+        let created = node
+            .create_ok(&json!({"secret": format!("brief {n}"), "ttl": 1}))
+            .await;
+        receipts.push(keys(&created).1);
+    }
+    assert_eq!(store.count_live().await.expect("count"), before + 40);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while store.count_live().await.expect("count") > before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sweepers expire them"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A few more sweeps by both: nothing is expired twice.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        store.count_live().await.expect("count"),
+        before,
+        "counted down once each"
+    );
+    assert!(
+        store
+            .due(burnbox::clock::now(), 100)
+            .await
+            .expect("due")
+            .is_empty(),
+        "nothing left due before its purge time"
+    );
+    for receipt in &receipts {
+        for node in [&a, &b] {
+            let (_, status) = status_and_json(node.status(receipt).await).await;
+            assert_eq!(status["state"], "expired", "{status}");
+        }
     }
 }
