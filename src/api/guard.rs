@@ -82,11 +82,11 @@ fn client_ip(req: &Request, trusted: &[IpAddr]) -> IpAddr {
     if !trusted.contains(&peer) {
         return peer;
     }
-    let forwarded: Vec<&str> = req
+    let forwarded: Vec<&[u8]> = req
         .headers()
         .get_all("x-forwarded-for")
         .iter()
-        .map(|v| v.to_str().unwrap_or(""))
+        .map(|v| v.as_bytes())
         .collect();
     forwarded_client(peer, &forwarded, trusted)
 }
@@ -95,10 +95,16 @@ fn client_ip(req: &Request, trusted: &[IpAddr]) -> IpAddr {
 /// `peer`: the first hop that is not a trusted proxy is the client. A hop that does not parse
 /// ends the walk, and the request counts against the trusted proxy that wrote it: skipping it
 /// would believe whatever the client put further left, and give it a fresh quota each time.
-fn forwarded_client(peer: IpAddr, header_lines: &[&str], trusted: &[IpAddr]) -> IpAddr {
+/// Lines are taken as bytes and split on commas, so a byte that is not text spoils only its own
+/// hop, not the addresses a proxy appended after it on the same line.
+fn forwarded_client(peer: IpAddr, header_lines: &[&[u8]], trusted: &[IpAddr]) -> IpAddr {
     let mut nearest_trusted = peer;
-    for hop in header_lines.iter().rev().flat_map(|line| line.rsplit(',')) {
-        let Some(ip) = parse_hop(hop) else {
+    for hop in header_lines
+        .iter()
+        .rev()
+        .flat_map(|line| line.rsplit(|b| *b == b','))
+    {
+        let Some(ip) = std::str::from_utf8(hop).ok().and_then(parse_hop) else {
             return nearest_trusted;
         };
         if !trusted.contains(&ip) {
@@ -243,23 +249,33 @@ mod tests {
         let trusted = [proxy, ip("10.0.0.2")];
         // A proxy that writes `ip:port`: the client's own entry further left is not believed.
         assert_eq!(
-            forwarded_client(proxy, &["198.51.100.1, 203.0.113.7:5555"], &trusted),
+            forwarded_client(proxy, &[b"198.51.100.1, 203.0.113.7:5555"], &trusted),
             ip("203.0.113.7")
         );
         // Unreadable: the proxy that wrote it is who the request counts against.
         assert_eq!(
-            forwarded_client(proxy, &["198.51.100.1, garbage"], &trusted),
+            forwarded_client(proxy, &[b"198.51.100.1, garbage"], &trusted),
             proxy
         );
         assert_eq!(
-            forwarded_client(proxy, &["198.51.100.1, garbage, 10.0.0.2"], &trusted),
+            forwarded_client(proxy, &[b"198.51.100.1, garbage, 10.0.0.2"], &trusted),
             ip("10.0.0.2")
         );
         // Several header lines read as one list, the last line nearest.
         assert_eq!(
-            forwarded_client(proxy, &["198.51.100.1", "203.0.113.9, 10.0.0.2"], &trusted),
+            forwarded_client(
+                proxy,
+                &[b"198.51.100.1", b"203.0.113.9, 10.0.0.2"],
+                &trusted
+            ),
             ip("203.0.113.9")
         );
         assert_eq!(forwarded_client(proxy, &[], &trusted), proxy);
+        // A byte that is not text spoils its own hop only: the address nginx appended after it
+        // on the same line is still the client.
+        assert_eq!(
+            forwarded_client(proxy, &[b"\xff, 203.0.113.8"], &trusted),
+            ip("203.0.113.8")
+        );
     }
 }

@@ -127,6 +127,11 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/0", self.port)
     }
 
+    /// `redis-cli` against it: its output, trimmed.
+    pub fn cli(&self, args: &[&str]) -> String {
+        cli(self.port, args)
+    }
+
     /// Its process id while it runs.
     #[allow(dead_code, reason = "the load benchmark reads the server's CPU time")]
     pub fn pid(&self) -> Option<u32> {

@@ -36,3 +36,37 @@ async fn a_redis_cluster_conforms() {
     let stores = Stores::cached(connect(&cluster.url()).await);
     run_suite(stores.secrets, stores.accounts.as_ref()).await;
 }
+
+/// A record whose key Redis expired on its own (every node down past its purge time, or a
+/// restart that dropped it) leaves its expiry-index entry behind: the first sweep of it drops
+/// that entry, so later sweeps do not meet it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_redis_dropped_leaves_the_expiry_index_on_its_first_sweep() {
+    use burnbox::domain::{Operation, ViewLimit};
+    use burnbox::storage::{Outcome, SecretStore};
+
+    let server = RedisServer::start();
+    let store = connect(&server.url()).await;
+    let (id, meta) = burnbox::storage::conformance::record(7, ViewLimit::Limited(1));
+    store
+        .insert(id, meta.clone(), b"sealed".to_vec())
+        .await
+        .expect("insert");
+    let dropped = server.cli(&["--scan", "--pattern", "bb:*:m:*"]);
+    assert_eq!(dropped.lines().count(), 1, "one record: {dropped}");
+    server.cli(&["DEL", dropped.trim()]);
+    assert_eq!(store.due(meta.expires_at, 10).await.expect("due"), [id]);
+    // A fresh store, as another node (its own last-seen records empty).
+    let other = connect(&server.url()).await;
+    assert_eq!(
+        other
+            .apply(id, Operation::Sweep, meta.expires_at)
+            .await
+            .expect("sweep"),
+        Outcome::Missing
+    );
+    assert!(
+        other.due(meta.purge_at, 10).await.expect("due").is_empty(),
+        "the stale entry is gone"
+    );
+}

@@ -66,6 +66,12 @@ impl SecretKeys {
         }
     }
 
+    /// The marker a write with this `nonce` leaves for 30 s, so a resend of it is known.
+    pub fn write_marker(&self, nonce: &[u8]) -> String {
+        let end = self.meta.find('}').map_or(0, |i| i + 1);
+        format!("{}:w:{}", &self.meta[..end], hex(nonce))
+    }
+
     /// The bucket's list of `owner`'s secrets (a sorted set: creation time → id).
     pub fn owned(&self, id: &SecretId, owner: &Email) -> String {
         owned_key(bucket_of(id), owner)

@@ -7,8 +7,9 @@
 //! its requests one at a time, so racers are at most one per node and the swap is normally
 //! uncontended: one round trip, the record read before it served from the last one this node saw.
 //!
-//! A write stores a fresh random nonce before the record, so a write the client resent after a
-//! lost reply (the Cluster client does) is recognised as done instead of counted twice. Every key
+//! A write stores a fresh random nonce before the record and leaves a marker named by it for 30 s,
+//! so a write the client resent after a lost reply (the Cluster client does, within seconds) is
+//! recognised as done, even when other writes came between, instead of counted twice. Every key
 //! also carries a Redis expiry a little past its record's purge time, so nothing outlives it for
 //! long even when no node sweeps.
 
@@ -161,6 +162,8 @@ impl RedisStore {
 /// A script's answer to a swap.
 enum Swapped {
     Written,
+    /// This very write was done before (a resend after a lost reply).
+    AlreadyWritten,
     Changed(Vec<u8>),
     Missing,
 }
@@ -172,6 +175,7 @@ fn swapped(value: Value) -> Result<Swapped, StoreError> {
     };
     match items.as_slice() {
         [Value::Int(2)] => Ok(Swapped::Written),
+        [Value::Int(3)] => Ok(Swapped::AlreadyWritten),
         [Value::Int(0)] => Ok(Swapped::Missing),
         [Value::Int(1), Value::BulkString(current)] => Ok(Swapped::Changed(current.clone())),
         _ => Err(corrupt()),
@@ -303,12 +307,20 @@ impl SecretStore for RedisStore {
         now: Timestamp,
     ) -> Result<Outcome, StoreError> {
         let keys = SecretKeys::of(&id);
-        let mut stored = match self.seen.get(&id) {
-            Some(bytes) => Some(bytes.as_ref().clone()),
-            None => self.read_stored(&id).await?,
+        let (mut stored, mut from_cache) = match self.seen.get(&id) {
+            Some(bytes) => (Some(bytes.as_ref().clone()), true),
+            None => (self.read_stored(&id).await?, false),
         };
         for _ in 0..MAX_SWAPS {
             let Some(expected) = stored.take() else {
+                if !from_cache {
+                    // Gone on its own (its key expired): its expiry-index entry goes too, or
+                    // the sweeper would meet it on every pass.
+                    let _: Result<(), _> = self
+                        .connection
+                        .query(redis::cmd("ZREM").arg(&keys.due).arg(&keys.member))
+                        .await;
+                }
                 return Ok(Outcome::Missing);
             };
             let current = Self::decode_stored(&expected)?;
@@ -319,6 +331,13 @@ impl SecretStore for RedisStore {
                 live_delta,
             } = plan(Some(current), op, now);
             let Some(writes) = writes else {
+                if from_cache {
+                    // Nothing to write on the record this node last saw: answer from the
+                    // record as it is now, not from what may be an older read.
+                    from_cache = false;
+                    stored = self.read_stored(&id).await?;
+                    continue;
+                }
                 return Ok(outcome);
             };
             let owned = owner
@@ -340,6 +359,13 @@ impl SecretStore for RedisStore {
                 ),
                 Writes::Purge { .. } => ("purge", Vec::new(), String::new(), true, 0),
             };
+            // The new value's nonce names the write; a purge writes no value, so it gets one.
+            let nonce: [u8; NONCE_LEN] = match value.get(..NONCE_LEN) {
+                Some(nonce) => nonce.try_into().unwrap_or_default(),
+                None => {
+                    crate::crypto::random_bytes().map_err(|e| StoreError::backend(BACKEND, e))?
+                }
+            };
             let mut invocation = self.swap.prepare_invoke();
             invocation
                 .key(&keys.meta)
@@ -347,6 +373,7 @@ impl SecretStore for RedisStore {
                 .key(&keys.due)
                 .key(&keys.live)
                 .key(&owned)
+                .key(keys.write_marker(&nonce))
                 .arg(expected.as_slice())
                 .arg(action)
                 .arg(value.as_slice())
@@ -358,11 +385,11 @@ impl SecretStore for RedisStore {
                 .arg(u8::from(owner.is_some()));
             let answer: Value = self.connection.invoke(&invocation).await.map_err(fail)?;
             let written = swapped(answer)?;
-            if matches!(written, Swapped::Written) {
+            if matches!(written, Swapped::Written | Swapped::AlreadyWritten) {
                 self.replicated(&keys.meta).await?;
             }
             match written {
-                Swapped::Written => {
+                Swapped::Written | Swapped::AlreadyWritten => {
                     if let Writes::Purge { receipt, .. } = &writes {
                         self.seen.invalidate(&id);
                         // Another slot; left to its own expiry if this fails.
@@ -375,16 +402,13 @@ impl SecretStore for RedisStore {
                     }
                     return Ok(outcome);
                 }
-                // The reply to this very write was lost and the client sent it again.
-                Swapped::Changed(current) if current == value => {
-                    self.seen.insert(id, Arc::new(value));
-                    return Ok(outcome);
-                }
                 Swapped::Changed(current) => {
+                    from_cache = false;
                     self.seen.insert(id, Arc::new(current.clone()));
                     stored = Some(current);
                 }
                 Swapped::Missing => {
+                    // The script dropped its expiry-index entry.
                     self.seen.invalidate(&id);
                     return Ok(if action == "purge" {
                         outcome

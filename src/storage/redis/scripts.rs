@@ -28,15 +28,18 @@ return 1
     )
 }
 
-/// KEYS: meta, content, due, live, owned (or meta when there is no owner).
+/// KEYS: meta, content, due, live, owned (or meta when there is no owner), this write's marker.
 /// ARGV: expected value, action (`put` or `purge`), new value, new deadline (or empty when it
 /// does not move), member, delete content (1/0), live delta, meta expires at (ms), has owner
 /// (1/0).
-/// Returns `{2}` when written, `{1, current}` when the record is not the expected one, `{0}` when
-/// it is missing (its stale expiry-index entry is dropped on the way).
+/// Returns `{2}` when written, `{3}` when this very write was done before (its marker is there: a
+/// resend after a lost reply, whatever was written since), `{1, current}` when the record is not
+/// the expected one, `{0}` when it is missing (its stale expiry-index entry is dropped on the
+/// way).
 pub fn compare_and_swap() -> Script {
     Script::new(
         r"
+if redis.call('EXISTS', KEYS[6]) == 1 then return {3} end
 local current = redis.call('GET', KEYS[1])
 if not current then
   redis.call('ZREM', KEYS[3], ARGV[5])
@@ -53,6 +56,7 @@ else
   if ARGV[6] == '1' then redis.call('DEL', KEYS[2]) end
 end
 if ARGV[7] ~= '0' then redis.call('INCRBY', KEYS[4], ARGV[7]) end
+redis.call('SET', KEYS[6], '1', 'PX', 30000)
 return {2}
 ",
     )
