@@ -17,6 +17,8 @@ python3 -c 'import ensurepip' 2>/dev/null || NEED="$NEED python3-venv"
 { command -v chromium >/dev/null && command -v chromedriver >/dev/null; } || NEED="$NEED chromium chromium-driver"
 # The several-nodes tests start real Redis servers (standalone and a Cluster) on free ports.
 { command -v redis-server >/dev/null && command -v redis-cli >/dev/null; } || NEED="$NEED redis-server"
+# The TLS Redis test makes its certificates with the openssl command.
+command -v openssl >/dev/null || NEED="$NEED openssl"
 if [ -n "$NEED" ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq

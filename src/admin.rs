@@ -28,6 +28,9 @@ pub struct StoreArgs {
     /// File holding the master key, when the server keeps it outside the data directory
     #[arg(long, env = "BURNBOX_MASTER_KEY_FILE", value_name = "FILE")]
     pub master_key_file: Option<PathBuf>,
+    /// With a `rediss://` store: the authority that signed the servers' certificates (PEM)
+    #[arg(long, env = "BURNBOX_REDIS_CA_FILE", value_name = "FILE")]
+    pub redis_ca_file: Option<PathBuf>,
 }
 
 /// `burnbox account …`.
@@ -90,6 +93,8 @@ async fn open(args: &StoreArgs) -> Result<Accounts, String> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_DATA_DIR));
     let kind: EngineKind = args.store.as_deref().unwrap_or("embedded").parse()?;
+    let kind = crate::config::with_redis_ca(kind, args.redis_ca_file.clone())
+        .map_err(|e| e.to_string())?;
     let engine = match &kind {
         EngineKind::Embedded => Engine::Embedded {
             data_dir: data_dir.clone(),

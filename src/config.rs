@@ -91,6 +91,10 @@ pub struct ServeArgs {
         value_name = "IP"
     )]
     pub trusted_proxies: Vec<String>,
+    /// With a `rediss://` store: a PEM file of the authority that signed the Redis servers'
+    /// certificates, when not one the system trusts
+    #[arg(long, env = "BURNBOX_REDIS_CA_FILE", value_name = "FILE")]
+    pub redis_ca_file: Option<PathBuf>,
     /// With a Redis store: replicas that must hold each write before it is answered, so a
     /// failover never brings back a view (0: the primary's word) [default: 0]
     #[arg(long, env = "BURNBOX_REDIS_WAIT_REPLICAS", value_name = "N")]
@@ -168,6 +172,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     master_key_file: Option<PathBuf>,
     redis_wait_replicas: Option<u32>,
+    redis_ca_file: Option<PathBuf>,
     public_url: Option<String>,
     store: Option<String>,
     max_secret_bytes: Option<usize>,
@@ -543,6 +548,7 @@ impl Settings {
         let store = store_raw
             .parse::<EngineKind>()
             .map_err(|e| ConfigError(format!("invalid store (--store / BURNBOX_STORE): {e}")))?;
+        let store = with_redis_ca(store, args.redis_ca_file.or(file.redis_ca_file))?;
         let proxies_raw = if args.trusted_proxies.is_empty() {
             file.trusted_proxies.clone().unwrap_or_default()
         } else {
@@ -726,6 +732,28 @@ fn s3_prefix(configured: Option<String>) -> Result<String, ConfigError> {
     } else {
         format!("{prefix}/")
     })
+}
+
+/// `store` checking its Redis servers' TLS against the authority in `ca_file`, when given.
+///
+/// # Errors
+/// A [`ConfigError`] naming the file when it cannot be read.
+pub fn with_redis_ca(
+    store: EngineKind,
+    ca_file: Option<PathBuf>,
+) -> Result<EngineKind, ConfigError> {
+    match (store, ca_file) {
+        (EngineKind::Redis(target), Some(path)) => {
+            let pem = std::fs::read(&path).map_err(|e| {
+                ConfigError(format!(
+                    "cannot read the Redis CA file {} (--redis-ca-file): {e}",
+                    path.display()
+                ))
+            })?;
+            Ok(EngineKind::Redis(target.with_ca(pem)))
+        }
+        (store, _) => Ok(store),
+    }
 }
 
 #[cfg(test)]

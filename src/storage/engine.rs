@@ -121,18 +121,24 @@ mod tests {
         assert_eq!("embedded".parse(), Ok(EngineKind::Embedded));
         assert_eq!(
             "redis://:pw@127.0.0.1:6379/0".parse(),
-            Ok(EngineKind::Redis(RedisTarget::Single(
-                "redis://:pw@127.0.0.1:6379/0".into()
+            Ok(EngineKind::Redis(RedisTarget::single(
+                "redis://:pw@127.0.0.1:6379/0"
             )))
         );
         assert_eq!(
             "redis-cluster://u:p@a:7000, b:7001".parse(),
-            Ok(EngineKind::Redis(RedisTarget::Cluster(vec![
+            Ok(EngineKind::Redis(RedisTarget::cluster(vec![
                 "redis://u:p@a:7000".into(),
                 "redis://u:p@b:7001".into()
             ])))
         );
-        for bad in ["redis-cluster://", "rediss://x:1", "postgres://x"] {
+        assert_eq!(
+            "rediss-cluster://a:7000".parse(),
+            Ok(EngineKind::Redis(RedisTarget::cluster(vec![
+                "rediss://a:7000".into()
+            ])))
+        );
+        for bad in ["redis-cluster://", "rediss-cluster://", "postgres://x"] {
             assert!(bad.parse::<EngineKind>().is_err(), "{bad}");
         }
         let shown = format!("{:?}", "redis://:secret@h:1".parse::<EngineKind>());

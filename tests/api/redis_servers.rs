@@ -253,3 +253,152 @@ impl RedisCluster {
         format!("redis-cluster://{}", hosts.join(","))
     }
 }
+
+/// One server that speaks only TLS, with a certificate for 127.0.0.1 signed by a throwaway
+/// authority made with `openssl`.
+pub struct TlsRedisServer {
+    _node: Node,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl TlsRedisServer {
+    /// Makes the authority and the certificate, and starts the server.
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = |name: &str| dir.path().join(name).display().to_string();
+        let openssl = |args: &[&str]| {
+            let status = Command::new("openssl")
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("openssl runs");
+            assert!(status.success(), "openssl {args:?}");
+        };
+        let (ca_key, ca_crt, key, csr, crt, ext) = (
+            path("ca.key"),
+            path("ca.crt"),
+            path("server.key"),
+            path("server.csr"),
+            path("server.crt"),
+            path("server.ext"),
+        );
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            &ca_key,
+            "-out",
+            &ca_crt,
+            "-days",
+            "2",
+            "-subj",
+            "/CN=burnbox test authority",
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+            "-subj",
+            "/CN=127.0.0.1",
+        ]);
+        std::fs::write(
+            &ext,
+            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("extensions");
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca_crt,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-out",
+            &crt,
+            "-days",
+            "2",
+            "-extfile",
+            &ext,
+        ]);
+        let port = free_port_pair();
+        let process = Command::new(server_binary())
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--tls-port",
+                &port.to_string(),
+            ])
+            .args([
+                "--tls-cert-file",
+                &crt,
+                "--tls-key-file",
+                &key,
+                "--tls-ca-cert-file",
+                &ca_crt,
+            ])
+            .args([
+                "--tls-auth-clients",
+                "no",
+                "--save",
+                "",
+                "--protected-mode",
+                "no",
+            ])
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("redis-server does not start ({e})"));
+        let node = Node { process, port };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let output = Command::new(cli_binary())
+                .args([
+                    "--tls",
+                    "--cacert",
+                    &ca_crt,
+                    "-p",
+                    &port.to_string(),
+                    "PING",
+                ])
+                .output()
+                .expect("redis-cli runs");
+            if String::from_utf8_lossy(&output.stdout).trim() == "PONG" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the TLS server came up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            _node: node,
+            port,
+            dir,
+        }
+    }
+
+    /// Its `--store` value.
+    pub fn url(&self) -> String {
+        format!("rediss://127.0.0.1:{}/0", self.port)
+    }
+
+    /// The authority's certificate (PEM), for `--redis-ca-file`.
+    pub fn ca_pem(&self) -> Vec<u8> {
+        std::fs::read(self.dir.path().join("ca.crt")).expect("ca")
+    }
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 use burnbox::storage::conformance::run_suite;
 use burnbox::storage::{EngineKind, RedisStore, Stores};
 
-use crate::redis_servers::{RedisCluster, RedisServer};
+use crate::redis_servers::{RedisCluster, RedisServer, TlsRedisServer};
 
 async fn connect(url: &str) -> Arc<RedisStore> {
     let EngineKind::Redis(target) = url.parse().expect("a redis address") else {
@@ -69,4 +69,26 @@ async fn a_record_redis_dropped_leaves_the_expiry_index_on_its_first_sweep() {
         other.due(meta.purge_at, 10).await.expect("due").is_empty(),
         "the stale entry is gone"
     );
+}
+
+/// `rediss://` with a private authority: the suite passes over TLS, and without the authority
+/// the connection is refused (the certificate is checked).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_over_tls_conforms_and_checks_its_certificate() {
+    let server = TlsRedisServer::start();
+    let EngineKind::Redis(target) = server.url().parse().expect("a rediss address") else {
+        panic!("a redis address");
+    };
+    assert!(
+        RedisStore::connect(&target, 0, Duration::from_secs(5))
+            .await
+            .is_err(),
+        "a certificate from an authority nobody named is refused"
+    );
+    let store = Arc::new(
+        RedisStore::connect(&target.with_ca(server.ca_pem()), 0, Duration::from_secs(5))
+            .await
+            .expect("connected over TLS"),
+    );
+    run_suite(store.clone(), store.as_ref()).await;
 }

@@ -9,30 +9,69 @@ use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, FromRedisValue, Pipeline, RedisResult, ScriptInvocation};
 
-/// Where the store is, as `--store` names it.
+/// Where the store is, as `--store` names it, and the certificate authority its TLS is checked
+/// against when not a public one.
 #[derive(Clone, PartialEq, Eq)]
-pub enum RedisTarget {
-    /// `redis://[user:pass@]host:port/db`.
+pub struct RedisTarget {
+    nodes: RedisNodes,
+    /// PEM of the authority that signed the servers' certificates (else the system's roots).
+    ca_pem: Option<Vec<u8>>,
+}
+
+/// The servers of a [`RedisTarget`].
+#[derive(Clone, PartialEq, Eq)]
+pub enum RedisNodes {
+    /// `redis://` or `rediss://` (TLS) `[user:pass@]host:port/db`.
     Single(String),
-    /// `redis-cluster://host1:port1,host2:port2,...`: seed nodes of a Cluster.
+    /// `redis-cluster://` or `rediss-cluster://` (TLS) `host1:port1,host2:port2,...`: seed nodes
+    /// of a Cluster, as `redis://` or `rediss://` addresses.
     Cluster(Vec<String>),
 }
 
 impl RedisTarget {
+    /// One server at `url`.
+    pub fn single(url: &str) -> Self {
+        Self {
+            nodes: RedisNodes::Single(url.to_owned()),
+            ca_pem: None,
+        }
+    }
+
+    /// A Cluster seeded by `urls`.
+    pub fn cluster(urls: Vec<String>) -> Self {
+        Self {
+            nodes: RedisNodes::Cluster(urls),
+            ca_pem: None,
+        }
+    }
+
+    /// The servers.
+    pub fn nodes(&self) -> &RedisNodes {
+        &self.nodes
+    }
+
+    /// Checks the servers' TLS certificates against the authority in `pem` (a private CA).
+    pub fn with_ca(mut self, pem: Vec<u8>) -> Self {
+        self.ca_pem = Some(pem);
+        self
+    }
+
     /// Reads a `--store` value, `None` when it names no Redis deployment.
     ///
     /// # Errors
     /// A message when it is a Redis address that cannot be used.
     pub fn parse(raw: &str) -> Option<Result<Self, String>> {
-        if raw.starts_with("redis://") {
-            return Some(Ok(Self::Single(raw.to_owned())));
+        if raw.starts_with("redis://") || raw.starts_with("rediss://") {
+            return Some(Ok(Self::single(raw)));
         }
-        if raw.starts_with("rediss://") || raw.starts_with("rediss-cluster://") {
-            return Some(Err(
-                "TLS to Redis (rediss://) is not built into this burnbox yet: reach Redis over a private network or a TLS tunnel".into(),
-            ));
-        }
-        let nodes = raw.strip_prefix("redis-cluster://")?;
+        let (scheme, nodes) = match (
+            raw.strip_prefix("redis-cluster://"),
+            raw.strip_prefix("rediss-cluster://"),
+        ) {
+            (Some(nodes), _) => ("redis", nodes),
+            (_, Some(nodes)) => ("rediss", nodes),
+            _ => return None,
+        };
         let (credentials, hosts) = match nodes.rsplit_once('@') {
             Some((credentials, hosts)) => (format!("{credentials}@"), hosts),
             None => (String::new(), nodes),
@@ -41,12 +80,20 @@ impl RedisTarget {
             .split(',')
             .map(str::trim)
             .filter(|host| !host.is_empty())
-            .map(|host| format!("redis://{credentials}{host}"))
+            .map(|host| format!("{scheme}://{credentials}{host}"))
             .collect();
         Some(if seeds.is_empty() {
-            Err("redis-cluster:// needs at least one host:port".into())
+            Err(format!("{scheme}-cluster:// needs at least one host:port"))
         } else {
-            Ok(Self::Cluster(seeds))
+            Ok(Self::cluster(seeds))
+        })
+    }
+
+    /// The certificates to check servers against, when a private authority was given.
+    fn certificates(&self) -> Option<redis::TlsCertificates> {
+        self.ca_pem.as_ref().map(|pem| redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(pem.clone()),
         })
     }
 }
@@ -54,9 +101,11 @@ impl RedisTarget {
 impl std::fmt::Debug for RedisTarget {
     /// Never prints a password.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Single(_) => f.write_str("RedisTarget::Single(<url>)"),
-            Self::Cluster(seeds) => write!(f, "RedisTarget::Cluster({} seeds)", seeds.len()),
+        match &self.nodes {
+            RedisNodes::Single(_) => f.write_str("RedisTarget::Single(<url>)"),
+            RedisNodes::Cluster(seeds) => {
+                write!(f, "RedisTarget::Cluster({} seeds)", seeds.len())
+            }
         }
     }
 }
@@ -78,9 +127,14 @@ pub enum Connection {
 impl Connection {
     /// Connects to `target`, holding connecting and every answer to `timeout`.
     pub async fn open(target: &RedisTarget, timeout: Duration) -> RedisResult<Self> {
-        match target {
-            RedisTarget::Single(url) => {
-                let client = redis::Client::open(url.as_str())?;
+        match &target.nodes {
+            RedisNodes::Single(url) => {
+                let client = match target.certificates() {
+                    Some(certificates) => {
+                        redis::Client::build_with_tls(url.as_str(), certificates)?
+                    }
+                    None => redis::Client::open(url.as_str())?,
+                };
                 let config = ConnectionManagerConfig::new()
                     .set_connection_timeout(Some(timeout))
                     .set_response_timeout(Some(timeout))
@@ -95,12 +149,15 @@ impl Connection {
                 })??;
                 Ok(Self::Single(manager))
             }
-            RedisTarget::Cluster(seeds) => {
-                let client = ClusterClientBuilder::new(seeds.clone())
+            RedisNodes::Cluster(seeds) => {
+                let mut builder = ClusterClientBuilder::new(seeds.clone())
                     .connection_timeout(timeout)
                     .response_timeout(timeout)
-                    .retries(3)
-                    .build()?;
+                    .retries(3);
+                if let Some(certificates) = target.certificates() {
+                    builder = builder.certs(certificates);
+                }
+                let client = builder.build()?;
                 let connection = tokio::time::timeout(timeout, client.get_async_connection())
                     .await
                     .map_err(|_| {
