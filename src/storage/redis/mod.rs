@@ -236,7 +236,13 @@ impl SecretStore for RedisStore {
         mapped.map_err(fail)?;
         if stored.map_err(fail)? == 1 {
             self.seen.insert(id, Arc::new(value));
-            self.replicated(&keys.meta).await
+            self.replicated(&keys.meta).await?;
+            // On a Cluster the receipt's mapping lives on another primary: it must be held by
+            // replicas too, or a failover could leave an acknowledged secret without its receipt.
+            if matches!(self.connection, Connection::Cluster(_)) {
+                self.replicated(&receipt_key(&meta.receipt_id)).await?;
+            }
+            Ok(())
         } else {
             Err(StoreError::Conflict)
         }
