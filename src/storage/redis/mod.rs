@@ -153,6 +153,38 @@ impl RedisStore {
         Ok(())
     }
 
+    /// The ids (with their scores) in the sorted set `key_of(bucket)` of every bucket whose score
+    /// lies between `range`'s two ends (from the first, or down from it when `reverse`), at most
+    /// `limit` from each: a scan of an index kept per bucket.
+    async fn every_bucket(
+        &self,
+        key_of: impl Fn(u16) -> String,
+        range: (&str, String),
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Vec<(u64, SecretId)>, StoreError> {
+        let mut found = Vec::new();
+        for bucket in 0..BUCKETS {
+            let mut query = redis::cmd("ZRANGE");
+            query
+                .arg(key_of(bucket))
+                .arg(range.0)
+                .arg(&range.1)
+                .arg("BYSCORE");
+            if reverse {
+                query.arg("REV");
+            }
+            query.arg("LIMIT").arg(0).arg(limit).arg("WITHSCORES");
+            let entries: Vec<(Vec<u8>, u64)> = self.connection.query(&query).await.map_err(fail)?;
+            for (member, score) in entries {
+                let id =
+                    unhex_id(&member).ok_or_else(|| StoreError::Corrupt("index entry".into()))?;
+                found.push((score, SecretId::from_bytes(id)));
+            }
+        }
+        Ok(found)
+    }
+
     /// When a key written at a record's state should expire on its own.
     fn meta_expiry(meta: &SecretMeta) -> u64 {
         meta.purge_at.as_millis().saturating_add(EXPIRY_MARGIN_MS)
@@ -431,29 +463,9 @@ impl SecretStore for RedisStore {
     }
 
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<SecretId>, StoreError> {
-        let mut found: Vec<(u64, SecretId)> = Vec::new();
-        for bucket in 0..BUCKETS {
-            let entries: Vec<(Vec<u8>, u64)> = self
-                .connection
-                .query(
-                    redis::cmd("ZRANGE")
-                        .arg(due_key(bucket))
-                        .arg("-inf")
-                        .arg(now.as_millis())
-                        .arg("BYSCORE")
-                        .arg("LIMIT")
-                        .arg(0)
-                        .arg(limit)
-                        .arg("WITHSCORES"),
-                )
-                .await
-                .map_err(fail)?;
-            for (member, deadline) in entries {
-                let id = unhex_id(&member)
-                    .ok_or_else(|| StoreError::Corrupt("expiry index entry".into()))?;
-                found.push((deadline, SecretId::from_bytes(id)));
-            }
-        }
+        let mut found = self
+            .every_bucket(due_key, ("-inf", now.as_millis().to_string()), false, limit)
+            .await?;
         found.sort();
         found.truncate(limit);
         Ok(found.into_iter().map(|(_, id)| id).collect())
@@ -482,30 +494,14 @@ impl SecretStore for RedisStore {
         since: Timestamp,
         limit: usize,
     ) -> Result<Vec<SecretId>, StoreError> {
-        let mut found: Vec<(u64, SecretId)> = Vec::new();
-        for bucket in 0..BUCKETS {
-            let entries: Vec<(Vec<u8>, u64)> = self
-                .connection
-                .query(
-                    redis::cmd("ZRANGE")
-                        .arg(owned_key(bucket, owner))
-                        .arg("+inf")
-                        .arg(since.as_millis())
-                        .arg("BYSCORE")
-                        .arg("REV")
-                        .arg("LIMIT")
-                        .arg(0)
-                        .arg(limit)
-                        .arg("WITHSCORES"),
-                )
-                .await
-                .map_err(fail)?;
-            for (member, created) in entries {
-                let id = unhex_id(&member)
-                    .ok_or_else(|| StoreError::Corrupt("owner index entry".into()))?;
-                found.push((created, SecretId::from_bytes(id)));
-            }
-        }
+        let mut found = self
+            .every_bucket(
+                |bucket| owned_key(bucket, owner),
+                ("+inf", since.as_millis().to_string()),
+                true,
+                limit,
+            )
+            .await?;
         // Newest first, and among equal times the same order as the other backends (by id).
         found.sort_by(|a, b| b.cmp(a));
         found.truncate(limit);
