@@ -135,7 +135,18 @@ impl<E> BodyLimitEndpoint<E> {
         if (body.len() as u64) < first_part || first_part == cap {
             return Ok((body, slot));
         }
-        slot = Some(take_slot()?);
+        slot = match take_slot() {
+            Ok(slot) => Some(slot),
+            Err(busy) => {
+                // Read and drop what is still coming (as for a 413), so the client reads the 503.
+                let _ = tokio::time::timeout(
+                    DRAIN_TIMEOUT,
+                    tokio::io::copy(&mut (&mut reader).take(DRAIN_LIMIT), &mut tokio::io::sink()),
+                )
+                .await;
+                return Err(busy);
+            }
+        };
         tokio::time::timeout_at(
             deadline,
             (&mut reader)
@@ -320,7 +331,13 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
         // Held until the secret is stored (or refused), so large bodies in memory stay bounded.
         let (mut body, _slot) = match self.read_body(&mut req, max_bytes, declared).await {
             Ok(read) => read,
-            Err(Unread::Busy) => return Ok(Dialect::of(&req).respond(ServiceError::Busy)),
+            Err(Unread::Busy) => {
+                // Refused before its body was read: drop it first, so the client reads the 503.
+                if declared.is_some_and(|len| len <= DRAIN_LIMIT) {
+                    discard_body(&mut req).await;
+                }
+                return Ok(Dialect::of(&req).respond(ServiceError::Busy));
+            }
             Err(Unread::Failed(err)) => {
                 return Ok(if is_ots(&req) {
                     OtsError::form(format!("The request body could not be read: {err}"), "body")
