@@ -191,6 +191,23 @@ impl RedisStore {
     }
 }
 
+/// Adds the keys both scripts take first: the record, its content, its bucket's expiry index and
+/// live count, and its owner's list in the bucket (the record's key again when it has no owner).
+fn record_keys<'i, 'a>(
+    invocation: &'i mut redis::ScriptInvocation<'a>,
+    keys: &SecretKeys,
+    id: &SecretId,
+    owner: Option<&Email>,
+) -> &'i mut redis::ScriptInvocation<'a> {
+    let owned = owner.map_or_else(|| keys.meta.clone(), |email| keys.owned(id, email));
+    invocation
+        .key(&keys.meta)
+        .key(&keys.content)
+        .key(&keys.due)
+        .key(&keys.live)
+        .key(owned)
+}
+
 /// A script's answer to a swap.
 enum Swapped {
     Written,
@@ -242,25 +259,21 @@ impl SecretStore for RedisStore {
             .arg(&keys.member)
             .arg("PXAT")
             .arg(expires);
-        let owned = meta
-            .owner
-            .as_ref()
-            .map_or_else(|| keys.meta.clone(), |o| keys.owned(&id, &o.email));
         let mut invocation = self.insert.prepare_invoke();
-        invocation
-            .key(&keys.meta)
-            .key(&keys.content)
-            .key(&keys.due)
-            .key(&keys.live)
-            .key(&owned)
-            .arg(value.as_slice())
-            .arg(content.as_slice())
-            .arg(meta.deadline().as_millis())
-            .arg(&keys.member)
-            .arg(expires)
-            .arg(meta.expires_at.as_millis().saturating_add(EXPIRY_MARGIN_MS))
-            .arg(u8::from(meta.owner.is_some()))
-            .arg(meta.created_at.as_millis());
+        record_keys(
+            &mut invocation,
+            &keys,
+            &id,
+            meta.owner.as_ref().map(|o| &o.email),
+        )
+        .arg(value.as_slice())
+        .arg(content.as_slice())
+        .arg(meta.deadline().as_millis())
+        .arg(&keys.member)
+        .arg(expires)
+        .arg(meta.expires_at.as_millis().saturating_add(EXPIRY_MARGIN_MS))
+        .arg(u8::from(meta.owner.is_some()))
+        .arg(meta.created_at.as_millis());
         let (mapped, stored) = tokio::join!(
             self.connection.query::<()>(&receipt),
             self.connection.invoke::<i64>(&invocation)
@@ -378,9 +391,6 @@ impl SecretStore for RedisStore {
                 }
                 return Ok(outcome);
             };
-            let owned = owner
-                .as_ref()
-                .map_or_else(|| keys.meta.clone(), |email| keys.owned(&id, email));
             let (action, value, deadline, delete_content, expires) = match &writes {
                 Writes::Update {
                     next,
@@ -405,12 +415,7 @@ impl SecretStore for RedisStore {
                 }
             };
             let mut invocation = self.swap.prepare_invoke();
-            invocation
-                .key(&keys.meta)
-                .key(&keys.content)
-                .key(&keys.due)
-                .key(&keys.live)
-                .key(&owned)
+            record_keys(&mut invocation, &keys, &id, owner.as_ref())
                 .key(keys.write_marker(&nonce))
                 .arg(expected.as_slice())
                 .arg(action)
