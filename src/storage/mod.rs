@@ -87,6 +87,9 @@ pub trait SecretStore: Send + Sync + 'static {
 
     /// The metadata and the sealed content together, when a reveal needs both fresh from a
     /// store other nodes write (a backend that can read both at once in one round trip does).
+    /// A backend may answer from what this node last saw where every decision the reveal takes
+    /// on it is checked again by the write that counts the view (Redis does, for text secrets
+    /// without a passphrase: its compare-and-swap refuses a record changed since).
     async fn load_with_content(
         &self,
         id: SecretId,

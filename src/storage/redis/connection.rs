@@ -110,7 +110,8 @@ impl std::fmt::Debug for RedisTarget {
     }
 }
 
-/// Counts one request sent to Redis (a script's first run also loads it: one more).
+/// Counts one wait on Redis: a command, script or pipeline, or several sent at once and awaited
+/// together (a script's first run also loads it: one more).
 fn round_trip() {
     metrics::counter!(crate::telemetry::REDIS_ROUND_TRIPS).increment(1);
 }
@@ -171,10 +172,7 @@ impl Connection {
     /// Sends one command.
     pub async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> RedisResult<T> {
         round_trip();
-        match self {
-            Self::Single(manager) => cmd.query_async(&mut manager.clone()).await,
-            Self::Cluster(cluster) => cmd.query_async(&mut cluster.clone()).await,
-        }
+        self.query_uncounted(cmd).await
     }
 
     /// Sends a pipeline (an atomic one must stay within one slot on a Cluster).
@@ -257,6 +255,31 @@ impl Connection {
         invocation: &ScriptInvocation<'_>,
     ) -> RedisResult<T> {
         round_trip();
+        self.invoke_uncounted(invocation).await
+    }
+
+    /// Sends a command and runs a script at the same time, on different slots if need be, and
+    /// waits for both: one round trip.
+    pub async fn query_with_invoke<A: FromRedisValue, B: FromRedisValue>(
+        &self,
+        cmd: &Cmd,
+        invocation: &ScriptInvocation<'_>,
+    ) -> (RedisResult<A>, RedisResult<B>) {
+        round_trip();
+        tokio::join!(self.query_uncounted(cmd), self.invoke_uncounted(invocation))
+    }
+
+    async fn query_uncounted<T: FromRedisValue>(&self, cmd: &Cmd) -> RedisResult<T> {
+        match self {
+            Self::Single(manager) => cmd.query_async(&mut manager.clone()).await,
+            Self::Cluster(cluster) => cmd.query_async(&mut cluster.clone()).await,
+        }
+    }
+
+    async fn invoke_uncounted<T: FromRedisValue>(
+        &self,
+        invocation: &ScriptInvocation<'_>,
+    ) -> RedisResult<T> {
         match self {
             Self::Single(manager) => invocation.invoke_async(&mut manager.clone()).await,
             Self::Cluster(cluster) => invocation.invoke_async(&mut cluster.clone()).await,

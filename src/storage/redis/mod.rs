@@ -5,7 +5,8 @@
 //! ([`crate::storage::transition::plan`]) and the script writes it only if the record is still the
 //! one read, else hands back the current one to plan again. On a node, the secret's actor makes
 //! its requests one at a time, so racers are at most one per node and the swap is normally
-//! uncontended: one round trip, the record read before it served from the last one this node saw.
+//! uncontended: one round trip, the record read before it served from the last one this node saw
+//! (and, for a small text secret without a passphrase, its sealed content too).
 //!
 //! A write stores a fresh random nonce before the record and leaves a marker named by it for 30 s,
 //! so a write the client resent after a lost reply (the Cluster client does, within seconds) is
@@ -48,6 +49,10 @@ const EXPIRY_MARGIN_MS: u64 = 10 * 60 * 1000;
 const NONCE_LEN: usize = 16;
 /// Records read or written lately, kept as the expected value of the next swap.
 const SEEN_CAPACITY: u64 = 100_000;
+/// Largest sealed text kept in `contents`.
+const CONTENT_KEPT_MAX: usize = 16 * 1024;
+/// Bytes of sealed text kept in `contents` at most.
+const CONTENTS_CAPACITY: u64 = 32 * 1024 * 1024;
 /// Swaps tried before an apply gives up (each retry follows another node's write).
 const MAX_SWAPS: usize = 64;
 
@@ -67,6 +72,10 @@ pub struct RedisStore {
     swap: redis::Script,
     /// The stored bytes (nonce and record) this node last read or wrote, by id.
     seen: moka::sync::Cache<SecretId, Arc<Vec<u8>>>,
+    /// The sealed content of small text secrets without a passphrase, which never changes while
+    /// it exists: with `seen`, a reveal of one starts without reading Redis (see
+    /// [`SecretStore::load_with_content`]).
+    contents: moka::sync::Cache<SecretId, Arc<Vec<u8>>>,
 }
 
 impl RedisStore {
@@ -92,6 +101,13 @@ impl RedisStore {
                 .max_capacity(SEEN_CAPACITY)
                 .time_to_live(Duration::from_secs(60))
                 .build(),
+            contents: moka::sync::Cache::builder()
+                .max_capacity(CONTENTS_CAPACITY)
+                .weigher(|_, content: &Arc<Vec<u8>>| {
+                    u32::try_from(content.len()).unwrap_or(u32::MAX)
+                })
+                .time_to_live(Duration::from_secs(60))
+                .build(),
         };
         store.ping().await?;
         Ok(store)
@@ -113,6 +129,20 @@ impl RedisStore {
             .and_then(decode_meta)
     }
 
+    /// Keeps the sealed content of a small text secret without a passphrase: its reveal decides
+    /// nothing on the record but whether it is gone, which the swap that counts the view checks.
+    fn remember_content(&self, id: SecretId, meta: &SecretMeta, content: Vec<u8>) {
+        if meta.file.is_none() && !meta.has_passphrase && content.len() <= CONTENT_KEPT_MAX {
+            self.contents.insert(id, Arc::new(content));
+        }
+    }
+
+    /// Drops what this node kept of `id`.
+    fn forget(&self, id: &SecretId) {
+        self.seen.invalidate(id);
+        self.contents.invalidate(id);
+    }
+
     /// The stored bytes of `id`, from Redis.
     async fn read_stored(&self, id: &SecretId) -> Result<Option<Vec<u8>>, StoreError> {
         let keys = SecretKeys::of(id);
@@ -123,7 +153,7 @@ impl RedisStore {
             .map_err(fail)?;
         match &value {
             Some(bytes) => self.seen.insert(*id, Arc::new(bytes.clone())),
-            None => self.seen.invalidate(id),
+            None => self.forget(id),
         }
         Ok(value)
     }
@@ -274,13 +304,14 @@ impl SecretStore for RedisStore {
         .arg(meta.expires_at.as_millis().saturating_add(EXPIRY_MARGIN_MS))
         .arg(u8::from(meta.owner.is_some()))
         .arg(meta.created_at.as_millis());
-        let (mapped, stored) = tokio::join!(
-            self.connection.query::<()>(&receipt),
-            self.connection.invoke::<i64>(&invocation)
-        );
+        let (mapped, stored) = self
+            .connection
+            .query_with_invoke::<(), i64>(&receipt, &invocation)
+            .await;
         mapped.map_err(fail)?;
         if stored.map_err(fail)? == 1 {
             self.seen.insert(id, Arc::new(value));
+            self.remember_content(id, &meta, content);
             self.replicated(&keys.meta).await?;
             // On a Cluster the receipt's mapping lives on another primary: it must be held by
             // replicas too, or a failover could leave an acknowledged secret without its receipt.
@@ -304,6 +335,15 @@ impl SecretStore for RedisStore {
         &self,
         id: SecretId,
     ) -> Result<Option<(SecretMeta, Option<Vec<u8>>)>, StoreError> {
+        // A small text secret without a passphrase, as this node last saw it: the reveal checks
+        // only that it is not gone, and the swap that counts its view refuses a record that
+        // changed since (another node's view, a burn), so the answer is as fresh as Redis's.
+        if let (Some(stored), Some(content)) = (self.seen.get(&id), self.contents.get(&id)) {
+            let meta = Self::decode_stored(&stored)?;
+            if meta.file.is_none() && !meta.has_passphrase {
+                return Ok(Some((meta, Some(content.as_ref().clone()))));
+            }
+        }
         let keys = SecretKeys::of(&id);
         // One slot: one round trip for both.
         let (stored, content): (Option<Vec<u8>>, Option<Vec<u8>>) = self
@@ -312,11 +352,14 @@ impl SecretStore for RedisStore {
             .await
             .map_err(fail)?;
         let Some(stored) = stored else {
-            self.seen.invalidate(&id);
+            self.forget(&id);
             return Ok(None);
         };
         let meta = Self::decode_stored(&stored)?;
         self.seen.insert(id, Arc::new(stored));
+        if let Some(content) = &content {
+            self.remember_content(id, &meta, content.clone());
+        }
         Ok(Some((meta, content)))
     }
 
@@ -336,6 +379,10 @@ impl SecretStore for RedisStore {
     }
 
     async fn content(&self, id: SecretId) -> Result<Option<Vec<u8>>, StoreError> {
+        // Kept only for a secret whose reveal ends in a swap that checks it is still there.
+        if let Some(content) = self.contents.get(&id) {
+            return Ok(Some(content.as_ref().clone()));
+        }
         self.connection
             .query(redis::cmd("GET").arg(SecretKeys::of(&id).content))
             .await
@@ -434,7 +481,7 @@ impl SecretStore for RedisStore {
             match written {
                 Swapped::Written | Swapped::AlreadyWritten => {
                     if let Writes::Purge { receipt, .. } = &writes {
-                        self.seen.invalidate(&id);
+                        self.forget(&id);
                         // Another slot; left to its own expiry if this fails.
                         let _: Result<(), _> = self
                             .connection
@@ -442,6 +489,9 @@ impl SecretStore for RedisStore {
                             .await;
                     } else {
                         self.seen.insert(id, Arc::new(value));
+                        if delete_content {
+                            self.contents.invalidate(&id);
+                        }
                     }
                     return Ok(outcome);
                 }
@@ -452,7 +502,7 @@ impl SecretStore for RedisStore {
                 }
                 Swapped::Missing => {
                     // The script dropped its expiry-index entry.
-                    self.seen.invalidate(&id);
+                    self.forget(&id);
                     return Ok(if action == "purge" {
                         outcome
                     } else {
