@@ -46,6 +46,15 @@ enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Share a file, or text from standard input, through a server: prints the secret link
+    /// (encrypted here by default, its key in the link after '#') and the receipt link.
+    Send(Box<crate::client::SendArgs>),
+    /// Reveal a secret from its link (counts one view), decrypting it here.
+    Open(Box<crate::client::OpenArgs>),
+    /// Show the state of a secret or receipt link (counts nothing).
+    Status(Box<crate::client::StatusArgs>),
+    /// Burn a secret with its receipt link.
+    Burn(Box<crate::client::BurnArgs>),
 }
 
 /// Installs the log subscriber: one line per event on stderr, coloured only when stderr is a
@@ -136,6 +145,10 @@ pub async fn run() -> ExitCode {
         Some(Command::Serve(args)) => serve(*args).await,
         Some(Command::Account { command }) => crate::admin::account(command).await,
         Some(Command::Key { command }) => crate::admin::key(command).await,
+        Some(Command::Send(args)) => crate::client::finish(crate::client::send(*args).await),
+        Some(Command::Open(args)) => crate::client::finish(crate::client::open(*args).await),
+        Some(Command::Status(args)) => crate::client::finish(crate::client::status(*args).await),
+        Some(Command::Burn(args)) => crate::client::finish(crate::client::burn(*args).await),
         None => serve(cli.serve).await,
     }
 }

@@ -3,13 +3,15 @@
 //! # Layout
 //! Layers depend downwards only: [`api`] (HTTP dialects) → [`service`] (the rules) → [`actors`]
 //! (one actor per secret in use) → [`storage`] and [`crypto`] → [`domain`] (types, no I/O).
-//! [`app`] wires them; [`cli`] and [`config`] are the binary's front door. See ARCHITECTURE.md.
+//! [`app`] wires them; [`cli`] and [`config`] are the binary's front door; [`client`] is the
+//! command-line client, which reaches a server only over HTTP. See ARCHITECTURE.md.
 
 pub mod actors;
 pub mod admin;
 pub mod api;
 pub mod app;
 pub mod cli;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod crypto;

@@ -34,6 +34,7 @@ pub fn live_record(
         passphrase_failures: vec![],
         locked_until: None,
         file: None,
+        end_to_end: false,
     };
     let content = keyring
         .seal_content(&id, &key, None, &[b'x'; 100])

@@ -152,7 +152,7 @@ pub async fn section(
         "Redis scenarios with failed requests: {failed:?}"
     );
     let mut out = String::from(
-        "## Several nodes on Redis\n\nOne `redis-server` on loopback with `appendonly yes`, `appendfsync always`; nodes started with `--store redis://...`. `two nodes` sends the requests to two nodes in turn. `x floor` as above. CPU is per 1000 requests, burnbox's (both nodes) and Redis's apart; `trips/req` counts the requests the nodes sent Redis (commands, scripts) per request, the sweepers' included.\n\n| scenario | requests | errors | req/s | x floor | p50 ms | p99 ms | burnbox CPU s / 1000 | Redis CPU s / 1000 | trips/req |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        "## Several nodes on Redis\n\nOne `redis-server` on loopback with `appendonly yes`, `appendfsync always`; nodes started with `--store redis://...`. `two nodes` sends the requests to two nodes in turn. `x floor` as above. CPU is per 1000 requests, burnbox's (both nodes) and Redis's apart; `trips/req` counts the nodes' waits on Redis per request (a command or script, or several sent at once and awaited together), the sweepers' included.\n\n| scenario | requests | errors | req/s | x floor | p50 ms | p99 ms | burnbox CPU s / 1000 | Redis CPU s / 1000 | trips/req |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for row in &rows {
         let f = &row.figures;

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod body_limit;
+pub mod content;
 pub mod dialect;
 mod docs;
 pub mod guard;

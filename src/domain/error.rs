@@ -9,6 +9,11 @@ pub enum DomainError {
     /// The secret text is missing or empty.
     #[error("secret must be a non-empty string")]
     MissingSecret,
+    /// End-to-end content (`{ciphertext, iv}`) that is not in the format.
+    #[error(
+        "an end-to-end secret is {{\"ciphertext\": base64 of at least 16 bytes, \"iv\": base64 of 12 bytes}}: {0}"
+    )]
+    MalformedEncrypted(&'static str),
     /// The secret text is larger than allowed.
     #[error("secret is {size} bytes, the limit is {limit} bytes")]
     ContentTooLarge {

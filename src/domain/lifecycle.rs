@@ -139,8 +139,12 @@ pub struct SecretMeta {
     /// Passphrase attempts are refused until then.
     pub locked_until: Option<Timestamp>,
     /// Set for a file secret: its contents are a blob, its sealed content the blob's key.
-    /// (Last field: records written before files existed decode with it absent.)
+    /// (Records written before files existed decode with it absent.)
     pub file: Option<StoredFile>,
+    /// The content was encrypted by the sender's client with a key the server never holds (see
+    /// `docs/end-to-end.md`): the server keeps and returns it as sent. (Last field: records
+    /// written before end-to-end secrets decode with it false.)
+    pub end_to_end: bool,
 }
 
 impl SecretMeta {
@@ -300,6 +304,7 @@ impl SecretMeta {
             passphrase_failures: vec![],
             locked_until: None,
             file: None,
+            end_to_end: false,
         }
     }
 }

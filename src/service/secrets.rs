@@ -118,6 +118,9 @@ pub struct SecretOptions {
     pub allow_deletion: bool,
     /// Who it is for, obscured (Onetime Secret's `recipient`); nothing is sent to them.
     pub recipients: Vec<String>,
+    /// The sender's client encrypted the content (`docs/end-to-end.md`); kept and returned as
+    /// sent.
+    pub end_to_end: bool,
 }
 
 /// A created secret: the two keys, shown once, and its record.
@@ -286,6 +289,7 @@ impl SecretService {
             one_click_retrieval,
             allow_deletion,
             recipients,
+            end_to_end,
         } = options;
         let has_passphrase = passphrase.is_some();
         let seal = move || keyring.seal_content(&id, &key_for_seal, passphrase.as_ref(), &content);
@@ -324,6 +328,7 @@ impl SecretService {
             passphrase_failures: Vec::new(),
             locked_until: None,
             file,
+            end_to_end,
         };
         self.store.insert(id, meta.clone(), content).await?;
         Ok(Created {

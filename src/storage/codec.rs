@@ -4,9 +4,11 @@ use super::StoreError;
 use crate::domain::{Email, Scope, SecretId, SecretMeta, Timestamp, TokenGrant};
 
 /// Version byte in front of every encoded record.
-const FORMAT: u8 = 2;
-/// The format before file secrets: the same layouts, except that secret records end before
-/// [`SecretMeta::file`].
+const FORMAT: u8 = 3;
+/// The format before end-to-end secrets: the same layouts, except that secret records end before
+/// [`SecretMeta::end_to_end`].
+const FORMAT_BEFORE_END_TO_END: u8 = 2;
+/// The format before file secrets: secret records also end before [`SecretMeta::file`].
 const FORMAT_BEFORE_FILES: u8 = 1;
 
 /// Length of an expiry-index key.
@@ -124,24 +126,25 @@ pub fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 /// Decodes what [`encode`] wrote (any record but a secret's: see [`decode_meta`]).
 pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
     match bytes.split_first() {
-        Some((&(FORMAT | FORMAT_BEFORE_FILES), rest)) => {
+        Some((&(FORMAT | FORMAT_BEFORE_END_TO_END | FORMAT_BEFORE_FILES), rest)) => {
             postcard::from_bytes(rest).map_err(|e| StoreError::Corrupt(e.to_string()))
         }
         _ => Err(StoreError::Corrupt("unknown record version".into())),
     }
 }
 
-/// Decodes a secret's record, also as written before file secrets existed.
+/// Decodes a secret's record, also as written by the earlier formats.
 pub fn decode_meta(bytes: &[u8]) -> Result<SecretMeta, StoreError> {
-    match bytes.split_first() {
-        Some((&FORMAT_BEFORE_FILES, rest)) => {
-            // postcard writes an absent `Option` as one zero byte: append the missing `file`.
-            let mut upgraded = rest.to_vec();
-            upgraded.push(0);
-            postcard::from_bytes(&upgraded).map_err(|e| StoreError::Corrupt(e.to_string()))
-        }
-        _ => decode(bytes),
-    }
+    // postcard writes an absent `Option` and a `false` as one zero byte each: the fields a
+    // format lacks are appended as those.
+    let missing: &[u8] = match bytes.first() {
+        Some(&FORMAT_BEFORE_FILES) => &[0, 0],
+        Some(&FORMAT_BEFORE_END_TO_END) => &[0],
+        _ => return decode(bytes),
+    };
+    let mut upgraded = bytes.get(1..).unwrap_or_default().to_vec();
+    upgraded.extend_from_slice(missing);
+    postcard::from_bytes(&upgraded).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 #[cfg(test)]
@@ -190,15 +193,26 @@ mod tests {
     }
 
     #[test]
-    fn secret_records_written_before_files_still_decode() {
+    fn secret_records_of_every_format_still_decode() {
         let (_, meta) =
             crate::storage::conformance::record(1, crate::domain::ViewLimit::Limited(2));
         let current = encode(&meta).expect("encoded");
-        // A record of the first format is the current one without the trailing `None`.
-        let mut old = current[..current.len() - 1].to_vec();
-        old[0] = FORMAT_BEFORE_FILES;
-        assert_eq!(decode_meta(&old).expect("decoded"), meta);
+        // A record of the second format is the current one without the trailing `false`; of the
+        // first, without the `None` before it too.
+        for (format, cut) in [(FORMAT_BEFORE_END_TO_END, 1), (FORMAT_BEFORE_FILES, 2)] {
+            let mut old = current[..current.len() - cut].to_vec();
+            old[0] = format;
+            assert_eq!(decode_meta(&old).expect("decoded"), meta);
+        }
         assert_eq!(decode_meta(&current).expect("decoded"), meta);
+        let end_to_end = SecretMeta {
+            end_to_end: true,
+            ..meta.clone()
+        };
+        assert_eq!(
+            decode_meta(&encode(&end_to_end).expect("encoded")).expect("decoded"),
+            end_to_end
+        );
 
         let file = SecretMeta {
             file: Some(crate::domain::StoredFile {

@@ -326,7 +326,8 @@ impl From<ServiceError> for NativeError {
                 ),
                 other @ (DomainError::InvalidPassphrase { .. }
                 | DomainError::InvalidRecipient
-                | DomainError::InvalidLength { .. }) => {
+                | DomainError::InvalidLength { .. }
+                | DomainError::MalformedEncrypted(_)) => {
                     Self::hinted(ErrorCode::InvalidParameter, format!("{other}."))
                 }
             },

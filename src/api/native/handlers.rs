@@ -16,6 +16,7 @@ use super::options::RawOptions;
 use super::upload::FileForm;
 use super::{ErrorBody, NativeError, PublicUrl};
 use crate::api::auth::ApiAuth;
+use crate::api::content::SecretContent;
 use crate::api::dialect::error_variants;
 use crate::api::request_id;
 use crate::api::schema::KeyParam;
@@ -200,14 +201,22 @@ fn parse_create(
     caller: &Caller,
     body: CreateSecretRequest,
 ) -> Result<NewSecret, ServiceError> {
-    let limits = service.limits();
-    let text = SecretText::parse(body.secret.0, limits.max_secret_bytes_for(caller))?;
+    let limit = service.limits().max_secret_bytes_for(caller);
+    let (text, end_to_end) = match body.secret {
+        SecretContent::Missing => (SecretText::parse(None, limit)?, false),
+        SecretContent::Text(text) => (SecretText::parse(Some(text), limit)?, false),
+        SecretContent::Encrypted(sealed) => (
+            SecretText::parse_encrypted(&sealed.ciphertext, &sealed.iv, limit)?,
+            true,
+        ),
+    };
     let options = RawOptions {
         ttl: body.ttl.map(|t| t.0),
         max_views: body.max_views.map_value(|n| n.0),
         passphrase: body.passphrase,
         one_click_retrieval: body.one_click_retrieval,
         allow_deletion: body.allow_deletion,
+        end_to_end,
     }
     .check(service, caller)?;
     Ok(NewSecret { text, options })
@@ -258,6 +267,7 @@ impl NativeApi {
                 has_passphrase: meta.has_passphrase,
                 max_views: meta.view_limit.as_option(),
                 view_count: meta.view_count,
+                encrypted: meta.end_to_end,
             },
             request_id: request_id::current(),
         }))
@@ -316,6 +326,7 @@ impl NativeApi {
                 size: meta.file.as_ref().map_or(0, |f| f.size),
                 content_type: details.content_type.as_str().to_owned(),
             }),
+            encrypted: meta.end_to_end,
             request_id: request_id::current(),
         }))
     }
@@ -355,7 +366,7 @@ impl NativeApi {
             Ok((Revelation::Text(text), meta)) => {
                 ViewResponse(ViewAnswer::Ok(Json(ViewSecretResponse {
                     success: true,
-                    secret: text.expose().to_owned(),
+                    secret: SecretContent::revealed(text.expose(), meta.end_to_end),
                     one_click_retrieval: meta.one_click_retrieval,
                     views_remaining: meta.views_remaining(),
                     request_id: request_id::current(),

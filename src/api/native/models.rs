@@ -3,14 +3,17 @@
 use poem_openapi::types::{Example, MaybeUndefined};
 use poem_openapi::{Enum, Object};
 
-use crate::api::schema::{BoundedInt, RequiredText};
+use crate::api::content::SecretContent;
+use crate::api::schema::BoundedInt;
 
 /// Body of `POST /api/secrets`.
 #[derive(Object)]
 #[oai(rename_all = "camelCase", example)]
 pub struct CreateSecretRequest {
-    /// The content to encrypt. Required, non-empty.
-    pub secret: RequiredText,
+    /// The content to encrypt. Required, non-empty: the text, or `{ciphertext, iv}` already
+    /// encrypted in the sender's client (end-to-end: the key stays in the link's fragment,
+    /// `#key=…`; see `docs/end-to-end.md`), which is kept and returned as sent.
+    pub secret: SecretContent,
     /// Time to live in seconds: 1800 (30 minutes) to 86313600 (999 days). Default 86400.
     pub ttl: Option<BoundedInt<1800, 86_313_600>>,
     /// Views before the secret is destroyed: 1 to 999, or null for unlimited. Default 1.
@@ -27,7 +30,7 @@ pub struct CreateSecretRequest {
 impl Example for CreateSecretRequest {
     fn example() -> Self {
         Self {
-            secret: RequiredText(Some("my-super-secret-password".into())),
+            secret: SecretContent::Text("my-super-secret-password".into()),
             ttl: Some(BoundedInt(86_400)),
             max_views: MaybeUndefined::Value(BoundedInt(1)),
             passphrase: Some("optional-password".into()),
@@ -58,6 +61,8 @@ pub struct SecretMetadata {
     pub max_views: Option<u16>,
     /// Views taken so far.
     pub view_count: u32,
+    /// Whether the content was encrypted end-to-end by the sender's client (burnbox extension).
+    pub encrypted: bool,
 }
 
 /// Answer to `POST /api/secrets`.
@@ -133,6 +138,9 @@ pub struct SecretStatusResponse {
     /// For a file secret: its name, size and media type.
     #[oai(skip_serializing_if_is_none)]
     pub file: Option<FileInfo>,
+    /// Whether the content was encrypted end-to-end by the sender's client: a view returns it
+    /// as sent, to decrypt with the key in the link's fragment (burnbox extension).
+    pub encrypted: bool,
     /// The request id.
     pub request_id: String,
 }
@@ -163,8 +171,9 @@ pub struct ViewSecretRequest {
 pub struct ViewSecretResponse {
     /// Always true.
     pub success: bool,
-    /// The decrypted content.
-    pub secret: String,
+    /// The decrypted content; for an end-to-end secret, the `{ciphertext, iv}` object it was
+    /// created with, for the client to decrypt with the key in its link's fragment.
+    pub secret: SecretContent,
     /// The sender's reveal-on-click option.
     pub one_click_retrieval: bool,
     /// Views left after this one; null when unlimited.
@@ -199,6 +208,7 @@ impl Example for CreateSecretResponse {
                 has_passphrase: true,
                 max_views: Some(1),
                 view_count: 0,
+                encrypted: false,
             },
             secret_url: "https://burnbox.example/secret/def456uvw".into(),
             metadata_url: "https://burnbox.example/receipt/abc123xyz".into(),
@@ -222,6 +232,7 @@ impl Example for SecretStatusResponse {
             views_remaining: Some(1),
             state: SecretStateName::Live,
             file: None,
+            encrypted: false,
             request_id: "req_m4k9z4_ghi789".into(),
         }
     }
@@ -231,7 +242,7 @@ impl Example for ViewSecretResponse {
     fn example() -> Self {
         Self {
             success: true,
-            secret: "my-super-secret-password".into(),
+            secret: SecretContent::Text("my-super-secret-password".into()),
             one_click_retrieval: true,
             views_remaining: Some(0),
             request_id: "req_m4k8y3_def456".into(),

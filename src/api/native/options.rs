@@ -19,6 +19,9 @@ pub struct RawOptions {
     pub one_click_retrieval: Option<bool>,
     /// `allowDeletion` (default true).
     pub allow_deletion: Option<bool>,
+    /// The content came encrypted by the sender's client (`{ciphertext, iv}`, or a form's
+    /// `encrypted` flag).
+    pub end_to_end: bool,
 }
 
 impl std::fmt::Debug for RawOptions {
@@ -32,6 +35,7 @@ impl std::fmt::Debug for RawOptions {
             )
             .field("one_click_retrieval", &self.one_click_retrieval)
             .field("allow_deletion", &self.allow_deletion)
+            .field("end_to_end", &self.end_to_end)
             .finish()
     }
 }
@@ -66,6 +70,7 @@ impl RawOptions {
             one_click_retrieval: self.one_click_retrieval.unwrap_or(true),
             allow_deletion: self.allow_deletion.unwrap_or(true),
             recipients: Vec::new(),
+            end_to_end: self.end_to_end,
         })
     }
 }

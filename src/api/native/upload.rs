@@ -86,6 +86,14 @@ impl Payload for FileForm {
                     "allowDeletion",
                     flag("Allow the recipient to delete it. Default true."),
                 ),
+                (
+                    "encrypted",
+                    flag(
+                        "The file's bytes were encrypted end-to-end by the sender's client \
+                         (docs/end-to-end.md): kept and returned as sent. Such a file takes no \
+                         'secret' note. Default false.",
+                    ),
+                ),
             ],
             ..MetaSchema::new("object")
         }))
@@ -249,6 +257,9 @@ impl FileForm {
                     options.allow_deletion =
                         Some(parse_flag(&read_text(field, &name).await?, &name)?);
                 }
+                "encrypted" => {
+                    options.end_to_end = parse_flag(&read_text(field, &name).await?, &name)?;
+                }
                 // Unknown parts are skipped, as unknown JSON fields are.
                 _ => {}
             }
@@ -259,6 +270,13 @@ impl FileForm {
                 "Include a 'file' part in the multipart form (or send JSON with 'secret').".into(),
             ));
         };
+        if options.end_to_end && note.as_ref().is_some_and(|n| !n.is_empty()) {
+            return Err(NativeError::hinted(
+                ErrorCode::InvalidParameter,
+                "An end-to-end file takes no plaintext note ('secret'): encrypt it into the file."
+                    .into(),
+            ));
+        }
         let options = options.check(service, caller)?;
         let note = note
             .filter(|n| !n.is_empty())

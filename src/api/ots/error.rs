@@ -209,6 +209,9 @@ impl From<ServiceError> for OtsError {
                 ),
                 DomainError::InvalidKey => Self::unknown_secret(),
                 DomainError::InvalidEmail | DomainError::InvalidToken => Self::unauthorized(),
+                other @ DomainError::MalformedEncrypted(_) => {
+                    Self::form(other.to_string(), "secret")
+                }
                 DomainError::InvalidRecipient => {
                     Self::form("Recipient must be a valid e-mail address", "recipient")
                 }

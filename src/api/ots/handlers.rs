@@ -241,6 +241,7 @@ impl<'a> Context<'a> {
                 allow_deletion: false,
                 recipients: obscure_list(params.recipient.as_deref().unwrap_or_default())
                     .map_err(ServiceError::from)?,
+                end_to_end: false,
             },
         };
         let created = self.service.create(new, self.caller).await?;

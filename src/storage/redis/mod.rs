@@ -72,9 +72,9 @@ pub struct RedisStore {
     swap: redis::Script,
     /// The stored bytes (nonce and record) this node last read or wrote, by id.
     seen: moka::sync::Cache<SecretId, Arc<Vec<u8>>>,
-    /// The sealed content of small text secrets without a passphrase, which never changes while
-    /// it exists: with `seen`, a reveal of one starts without reading Redis (see
-    /// [`SecretStore::load_with_content`]).
+    /// The sealed content of small text secrets without a passphrase that this node revealed,
+    /// which never changes while it exists: with `seen`, the next reveal of one starts without
+    /// reading Redis (see [`SecretStore::load_with_content`]).
     contents: moka::sync::Cache<SecretId, Arc<Vec<u8>>>,
 }
 
@@ -311,7 +311,6 @@ impl SecretStore for RedisStore {
         mapped.map_err(fail)?;
         if stored.map_err(fail)? == 1 {
             self.seen.insert(id, Arc::new(value));
-            self.remember_content(id, &meta, content);
             self.replicated(&keys.meta).await?;
             // On a Cluster the receipt's mapping lives on another primary: it must be held by
             // replicas too, or a failover could leave an acknowledged secret without its receipt.
