@@ -561,6 +561,71 @@ mod tests {
     }
 
     #[test]
+    fn the_published_vectors_hold() {
+        let vectors: serde_json::Value =
+            serde_json::from_str(include_str!("../../docs/end-to-end-vectors.json"))
+                .expect("vectors");
+        let text = |field: &str| vectors[field].as_str().expect(field).to_owned();
+        let link = LinkKey::from_fragment(&text("fragment")).expect("key");
+        let plain = Keys::derive(&link, None);
+        assert_eq!(
+            STANDARD.encode(plain.text.as_slice()),
+            text("textKeyWithoutPassphrase")
+        );
+        let keys = Keys::derive(&link, Some(&text("passphrase")));
+        assert_eq!(STANDARD.encode(keys.text.as_slice()), text("textKey"));
+        assert_eq!(STANDARD.encode(keys.file.as_slice()), text("fileKey"));
+        assert_eq!(
+            keys.server_passphrase(),
+            Some(text("serverPassphrase").as_str())
+        );
+        let iv: [u8; 12] = STANDARD
+            .decode(text("textIv"))
+            .expect("iv")
+            .try_into()
+            .expect("12 bytes");
+        let sealed = encrypt_text_with_iv(&keys, &text("text"), iv);
+        assert_eq!(sealed.ciphertext, text("textCiphertext"));
+        assert_eq!(
+            decrypt_text(&keys, &sealed).expect("opens").as_str(),
+            text("text")
+        );
+
+        let file = &vectors["file"];
+        let prefix: [u8; PREFIX_LEN] = STANDARD
+            .decode(file["prefix"].as_str().expect("prefix"))
+            .expect("prefix")
+            .try_into()
+            .expect("7 bytes");
+        let mut stream = file_preamble(
+            file["name"].as_str().expect("name"),
+            file["type"].as_str().expect("type"),
+        );
+        stream.extend((0..70_000u32).map(|i| (i * 7 % 256) as u8));
+        let mut sealer = FileSealer::with_prefix(&keys, prefix);
+        let mut encrypted = sealer.header().to_vec();
+        let mut chunks = stream.chunks(CHUNK_LEN).peekable();
+        while let Some(chunk) = chunks.next() {
+            encrypted.extend(sealer.seal(chunk, chunks.peek().is_none()).expect("sealed"));
+        }
+        assert_eq!(
+            Some(encrypted.len() as u64),
+            file["encryptedLength"].as_u64()
+        );
+        assert_eq!(sealed_len(stream.len() as u64), encrypted.len() as u64);
+        let digest: String =
+            sha2::Digest::finalize(<Sha256 as sha2::Digest>::new_with_prefix(&encrypted))
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+        assert_eq!(digest, file["encryptedSha256"].as_str().expect("sha"));
+        let mut opener = FileOpener::new(&keys);
+        let mut opened = opener.push(&encrypted).expect("opens");
+        opened.extend(opener.finish().expect("ends"));
+        assert_eq!(opened, stream);
+    }
+
+    #[test]
     fn the_preamble_carries_name_and_type() {
         let mut stream = file_preamble("report.pdf", "application/pdf");
         stream.extend_from_slice(b"%PDF");
