@@ -1,8 +1,10 @@
-//! Pages for people: `/` creates a secret, `/secret/{key}` reveals one on a click (opening the
-//! page reads nothing, so link scanners and previews cannot burn a secret), `/receipt/{key}` shows
-//! its state and burns it. The pages are static and the same for every key: their script reads the
-//! key from the address and calls the Burn the Secret API, so the server never sees a key in a page
-//! request's handling and every rule (views, passphrases, quotas) stays the API's.
+//! Pages for people: `/` creates a secret (encrypted in the browser by default, `assets/e2e.js`),
+//! `/secret/{key}` reveals one on a click (opening the page reads nothing, so link scanners and
+//! previews cannot burn a secret) and decrypts it there, `/receipt/{key}` shows its state and burns
+//! it. The pages are static and the same for every key: their script reads the key from the address
+//! (the end-to-end key from the fragment, which is never sent) and calls the Burn the Secret API, so
+//! every rule (views, passphrases, quotas) stays the API's. Assets are compiled in; the policy
+//! below allows no other origin.
 
 use poem::http::StatusCode;
 use poem::{Response, Route, get, handler};
@@ -11,6 +13,8 @@ const INDEX: &str = include_str!("assets/index.html");
 const SECRET: &str = include_str!("assets/secret.html");
 const RECEIPT: &str = include_str!("assets/receipt.html");
 const SCRIPT: &str = include_str!("assets/app.js");
+const END_TO_END: &str = include_str!("assets/e2e.js");
+const QR_CODE: &str = include_str!("assets/qr.js");
 const STYLE: &str = include_str!("assets/style.css");
 
 /// Only this origin's script and style, no frames, no plugins: a page that shows a secret runs
@@ -54,6 +58,16 @@ fn script() -> Response {
 }
 
 #[handler]
+fn end_to_end() -> Response {
+    asset(END_TO_END, "text/javascript; charset=utf-8")
+}
+
+#[handler]
+fn qr_code() -> Response {
+    asset(QR_CODE, "text/javascript; charset=utf-8")
+}
+
+#[handler]
 fn style() -> Response {
     asset(STYLE, "text/css; charset=utf-8")
 }
@@ -65,5 +79,7 @@ pub fn add_pages(route: Route) -> Route {
         .at("/secret/:key", get(secret))
         .at("/receipt/:key", get(receipt))
         .at("/assets/app.js", get(script))
+        .at("/assets/e2e.js", get(end_to_end))
+        .at("/assets/qr.js", get(qr_code))
         .at("/assets/style.css", get(style))
 }
