@@ -9,7 +9,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/burnbox/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 mkdir -p "$CARGO_TARGET_DIR"
 
-echo "== system packages the tests use (promtool, Prometheus, Python venv, Chromium and ChromeDriver, Redis)"
+echo "== system packages the tests use (promtool, Prometheus, Python venv, Chromium and ChromeDriver, Redis, zbarimg)"
 NEED=""
 { command -v promtool >/dev/null && command -v prometheus >/dev/null; } || NEED="prometheus"
 python3 -c 'import ensurepip' 2>/dev/null || NEED="$NEED python3-venv"
@@ -19,6 +19,8 @@ python3 -c 'import ensurepip' 2>/dev/null || NEED="$NEED python3-venv"
 { command -v redis-server >/dev/null && command -v redis-cli >/dev/null; } || NEED="$NEED redis-server"
 # The TLS Redis test makes its certificates with the openssl command.
 command -v openssl >/dev/null || NEED="$NEED openssl"
+# The pages' test reads the QR code the page draws back with zbarimg.
+command -v zbarimg >/dev/null || NEED="$NEED zbar-tools"
 if [ -n "$NEED" ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq

@@ -15,7 +15,10 @@ pub enum SecretError {
     Gone(Gone),
     /// The passphrase is missing or wrong; no view was counted.
     #[error("wrong or missing passphrase")]
-    WrongPassphrase,
+    WrongPassphrase {
+        /// Attempts left before the secret locks, when this one was counted.
+        tries_left: Option<u32>,
+    },
     /// Too many wrong passphrases: attempts are refused for this many seconds.
     #[error("passphrase attempts locked")]
     Locked {

@@ -206,7 +206,7 @@ impl SecretState {
             && self.meta.has_passphrase
         {
             self.refuse_while_locked()?;
-            let passphrase = passphrase.ok_or(SecretError::WrongPassphrase)?;
+            let passphrase = passphrase.ok_or(SecretError::WrongPassphrase { tries_left: None })?;
             let sealed = self
                 .store
                 .content(self.id)
@@ -235,7 +235,7 @@ impl SecretState {
         if self.meta.has_passphrase {
             self.refuse_while_locked()?;
             if passphrase.is_none() {
-                return Err(SecretError::WrongPassphrase);
+                return Err(SecretError::WrongPassphrase { tries_left: None });
             }
         }
         let sealed = match self.prefetched.take() {
@@ -302,15 +302,18 @@ impl SecretState {
         sealed: Vec<u8>,
     ) -> Result<Zeroizing<Vec<u8>>, SecretError> {
         match self.open(key, passphrase, sealed).await {
-            Err(SecretError::WrongPassphrase) if self.meta.has_passphrase => {
+            Err(SecretError::WrongPassphrase { .. }) if self.meta.has_passphrase => {
                 let meta = self
                     .apply(Operation::FailPassphrase(self.lockout))
                     .await?
                     .map_err(SecretError::Gone)?;
-                if meta.locked_at(clock::now()).is_some() {
+                let now = clock::now();
+                if meta.locked_at(now).is_some() {
                     metrics::counter!(crate::telemetry::LOCKED).increment(1);
                 }
-                Err(SecretError::WrongPassphrase)
+                Err(SecretError::WrongPassphrase {
+                    tries_left: Some(meta.passphrase_tries_left(self.lockout, now)),
+                })
             }
             other => other,
         }
@@ -332,7 +335,7 @@ impl SecretState {
             work()
         };
         opened.map_err(|e| match e {
-            CryptoError::Authentication => SecretError::WrongPassphrase,
+            CryptoError::Authentication => SecretError::WrongPassphrase { tries_left: None },
             other => SecretError::Crypto(other),
         })
     }

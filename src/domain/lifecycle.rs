@@ -186,6 +186,22 @@ impl SecretMeta {
         self.locked_until.filter(|until| *until > now)
     }
 
+    /// Wrong passphrases it takes under `policy` to lock the secret at `now` (0 while locked).
+    pub fn passphrase_tries_left(&self, policy: LockoutPolicy, now: Timestamp) -> u32 {
+        if self.locked_at(now).is_some() {
+            return 0;
+        }
+        let since = Timestamp::from_millis(now.as_millis().saturating_sub(policy.window_ms));
+        let recent = self
+            .passphrase_failures
+            .iter()
+            .filter(|at| **at > since)
+            .count();
+        policy
+            .max_failures
+            .saturating_sub(u32::try_from(recent).unwrap_or(u32::MAX))
+    }
+
     /// Orders versions of one record: every change takes a view or makes the state final, so a
     /// larger revision is a newer record.
     pub fn revision(&self) -> (bool, u32, bool, Timestamp) {
@@ -326,6 +342,24 @@ mod tests {
             Step::Update(m) => m,
             other => panic!("expected an update, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn tries_left_count_down_to_the_lock_and_recover_with_the_window() {
+        let policy = LockoutPolicy::DEFAULT;
+        let mut meta = meta(ViewLimit::Limited(1));
+        let mut now = Timestamp::from_millis(1_001_000);
+        assert_eq!(meta.passphrase_tries_left(policy, now), 5);
+        for left in (0..5).rev() {
+            meta = update(meta.apply(Operation::FailPassphrase(policy), now));
+            assert_eq!(meta.passphrase_tries_left(policy, now), left);
+            now = now.plus_millis(1_000);
+        }
+        // Locked for 30 minutes, then all tries are back.
+        assert_eq!(
+            meta.passphrase_tries_left(policy, now.plus_millis(policy.lock_ms)),
+            5
+        );
     }
 
     #[test]

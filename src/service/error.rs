@@ -19,7 +19,10 @@ pub enum ServiceError {
     Gone(Gone),
     /// Wrong or missing passphrase; no view was counted.
     #[error("wrong or missing passphrase")]
-    WrongPassphrase,
+    WrongPassphrase {
+        /// Attempts left before the secret locks, when this one was counted.
+        tries_left: Option<u32>,
+    },
     /// Credentials were sent and are not valid (unknown, wrong or revoked).
     #[error("invalid credentials")]
     Unauthorized,
@@ -76,7 +79,7 @@ impl From<SecretError> for ServiceError {
         match err {
             SecretError::NotFound => Self::NotFound,
             SecretError::Gone(gone) => Self::Gone(gone),
-            SecretError::WrongPassphrase => Self::WrongPassphrase,
+            SecretError::WrongPassphrase { tries_left } => Self::WrongPassphrase { tries_left },
             SecretError::Locked { retry_after_secs } => Self::Locked { retry_after_secs },
             SecretError::NotText => Self::NotText,
             SecretError::Integrity(what) => Self::Integrity(what),

@@ -17,13 +17,15 @@ use crate::helpers::{Encoding, files_under, keys, spawn_app, spawn_app_in, statu
 use crate::sample::sample_file;
 
 /// A TCP proxy on a loopback port that keeps every byte clients sent through it.
-struct RecordingProxy {
-    url: String,
+pub struct RecordingProxy {
+    /// Where clients connect.
+    pub url: String,
     sent: Arc<Mutex<Vec<u8>>>,
 }
 
 impl RecordingProxy {
-    async fn start(upstream: &str) -> Self {
+    /// A proxy in front of `upstream` (`http://host:port`).
+    pub async fn start(upstream: &str) -> Self {
         let upstream = upstream.trim_start_matches("http://").to_owned();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
@@ -67,14 +69,14 @@ impl RecordingProxy {
     }
 
     /// Whether any client sent `needle` through the proxy so far.
-    fn saw(&self, needle: &[u8]) -> bool {
+    pub fn saw(&self, needle: &[u8]) -> bool {
         let sent = self.sent.lock().expect("record");
         sent.windows(needle.len()).any(|w| w == needle)
     }
 }
 
 /// Runs the `burnbox` binary with `args` (and `stdin`), the server at `url`.
-async fn client(url: &str, args: &[&str], stdin: Option<&[u8]>, dir: &Path) -> Output {
+pub async fn client(url: &str, args: &[&str], stdin: Option<&[u8]>, dir: &Path) -> Output {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_burnbox"));
     command
         .args(args)
@@ -94,16 +96,16 @@ async fn client(url: &str, args: &[&str], stdin: Option<&[u8]>, dir: &Path) -> O
     child.wait_with_output().await.expect("binary ends")
 }
 
-fn stdout(output: &Output) -> String {
+pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn stderr(output: &Output) -> String {
+pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// `burnbox send --json`'s two links.
-fn links(output: &Output) -> (String, String) {
+pub fn links(output: &Output) -> (String, String) {
     assert!(output.status.success(), "send failed: {}", stderr(output));
     let sent: Value = serde_json::from_slice(&output.stdout).expect("json");
     (
@@ -116,7 +118,7 @@ fn links(output: &Output) -> (String, String) {
 }
 
 /// The key in a link's path.
-fn path_key(link: &str) -> String {
+pub fn path_key(link: &str) -> String {
     let before = link.split('#').next().unwrap_or_default();
     before.rsplit('/').next().unwrap_or_default().to_owned()
 }
@@ -304,7 +306,7 @@ async fn the_client_says_what_went_wrong_with_its_exit_code_before_a_view_is_spe
         (
             vec!["open", link.as_str(), "--passphrase", "wrong"],
             5,
-            "wrong passphrase",
+            "4 more wrong ones will lock it",
         ),
         (vec!["open", receipt.as_str()], 2, "receipt link"),
         (vec!["burn", link.as_str()], 2, "receipt link"),

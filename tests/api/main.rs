@@ -17,6 +17,7 @@ mod openapi;
 mod ops_files;
 mod ots;
 mod pages;
+mod pages_end_to_end;
 mod redis_servers;
 mod redis_store;
 mod s3;

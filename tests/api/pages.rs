@@ -52,8 +52,13 @@ impl Driver {
         }
     }
 
-    async fn browser(&self) -> Client {
+    pub async fn browser(&self) -> Client {
         self.browser_with(&[]).await
+    }
+
+    /// Where the browser saves downloads.
+    pub fn downloads(&self) -> std::path::PathBuf {
+        self._profile.path().join("downloads")
     }
 
     /// A browser with `extra` command-line flags (a window size, a colour scheme).
@@ -77,6 +82,10 @@ impl Driver {
             "goog:chromeOptions": {
                 "binary": chromium,
                 "args": args,
+                "prefs": {
+                    "download.default_directory": self.downloads().display().to_string(),
+                    "download.prompt_for_download": false,
+                },
             }
         });
         let capabilities = match capabilities {

@@ -335,7 +335,25 @@ impl From<ServiceError> for NativeError {
             ServiceError::Gone(Gone::Burned) => Self::new(ErrorCode::SecretBurned),
             ServiceError::Gone(Gone::Expired) => Self::new(ErrorCode::SecretExpired),
             ServiceError::Gone(Gone::MaxViewsReached) => Self::new(ErrorCode::MaxViewsReached),
-            ServiceError::WrongPassphrase => Self::new(ErrorCode::InvalidPassphrase),
+            ServiceError::WrongPassphrase { tries_left: None } => {
+                Self::new(ErrorCode::InvalidPassphrase)
+            }
+            ServiceError::WrongPassphrase {
+                tries_left: Some(0),
+            } => Self::hinted(
+                ErrorCode::InvalidPassphrase,
+                "Too many wrong passphrases: the secret is locked for a while; no view was counted."
+                    .into(),
+            ),
+            ServiceError::WrongPassphrase {
+                tries_left: Some(left),
+            } => Self::hinted(
+                ErrorCode::InvalidPassphrase,
+                format!(
+                    "The secret is password-protected. Include the correct 'passphrase' in your request body: {left} more wrong {} lock it.",
+                    if left == 1 { "one will" } else { "ones will" }
+                ),
+            ),
             ServiceError::Unauthorized => Self::new(ErrorCode::InvalidApiKey),
             ServiceError::AuthenticationRequired => Self::new(ErrorCode::AuthenticationRequired),
             ServiceError::SendOnlyKey => Self::hinted(

@@ -357,7 +357,7 @@ impl NativeApi {
             (Ok(key), Ok(passphrase)) => service.reveal(&key, passphrase).await,
             (Err(err), _) => Err(err.into()),
             // A passphrase that could never be right is simply wrong, and costs no view.
-            (Ok(_), Err(_)) => Err(ServiceError::WrongPassphrase),
+            (Ok(_), Err(_)) => Err(ServiceError::WrongPassphrase { tries_left: None }),
         };
         if revealed.is_ok() {
             telemetry::secret_event(telemetry::REVEALED, "native");

@@ -226,7 +226,7 @@ impl From<ServiceError> for OtsError {
                 }
             },
             ServiceError::NotFound | ServiceError::Gone(_) => Self::unknown_secret(),
-            ServiceError::WrongPassphrase => Self::wrong_passphrase(),
+            ServiceError::WrongPassphrase { .. } => Self::wrong_passphrase(),
             ServiceError::Unauthorized | ServiceError::AuthenticationRequired => {
                 Self::unauthorized()
             }

@@ -281,6 +281,7 @@ async function initSecret() {
         $("remaining").textContent = remainingText(revealed.viewsRemaining);
       }
       show("reveal", false);
+      show("about", false);
       show("revealed");
       announce("The secret is shown below.");
       $("revealed-title").focus();

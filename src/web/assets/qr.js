@@ -237,7 +237,11 @@ const QR = (() => {
     const quiet = 4;
     const ns = "http://www.w3.org/2000/svg";
     const element = document.createElementNS(ns, "svg");
-    element.setAttribute("viewBox", `0 0 ${size + 2 * quiet} ${size + 2 * quiet}`);
+    const side = size + 2 * quiet;
+    element.setAttribute("viewBox", `0 0 ${side} ${side}`);
+    // Whole pixels per module, so every module is drawn the same size.
+    element.setAttribute("width", String(side * 5));
+    element.setAttribute("height", String(side * 5));
     element.setAttribute("role", "img");
     element.setAttribute("shape-rendering", "crispEdges");
     const label = document.createElementNS(ns, "title");
