@@ -207,16 +207,20 @@ pub async fn send(args: SendArgs) -> Result<(), ClientError> {
             api.create_form(form).await?
         }
     };
-    let secret_link = match &link_key {
-        Some(key) => format!("{}#{}", answer.secret_url, key.to_fragment()),
-        None => answer.secret_url.clone(),
+    // The receipt link carries the key too, so the receipt page can show the whole link again.
+    let (secret_link, receipt_link) = match &link_key {
+        Some(key) => (
+            format!("{}#{}", answer.secret_url, key.to_fragment()),
+            format!("{}#{}", answer.metadata_url, key.to_fragment()),
+        ),
+        None => (answer.secret_url.clone(), answer.metadata_url.clone()),
     };
     if args.json {
         println!(
             "{}",
             json!({
                 "secretLink": secret_link,
-                "receiptLink": answer.metadata_url,
+                "receiptLink": receipt_link,
                 "expiresAt": answer.metadata.expires_at,
                 "maxViews": answer.metadata.max_views,
                 "endToEnd": link_key.is_some(),
@@ -229,7 +233,7 @@ pub async fn send(args: SendArgs) -> Result<(), ClientError> {
         );
         println!("{secret_link}");
         println!("Receipt link (keep it to yourself: it shows the state and burns the secret):");
-        println!("{}", answer.metadata_url);
+        println!("{receipt_link}");
     }
     Ok(())
 }

@@ -228,6 +228,12 @@ impl NativeApi {
     ///
     /// Encrypts the content and returns two keys: `secretKey` for the recipient (inside
     /// `secretUrl`) and the metadata `key` for the sender. Neither is stored by the server.
+    ///
+    /// End-to-end: send `"secret": {"ciphertext": "<base64>", "iv": "<base64 of 12 bytes>"}`,
+    /// encrypted by your client as docs/end-to-end.md specifies, and append `#key=<the key>` to
+    /// `secretUrl` yourself; the server keeps the object as sent (sealed once more), says
+    /// `"encrypted": true`, and a view returns it. A file encrypted so goes as the multipart form
+    /// with `encrypted=true`.
     #[oai(path = "/api/secrets", method = "post", operation_id = "createSecret")]
     async fn create(
         &self,

@@ -514,7 +514,10 @@ impl OtsApi {
     /// Reveal a secret
     ///
     /// Returns the secret and destroys it. Give `passphrase` when it has one; a wrong one answers
-    /// 422 and leaves the secret in place.
+    /// 422 and leaves the secret in place. A secret created end-to-end through `/api/secrets`
+    /// comes as its object's JSON text in `value`, e.g.
+    /// `{"ciphertext":"3q2+7w…","iv":"AAECAwQFBgcICQoL"}`, for the client to decrypt with the key
+    /// in its link's fragment (docs/end-to-end.md).
     #[oai(
         path = "/api/v1/secret/:key",
         method = "post",
