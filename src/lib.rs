@@ -20,4 +20,5 @@ pub mod server;
 pub mod service;
 pub mod storage;
 pub mod telemetry;
+pub mod tls;
 pub mod web;

@@ -74,10 +74,21 @@ pub struct FileAnswer {
 
 /// The error body of the dialect.
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct ErrorAnswer {
     error: Option<String>,
     code: Option<String>,
     hint: Option<String>,
+    tries_left: Option<u32>,
+}
+
+/// What a count of passphrase tries left means, as a sentence.
+fn tries_left_sentence(left: u32) -> String {
+    match left {
+        0 => "The secret is locked for a while after too many wrong passphrases.".into(),
+        1 => "One more wrong passphrase will lock it.".into(),
+        n => format!("{n} more wrong passphrases will lock it."),
+    }
 }
 
 impl Api {
@@ -87,6 +98,7 @@ impl Api {
     /// # Errors
     /// [`ClientError::Network`] when the HTTP client cannot be built (no TLS roots).
     pub fn new(base: &str, api_key: Option<String>) -> Result<Self, ClientError> {
+        crate::tls::use_one_provider();
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(15))
             .user_agent(concat!("burnbox-cli/", env!("CARGO_PKG_VERSION")))
@@ -133,10 +145,16 @@ impl Api {
             .and_then(|b| b.code.clone())
             .unwrap_or_default();
         let message = body
-            .map(|b| match (b.error, b.hint) {
-                (Some(error), Some(hint)) => format!("{error}: {hint}"),
-                (Some(error), None) => error,
-                (None, _) => status.to_string(),
+            .map(|b| {
+                let message = match (b.error, b.hint) {
+                    (Some(error), Some(hint)) => format!("{error}: {hint}"),
+                    (Some(error), None) => error,
+                    (None, _) => status.to_string(),
+                };
+                match b.tries_left {
+                    Some(left) => format!("{message} {}", tries_left_sentence(left)),
+                    None => message,
+                }
             })
             .unwrap_or_else(|| status.to_string());
         Err(ClientError::from_answer(

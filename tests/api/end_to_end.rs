@@ -310,7 +310,7 @@ async fn the_client_says_what_went_wrong_with_its_exit_code_before_a_view_is_spe
         (
             vec!["open", link.as_str(), "--passphrase", "wrong"],
             5,
-            "4 more wrong ones will lock it",
+            "4 more wrong passphrases will lock it",
         ),
         (vec!["open", receipt.as_str()], 2, "receipt link"),
         (vec!["burn", link.as_str()], 2, "receipt link"),

@@ -92,6 +92,10 @@ async fn create_status_view_burn_as_documented() {
     assert_eq!(error["code"], "INVALID_PASSPHRASE");
     assert_eq!(error["error"], "Invalid passphrase");
     assert_eq!(
+        error["triesLeft"], 4,
+        "a burnbox extension beside the documented body"
+    );
+    assert_eq!(
         error["hint"],
         "The secret is password-protected. Include the correct 'passphrase' in your request body."
     );

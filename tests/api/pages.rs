@@ -63,6 +63,18 @@ impl Driver {
 
     /// A browser with `extra` command-line flags (a window size, a colour scheme).
     pub async fn browser_with(&self, extra: &[&str]) -> Client {
+        self.session(extra, None).await
+    }
+
+    /// A browser that presents itself as a phone: a 390 × 844 screen at twice the pixels, touch.
+    pub async fn phone_browser(&self) -> Client {
+        let phone = json!({
+            "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2.0, "touch": true},
+        });
+        self.session(&[], Some(phone)).await
+    }
+
+    async fn session(&self, extra: &[&str], mobile_emulation: Option<Value>) -> Client {
         let chromium =
             std::env::var("BURNBOX_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let profile = self._profile.path().display().to_string();
@@ -88,6 +100,10 @@ impl Driver {
                 },
             }
         });
+        let mut capabilities = capabilities;
+        if let Some(emulation) = mobile_emulation {
+            capabilities["goog:chromeOptions"]["mobileEmulation"] = emulation;
+        }
         let capabilities = match capabilities {
             Value::Object(map) => map,
             _ => unreachable!("an object"),

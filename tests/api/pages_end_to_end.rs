@@ -142,7 +142,7 @@ async fn a_secret_made_in_one_browser_opens_in_another_and_the_server_never_sees
     assert!(
         shown_within(&recipient, "#error", 30)
             .await
-            .contains("4 more wrong ones will lock it"),
+            .contains("4 more wrong passphrases will lock it"),
         "a wrong passphrase says how many tries remain"
     );
     type_into(&recipient, "passphrase", passphrase).await;
@@ -314,7 +314,7 @@ async fn every_page_renders_on_a_desktop_a_phone_and_in_dark_mode() {
     let dir = screenshot_dir();
     let looks: [(&str, &[&str]); 3] = [
         ("desktop", &["--window-size=1280,900"]),
-        ("phone", &["--window-size=390,844"]),
+        ("phone", &[]),
         (
             "dark",
             &[
@@ -326,7 +326,11 @@ async fn every_page_renders_on_a_desktop_a_phone_and_in_dark_mode() {
     ];
     for (look, flags) in looks {
         let driver = Driver::start().await;
-        let browser = driver.browser_with(flags).await;
+        let browser = if look == "phone" {
+            driver.phone_browser().await
+        } else {
+            driver.browser_with(flags).await
+        };
         let (link, receipt) = create_on_page(&browser, &app.base, "screenshot me", None).await;
         let mut shots: Vec<(&str, Vec<u8>)> = Vec::new();
         shots.push(("created", browser.screenshot().await.expect("shot")));
@@ -367,6 +371,13 @@ async fn every_page_renders_on_a_desktop_a_phone_and_in_dark_mode() {
             .await
             .expect("width");
         assert_eq!(width, json!(true), "{look}: the page scrolls sideways");
+        if look == "phone" {
+            let viewport = browser
+                .execute("return window.innerWidth", vec![])
+                .await
+                .expect("width");
+            assert_eq!(viewport, json!(390), "a phone's width");
+        }
         for (page, png) in shots {
             assert!(png.starts_with(b"\x89PNG"), "{look} {page}");
             std::fs::write(dir.join(format!("{page}-{look}.png")), png).expect("saved");

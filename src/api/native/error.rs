@@ -171,6 +171,10 @@ pub struct ErrorBody {
     pub hint: String,
     /// The request id, also in the `X-Request-Id` header.
     pub request_id: String,
+    /// For `INVALID_PASSPHRASE` once a wrong passphrase was counted: how many more wrong ones
+    /// lock the secret (0: it is locked now) (burnbox extension).
+    #[oai(skip_serializing_if_is_none)]
+    pub tries_left: Option<u32>,
 }
 
 impl poem_openapi::types::Example for ErrorBody {
@@ -181,6 +185,7 @@ impl poem_openapi::types::Example for ErrorBody {
             code: ErrorCode::InvalidPassphrase,
             hint: hint.to_owned(),
             request_id: "req_m4kbz6_mno345".to_owned(),
+            tries_left: Some(4),
         }
     }
 }
@@ -226,6 +231,7 @@ impl NativeError {
                 code,
                 hint,
                 request_id: request_id::current(),
+                tries_left: None,
             },
             retry_after: None,
         }
@@ -335,25 +341,11 @@ impl From<ServiceError> for NativeError {
             ServiceError::Gone(Gone::Burned) => Self::new(ErrorCode::SecretBurned),
             ServiceError::Gone(Gone::Expired) => Self::new(ErrorCode::SecretExpired),
             ServiceError::Gone(Gone::MaxViewsReached) => Self::new(ErrorCode::MaxViewsReached),
-            ServiceError::WrongPassphrase { tries_left: None } => {
-                Self::new(ErrorCode::InvalidPassphrase)
+            ServiceError::WrongPassphrase { tries_left } => {
+                let mut error = Self::new(ErrorCode::InvalidPassphrase);
+                error.body.tries_left = tries_left;
+                error
             }
-            ServiceError::WrongPassphrase {
-                tries_left: Some(0),
-            } => Self::hinted(
-                ErrorCode::InvalidPassphrase,
-                "Too many wrong passphrases: the secret is locked for a while; no view was counted."
-                    .into(),
-            ),
-            ServiceError::WrongPassphrase {
-                tries_left: Some(left),
-            } => Self::hinted(
-                ErrorCode::InvalidPassphrase,
-                format!(
-                    "The secret is password-protected. Include the correct 'passphrase' in your request body: {left} more wrong {} lock it.",
-                    if left == 1 { "one will" } else { "ones will" }
-                ),
-            ),
             ServiceError::Unauthorized => Self::new(ErrorCode::InvalidApiKey),
             ServiceError::AuthenticationRequired => Self::new(ErrorCode::AuthenticationRequired),
             ServiceError::SendOnlyKey => Self::hinted(

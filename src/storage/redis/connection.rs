@@ -128,6 +128,7 @@ pub enum Connection {
 impl Connection {
     /// Connects to `target`, holding connecting and every answer to `timeout`.
     pub async fn open(target: &RedisTarget, timeout: Duration) -> RedisResult<Self> {
+        crate::tls::use_one_provider();
         match &target.nodes {
             RedisNodes::Single(url) => {
                 let client = match target.certificates() {

@@ -19,10 +19,17 @@ function announce(message) {
   $("announce").textContent = message;
 }
 
+function triesLeft(left) {
+  if (left === 0) return " The secret is locked for a while after too many wrong passphrases.";
+  if (left === 1) return " One more wrong passphrase will lock it.";
+  return ` ${left} more wrong passphrases will lock it.`;
+}
+
 async function errorOf(response) {
   try {
     const body = await response.json();
-    return body.hint ? `${body.error}: ${body.hint}` : body.error || `HTTP ${response.status}`;
+    const message = body.hint ? `${body.error}: ${body.hint}` : body.error || `HTTP ${response.status}`;
+    return body.triesLeft == null ? message : message + triesLeft(body.triesLeft);
   } catch {
     return `HTTP ${response.status}`;
   }
