@@ -233,14 +233,16 @@ async fn preload(data_dir: &Path, count: usize) {
     if count == 0 {
         return;
     }
-    let keyring = Arc::new(Keyring::new(
-        &MasterKey::load_or_create(
-            None,
-            &data_dir.join(burnbox::crypto::master_key::KEY_FILE_NAME),
-        )
-        .expect("master key"),
-    ));
-    let store: Arc<dyn SecretStore> = Arc::new(EmbeddedStore::open(data_dir).expect("store"));
+    let master = MasterKey::load_or_create(
+        None,
+        &data_dir.join(burnbox::crypto::master_key::KEY_FILE_NAME),
+    )
+    .expect("master key");
+    let keyring = Arc::new(Keyring::new(&master));
+    let store: Arc<dyn SecretStore> = Arc::new(
+        EmbeddedStore::open(data_dir, burnbox::crypto::RecordAuth::from_master(&master))
+            .expect("store"),
+    );
     let tasks: Vec<_> = (0..256)
         .map(|task| {
             let (keyring, store) = (Arc::clone(&keyring), Arc::clone(&store));

@@ -58,7 +58,8 @@ fn store(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
     let ring = keyring();
-    let store = EmbeddedStore::open(dir.path()).expect("store");
+    let store =
+        EmbeddedStore::open(dir.path(), burnbox::storage::conformance::test_auth()).expect("store");
     let (_, id, meta, content) = live_record(&ring, ViewLimit::Unlimited);
     runtime
         .block_on(store.insert(id, meta, content))
@@ -92,7 +93,10 @@ fn actors(c: &mut Criterion) {
     let ring = Arc::new(keyring());
     // Behind the read cache, as the server runs its actors.
     let store = Arc::new(CachedStore::new(
-        Arc::new(EmbeddedStore::open(dir.path()).expect("store")),
+        Arc::new(
+            EmbeddedStore::open(dir.path(), burnbox::storage::conformance::test_auth())
+                .expect("store"),
+        ),
         1000,
     ));
     let (_, id, meta, content) = live_record(&ring, ViewLimit::Unlimited);

@@ -123,7 +123,8 @@ async fn open(args: &StoreArgs) -> Result<Accounts, String> {
         kind.is_shared(),
     )
     .map_err(|e| e.to_string())?;
-    let store = storage::open(&engine).await.map_err(|err| match err {
+    let auth = crate::crypto::RecordAuth::from_master(&master);
+    let store = storage::open(&engine, auth).await.map_err(|err| match err {
         StoreError::Backend { message, .. } if message.to_lowercase().contains("already open") => format!(
             "{} is in use by a running burnbox server: stop it, run this command, then start it again",
             data_dir.display()

@@ -14,7 +14,7 @@ use crate::actors::{ActorSettings, Actors};
 use crate::api;
 use crate::api::guard::Guard;
 use crate::config::{BlobSettings, SecretString, Settings};
-use crate::crypto::{Keyring, MasterKey};
+use crate::crypto::{Keyring, MasterKey, RecordAuth};
 use crate::server::Server;
 use crate::service::accounts::Accounts;
 use crate::service::ratelimit::RateLimiter;
@@ -201,6 +201,7 @@ impl Application {
             settings.store.is_shared(),
         )?;
         let keyring = Arc::new(Keyring::new(&master).with_hashing_limits(settings.hashing));
+        let record_auth = RecordAuth::from_master(&master);
         drop(master);
         let engine = match &settings.store {
             EngineKind::Embedded => Engine::Embedded {
@@ -213,7 +214,7 @@ impl Application {
                 wait_replicas: settings.redis_wait_replicas,
             },
         };
-        let stores = storage::open(&engine).await?;
+        let stores = storage::open(&engine, record_auth).await?;
         let store = Arc::clone(&stores.secrets);
         let blobs: Arc<dyn BlobStore> = Arc::new(MeteredBlobs::new(match &settings.blobs {
             BlobSettings::Fs => Arc::new(FsBlobStore::open(&settings.data_dir)?),

@@ -31,6 +31,9 @@ pub const RESIDENT: &str = "burnbox_resident_actors";
 pub const STORE_DURATION: &str = "burnbox_store_operation_duration_seconds";
 /// Writes folded into each group commit of the embedded store.
 pub const STORE_BATCH: &str = "burnbox_store_commit_batch_size";
+/// Stored secret records refused because their authentication tag did not hold (changed,
+/// moved or written outside burnbox).
+pub const RECORDS_REFUSED: &str = "burnbox_store_records_refused_total";
 /// Requests sent to Redis (commands, scripts, pipelines), to see the round trips per request.
 pub const REDIS_ROUND_TRIPS: &str = "burnbox_redis_round_trips_total";
 /// Store operations that failed, by backend and operation.
@@ -145,8 +148,12 @@ fn describe() {
     );
     metrics::describe_counter!(STORE_ERRORS, "Store operations that failed");
     metrics::describe_counter!(
+        RECORDS_REFUSED,
+        "Stored secret records refused: their authentication tag did not hold"
+    );
+    metrics::describe_counter!(
         REDIS_ROUND_TRIPS,
-        "Requests sent to Redis (commands, scripts, pipelines)"
+        "Waits on Redis: a command, script or pipeline, or several sent together"
     );
     metrics::describe_histogram!(
         STORE_BATCH,
@@ -203,6 +210,7 @@ fn describe() {
     }
     counter!(EXPIRED).absolute(0);
     counter!(LOCKED).absolute(0);
+    counter!(RECORDS_REFUSED).absolute(0);
     counter!(SWEEPS).absolute(0);
     for action in ["expired", "purged"] {
         counter!(SWEPT, "action" => action).absolute(0);

@@ -12,6 +12,7 @@ mod keyring;
 pub mod master_key;
 pub mod password;
 mod random;
+mod record_auth;
 pub mod stream;
 
 pub use error::CryptoError;
@@ -19,3 +20,4 @@ pub use hashing::{HashingLimits, PassphraseHashing};
 pub use keyring::Keyring;
 pub use master_key::MasterKey;
 pub use random::{new_api_token, new_receipt_key, new_secret_key, random_bytes};
+pub use record_auth::{RecordAuth, TAG_LEN as RECORD_TAG_LEN};

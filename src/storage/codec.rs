@@ -1,9 +1,13 @@
 //! Byte layouts of stored values and index keys, shared by the backends.
 
 use super::StoreError;
+use crate::crypto::{RECORD_TAG_LEN, RecordAuth};
 use crate::domain::{Email, Scope, SecretId, SecretMeta, Timestamp, TokenGrant};
 
-/// Version byte in front of every encoded record.
+/// Version byte of an authenticated secret record: `4 ‖ postcard ‖ tag` (see
+/// [`encode_meta`]).
+const FORMAT_AUTHENTICATED: u8 = 4;
+/// Version byte in front of every other encoded record (accounts).
 const FORMAT: u8 = 3;
 /// The format before end-to-end secrets: the same layouts, except that secret records end before
 /// [`SecretMeta::end_to_end`].
@@ -57,6 +61,20 @@ pub fn kind_of_record_key(key: &[u8]) -> Option<RecordKind> {
         Some(b'r') => Some(RecordKind::Receipt),
         _ => None,
     }
+}
+
+/// The secret id in a record-tree key (see [`record_key`]).
+///
+/// # Errors
+/// [`StoreError::Corrupt`] when the key is not one.
+pub fn id_of_record_key(key: &[u8]) -> Result<SecretId, StoreError> {
+    if key.len() != RECORD_KEY_LEN {
+        return Err(StoreError::Corrupt("record key".into()));
+    }
+    let mut id = [0u8; 32];
+    id[..8].copy_from_slice(&key[..8]);
+    id[8..].copy_from_slice(&key[9..]);
+    Ok(SecretId::from_bytes(id))
 }
 
 /// The id in an expiry-index key.
@@ -133,8 +151,59 @@ pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreEr
     }
 }
 
-/// Decodes a secret's record, also as written by the earlier formats.
-pub fn decode_meta(bytes: &[u8]) -> Result<SecretMeta, StoreError> {
+/// Encodes secret `id`'s record, authenticated: `4 ‖ postcard(meta) ‖ tag`, the tag
+/// ([`RecordAuth`]) covering the id, the version and the body.
+///
+/// # Errors
+/// [`StoreError::Corrupt`] when the record cannot be serialized.
+pub fn encode_meta(
+    id: &SecretId,
+    meta: &SecretMeta,
+    auth: &RecordAuth,
+) -> Result<Vec<u8>, StoreError> {
+    let mut out = vec![FORMAT_AUTHENTICATED];
+    postcard::to_io(meta, &mut out).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let tag = auth.tag(id, &out);
+    out.extend_from_slice(&tag);
+    Ok(out)
+}
+
+/// Decodes secret `id`'s record, refusing (and counting) one whose tag does not hold: changed,
+/// moved from another id, or of a format without a tag.
+///
+/// # Errors
+/// [`StoreError::Tampered`], or [`StoreError::Corrupt`] when an authentic record does not decode.
+pub fn decode_meta(
+    id: &SecretId,
+    bytes: &[u8],
+    auth: &RecordAuth,
+) -> Result<SecretMeta, StoreError> {
+    let refused = |why: &'static str| {
+        metrics::counter!(crate::telemetry::RECORDS_REFUSED).increment(1);
+        tracing::error!(
+            reason = why,
+            "a stored secret record failed its authentication"
+        );
+        StoreError::Tampered(why)
+    };
+    if bytes.first() != Some(&FORMAT_AUTHENTICATED) {
+        return Err(refused("no authentication tag"));
+    }
+    let body_len = bytes
+        .len()
+        .checked_sub(RECORD_TAG_LEN)
+        .filter(|len| *len > 1)
+        .ok_or_else(|| refused("shorter than its tag"))?;
+    let (body, tag) = bytes.split_at(body_len);
+    if !auth.verify(id, body, tag) {
+        return Err(refused("the tag does not match"));
+    }
+    postcard::from_bytes(&body[1..]).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Decodes a secret's record as written before records were authenticated (formats 1 to 3), for
+/// the one upgrade that tags them ([`super::EmbeddedStore`] on opening an older data directory).
+pub fn decode_unauthenticated_meta(bytes: &[u8]) -> Result<SecretMeta, StoreError> {
     // postcard writes an absent `Option` and a `false` as one zero byte each: the fields a
     // format lacks are appended as those.
     let missing: &[u8] = match bytes.first() {
@@ -202,15 +271,18 @@ mod tests {
         for (format, cut) in [(FORMAT_BEFORE_END_TO_END, 1), (FORMAT_BEFORE_FILES, 2)] {
             let mut old = current[..current.len() - cut].to_vec();
             old[0] = format;
-            assert_eq!(decode_meta(&old).expect("decoded"), meta);
+            assert_eq!(decode_unauthenticated_meta(&old).expect("decoded"), meta);
         }
-        assert_eq!(decode_meta(&current).expect("decoded"), meta);
+        assert_eq!(
+            decode_unauthenticated_meta(&current).expect("decoded"),
+            meta
+        );
         let end_to_end = SecretMeta {
             end_to_end: true,
             ..meta.clone()
         };
         assert_eq!(
-            decode_meta(&encode(&end_to_end).expect("encoded")).expect("decoded"),
+            decode_unauthenticated_meta(&encode(&end_to_end).expect("encoded")).expect("decoded"),
             end_to_end
         );
 
@@ -222,8 +294,49 @@ mod tests {
             ..meta
         };
         assert_eq!(
-            decode_meta(&encode(&file).expect("encoded")).expect("decoded"),
+            decode_unauthenticated_meta(&encode(&file).expect("encoded")).expect("decoded"),
             file
         );
+    }
+
+    #[test]
+    fn a_changed_moved_or_untagged_record_is_refused() {
+        let auth = RecordAuth::from_master(&crate::crypto::MasterKey::from_bytes([3; 32]));
+        let (id, meta) =
+            crate::storage::conformance::record(1, crate::domain::ViewLimit::Limited(2));
+        let stored = encode_meta(&id, &meta, &auth).expect("encoded");
+        assert_eq!(decode_meta(&id, &stored, &auth).expect("decoded"), meta);
+        // Every single byte flipped is caught.
+        for at in 0..stored.len() {
+            let mut changed = stored.clone();
+            changed[at] ^= 0x01;
+            assert!(
+                matches!(
+                    decode_meta(&id, &changed, &auth),
+                    Err(StoreError::Tampered(_))
+                ),
+                "byte {at}"
+            );
+        }
+        let (other, _) =
+            crate::storage::conformance::record(2, crate::domain::ViewLimit::Limited(2));
+        assert!(matches!(
+            decode_meta(&other, &stored, &auth),
+            Err(StoreError::Tampered(_))
+        ));
+        let other_key = RecordAuth::from_master(&crate::crypto::MasterKey::from_bytes([4; 32]));
+        assert!(matches!(
+            decode_meta(&id, &stored, &other_key),
+            Err(StoreError::Tampered(_))
+        ));
+        let untagged = encode(&meta).expect("encoded");
+        assert!(matches!(
+            decode_meta(&id, &untagged, &auth),
+            Err(StoreError::Tampered(_))
+        ));
+        assert!(matches!(
+            decode_meta(&id, &[4, 1], &auth),
+            Err(StoreError::Tampered(_))
+        ));
     }
 }

@@ -20,6 +20,12 @@ fn t0() -> Timestamp {
     *T0.get_or_init(|| Timestamp::from_millis(crate::clock::now().as_millis() / 1000 * 1000))
 }
 
+/// The records' key the suite and the integration tests use (from a fixed master key).
+#[doc(hidden)]
+pub fn test_auth() -> crate::crypto::RecordAuth {
+    crate::crypto::RecordAuth::from_master(&crate::crypto::MasterKey::from_bytes([0x42; 32]))
+}
+
 /// A live record numbered `n` (its id and receipt id are built from `n`), created at [`t0`].
 pub fn record(n: u8, views: ViewLimit) -> (SecretId, SecretMeta) {
     let mut meta = SecretMeta::fixture(ReceiptId::from_bytes([n; 32]), t0(), views);
@@ -411,7 +417,7 @@ async fn memory_backend_conforms() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_backend_conforms() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Arc::new(EmbeddedStore::open(dir.path()).expect("open"));
+    let store = Arc::new(EmbeddedStore::open(dir.path(), test_auth()).expect("open"));
     run_suite(store.clone(), store.as_ref()).await;
 }
 
@@ -419,7 +425,9 @@ async fn embedded_backend_conforms() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cached_embedded_backend_conforms() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let stores = Stores::cached(Arc::new(EmbeddedStore::open(dir.path()).expect("open")));
+    let stores = Stores::cached(Arc::new(
+        EmbeddedStore::open(dir.path(), test_auth()).expect("open"),
+    ));
     run_suite(stores.secrets, stores.accounts.as_ref()).await;
 }
 
@@ -429,7 +437,7 @@ async fn embedded_records_survive_reopening() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (id, meta) = record(6, ViewLimit::Limited(3));
     {
-        let store = EmbeddedStore::open(dir.path()).expect("open");
+        let store = EmbeddedStore::open(dir.path(), test_auth()).expect("open");
         store
             .insert(id, meta, b"sealed".to_vec())
             .await
@@ -441,7 +449,7 @@ async fn embedded_records_survive_reopening() {
     }
     // The writer thread releases the file when its channel closes; wait for that.
     let reopened = loop {
-        match EmbeddedStore::open(dir.path()) {
+        match EmbeddedStore::open(dir.path(), test_auth()) {
             Ok(store) => break store,
             Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
         }

@@ -18,14 +18,15 @@ use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, TableHandle};
 
 use super::codec::{
-    DEADLINE_KEY_LEN, RecordKind, deadline_key, decode, decode_grant, decode_meta, encode,
-    encode_grant, id_of_deadline_key, id_of_owned_key, kind_of_record_key, owned_key, owned_prefix,
-    record_key,
+    DEADLINE_KEY_LEN, RecordKind, deadline_key, decode, decode_grant, decode_meta,
+    decode_unauthenticated_meta, encode, encode_grant, encode_meta, id_of_deadline_key,
+    id_of_owned_key, id_of_record_key, kind_of_record_key, owned_key, owned_prefix, record_key,
 };
 use super::tables::RecordTables;
 use super::writer::{BatchResult, Write, WriteTables, Writer, apply_writes};
 use super::zero_ahead::ZeroAheadFile;
 use super::{AccountStore, Outcome, SecretStore, StoreError};
+use crate::crypto::RecordAuth;
 use crate::domain::{
     Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, TokenGrant,
 };
@@ -62,6 +63,9 @@ const TOKENS: TableDefinition<Bytes, &str> = TableDefinition::new("tokens");
 const COUNTS: TableDefinition<&str, u64> = TableDefinition::new("counts");
 /// The count of live (not final) secrets in [`COUNTS`].
 const LIVE_COUNT: &str = "live";
+/// Set in [`COUNTS`] once every secret record carries its authentication tag: from then on a
+/// record without one is refused, never upgraded.
+const RECORDS_AUTHENTICATED: &str = "records_authenticated";
 
 fn fail(err: impl std::fmt::Display) -> StoreError {
     StoreError::backend(BACKEND, err)
@@ -70,6 +74,8 @@ fn fail(err: impl std::fmt::Display) -> StoreError {
 /// A [`SecretStore`] in a redb database file.
 pub struct EmbeddedStore {
     db: Arc<Database>,
+    /// Tags and checks every secret record.
+    auth: RecordAuth,
     /// The group-commit writer; it joins its thread on drop, so the file is released only after
     /// its last commit.
     writer: Writer,
@@ -81,8 +87,8 @@ impl EmbeddedStore {
     ///
     /// # Errors
     /// See [`Self::open_with_cache`].
-    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        Self::open_with_cache(data_dir, DEFAULT_CACHE_BYTES)
+    pub fn open(data_dir: &Path, auth: RecordAuth) -> Result<Self, StoreError> {
+        Self::open_with_cache(data_dir, DEFAULT_CACHE_BYTES, auth)
     }
 
     /// Opens (or creates) the database in `data_dir`, keeping at most `cache_bytes` of its pages
@@ -91,7 +97,11 @@ impl EmbeddedStore {
     /// # Errors
     /// [`StoreError::Backend`] when the file cannot be opened, for instance because another
     /// process holds it.
-    pub fn open_with_cache(data_dir: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
+    pub fn open_with_cache(
+        data_dir: &Path,
+        cache_bytes: usize,
+        auth: RecordAuth,
+    ) -> Result<Self, StoreError> {
         let file = ZeroAheadFile::open(&data_dir.join(DB_FILE_NAME)).map_err(fail)?;
         let db = redb::Builder::new()
             .set_cache_size(cache_bytes)
@@ -107,11 +117,15 @@ impl EmbeddedStore {
         }
         txn.commit().map_err(fail)?;
         migrate_per_kind_tables(&db)?;
-        count_live_records_once(&db)?;
+        authenticate_records_once(&db, &auth)?;
+        count_live_records_once(&db, &auth)?;
         let db = Arc::new(db);
         let writer_db = Arc::clone(&db);
-        let writer = Writer::spawn(BACKEND, move |writes| run_batch(&writer_db, writes))?;
-        Ok(Self { db, writer })
+        let writer_auth = auth.clone();
+        let writer = Writer::spawn(BACKEND, move |writes| {
+            run_batch(&writer_db, &writer_auth, writes)
+        })?;
+        Ok(Self { db, auth, writer })
     }
 
     /// Runs `f` in a read transaction on the calling thread. Point reads come from redb's page
@@ -198,9 +212,45 @@ fn migrate_per_kind_tables(db: &Database) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Tags every secret record of a data directory written before records were authenticated, in
+/// one transaction, and marks the directory so that it never happens again: a record without a
+/// tag found later was written outside burnbox, and is refused.
+fn authenticate_records_once(db: &Database, auth: &RecordAuth) -> Result<(), StoreError> {
+    let txn = db.begin_write().map_err(fail)?;
+    let mut tagged = 0u64;
+    {
+        let mut counts = txn.open_table(COUNTS).map_err(fail)?;
+        if counts.get(RECORDS_AUTHENTICATED).map_err(fail)?.is_some() {
+            return Ok(());
+        }
+        let mut records = txn.open_table(RECORDS).map_err(fail)?;
+        let mut upgraded = Vec::new();
+        for entry in records.iter().map_err(fail)? {
+            let (key, bytes) = entry.map_err(fail)?;
+            if kind_of_record_key(key.value()) == Some(RecordKind::Meta) {
+                let id = id_of_record_key(key.value())?;
+                let meta = decode_unauthenticated_meta(bytes.value())?;
+                upgraded.push((key.value().to_vec(), encode_meta(&id, &meta, auth)?));
+            }
+        }
+        for (key, value) in upgraded {
+            records
+                .insert(key.as_slice(), value.as_slice())
+                .map_err(fail)?;
+            tagged += 1;
+        }
+        counts.insert(RECORDS_AUTHENTICATED, 1).map_err(fail)?;
+    }
+    txn.commit().map_err(fail)?;
+    if tagged > 0 {
+        tracing::info!(records = tagged, "stored records authenticated");
+    }
+    Ok(())
+}
+
 /// Counts the live records into [`COUNTS`] when a data directory written before the count was
 /// kept is opened (once: from then on every write keeps it in step).
-fn count_live_records_once(db: &Database) -> Result<(), StoreError> {
+fn count_live_records_once(db: &Database, auth: &RecordAuth) -> Result<(), StoreError> {
     let txn = db.begin_write().map_err(fail)?;
     {
         let mut counts = txn.open_table(COUNTS).map_err(fail)?;
@@ -212,7 +262,8 @@ fn count_live_records_once(db: &Database) -> Result<(), StoreError> {
         for entry in records.iter().map_err(fail)? {
             let (key, bytes) = entry.map_err(fail)?;
             if kind_of_record_key(key.value()) == Some(RecordKind::Meta) {
-                live += u64::from(!decode_meta(bytes.value())?.is_final());
+                let id = id_of_record_key(key.value())?;
+                live += u64::from(!decode_meta(&id, bytes.value(), auth)?.is_final());
             }
         }
         counts.insert(LIVE_COUNT, live).map_err(fail)?;
@@ -221,9 +272,10 @@ fn count_live_records_once(db: &Database) -> Result<(), StoreError> {
 }
 
 /// Runs the writes in one transaction and commits it durably.
-fn run_batch(db: &Database, writes: Vec<Write>) -> BatchResult {
+fn run_batch(db: &Database, auth: &RecordAuth, writes: Vec<Write>) -> BatchResult {
     let txn = db.begin_write().map_err(fail)?;
     let mut tables = RedbTables {
+        auth,
         records: txn.open_table(RECORDS).map_err(fail)?,
         deadlines: txn.open_table(DEADLINES).map_err(fail)?,
         owned: txn.open_table(OWNED).map_err(fail)?,
@@ -249,6 +301,7 @@ fn run_batch(db: &Database, writes: Vec<Write>) -> BatchResult {
 }
 
 struct RedbTables<'t> {
+    auth: &'t RecordAuth,
     records: Table<'t, Bytes, Bytes>,
     deadlines: Table<'t, Bytes, ()>,
     owned: Table<'t, Bytes, ()>,
@@ -292,12 +345,13 @@ impl RecordTables for RedbTables<'_> {
     fn meta(&mut self, id: &SecretId) -> Result<Option<SecretMeta>, StoreError> {
         let key = record_key(RecordKind::Meta, id.as_bytes());
         match self.records.get(key.as_slice()).map_err(fail)? {
-            Some(bytes) => decode_meta(bytes.value()).map(Some),
+            Some(bytes) => decode_meta(id, bytes.value(), self.auth).map(Some),
             None => Ok(None),
         }
     }
     fn put_meta(&mut self, id: &SecretId, meta: &SecretMeta) -> Result<(), StoreError> {
-        self.put(RecordKind::Meta, id.as_bytes(), &encode(meta)?)
+        let encoded = encode_meta(id, meta, self.auth)?;
+        self.put(RecordKind::Meta, id.as_bytes(), &encoded)
     }
     fn delete_meta(&mut self, id: &SecretId) -> Result<(), StoreError> {
         self.delete(RecordKind::Meta, id.as_bytes())
@@ -369,11 +423,12 @@ impl SecretStore for EmbeddedStore {
     }
 
     async fn load(&self, id: SecretId) -> Result<Option<SecretMeta>, StoreError> {
+        let auth = self.auth.clone();
         self.read(move |txn| {
             let table = txn.open_table(RECORDS).map_err(fail)?;
             let key = record_key(RecordKind::Meta, id.as_bytes());
             match table.get(key.as_slice()).map_err(fail)? {
-                Some(bytes) => decode_meta(bytes.value()).map(Some),
+                Some(bytes) => decode_meta(&id, bytes.value(), &auth).map(Some),
                 None => Ok(None),
             }
         })
@@ -593,7 +648,8 @@ mod tests {
             txn.commit().expect("commit");
         }
 
-        let store = EmbeddedStore::open(dir.path()).expect("open");
+        let store = EmbeddedStore::open(dir.path(), crate::storage::conformance::test_auth())
+            .expect("open");
         assert_eq!(
             store.count_live().await.expect("count"),
             u64::from(count),
@@ -644,5 +700,40 @@ mod tests {
             store.load(id).await.expect("load").map(|m| m.view_count),
             Some(1)
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_record_without_its_tag_is_refused_once_the_directory_is_authenticated() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (id, meta, content) = old_secret(3);
+        let auth = crate::storage::conformance::test_auth();
+        {
+            let store = EmbeddedStore::open(dir.path(), auth.clone()).expect("open");
+            store
+                .insert(id, meta.clone(), content)
+                .await
+                .expect("insert");
+            // An untagged record (the format before tags) written over it from outside, as a
+            // downgrade would be: the directory is already authenticated, so it is not upgraded.
+            let txn = store.db.begin_write().expect("write");
+            txn.open_table(RECORDS)
+                .expect("records")
+                .insert(
+                    record_key(RecordKind::Meta, id.as_bytes()).as_slice(),
+                    encode(&meta).expect("encode").as_slice(),
+                )
+                .expect("insert");
+            txn.commit().expect("commit");
+        }
+        let reopened = loop {
+            match EmbeddedStore::open(dir.path(), auth.clone()) {
+                Ok(store) => break store,
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            }
+        };
+        assert!(matches!(
+            reopened.load(id).await,
+            Err(StoreError::Tampered(_))
+        ));
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::redis::{RedisStore, RedisTarget};
 use super::{AccountStore, CachedStore, EmbeddedStore, MemoryStore, SecretStore, StoreError};
+use crate::crypto::RecordAuth;
 
 /// Records kept in the read cache.
 const CACHE_CAPACITY: u64 = 100_000;
@@ -93,7 +94,7 @@ impl Stores {
 ///
 /// # Errors
 /// Whatever the backend reports when it cannot open.
-pub async fn open(engine: &Engine) -> Result<Stores, StoreError> {
+pub async fn open(engine: &Engine, auth: RecordAuth) -> Result<Stores, StoreError> {
     Ok(match engine {
         Engine::Embedded {
             data_dir,
@@ -101,13 +102,15 @@ pub async fn open(engine: &Engine) -> Result<Stores, StoreError> {
         } => Stores::cached(Arc::new(EmbeddedStore::open_with_cache(
             data_dir,
             *cache_bytes,
+            auth,
         )?)),
+        // Nothing outside the process can write it: nothing to authenticate.
         Engine::Memory => Stores::cached(Arc::new(MemoryStore::new())),
         Engine::Redis {
             target,
             wait_replicas,
         } => Stores::cached(Arc::new(
-            RedisStore::connect(target, *wait_replicas, SHARED_STORE_TIMEOUT).await?,
+            RedisStore::connect(target, *wait_replicas, SHARED_STORE_TIMEOUT, auth).await?,
         )),
     })
 }

@@ -9,6 +9,10 @@ pub enum StoreError {
     /// A stored record could not be decoded.
     #[error("stored record is corrupt: {0}")]
     Corrupt(String),
+    /// A stored secret record failed its authentication: it was changed, moved under another id
+    /// or written without the master key, outside burnbox.
+    #[error("stored record refused: {0}")]
+    Tampered(&'static str),
     /// The backend failed (I/O, database, network).
     #[error("{backend} store: {message}")]
     Backend {

@@ -429,7 +429,14 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 pub async fn open_stopped_store(dir: &Path) -> burnbox::storage::EmbeddedStore {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        match burnbox::storage::EmbeddedStore::open(dir) {
+        // The records' key comes from the data directory's master key, as the server's did.
+        let master = burnbox::crypto::MasterKey::load_or_create(
+            None,
+            &dir.join(burnbox::crypto::master_key::KEY_FILE_NAME),
+        )
+        .expect("master key");
+        let auth = burnbox::crypto::RecordAuth::from_master(&master);
+        match burnbox::storage::EmbeddedStore::open(dir, auth) {
             Ok(store) => return store,
             Err(err) if tokio::time::Instant::now() > deadline => {
                 panic!("store stays locked: {err}")

@@ -47,6 +47,7 @@ fn exported() -> BTreeSet<String> {
         telemetry::RESIDENT,
         telemetry::STORE_DURATION,
         telemetry::STORE_ERRORS,
+        telemetry::RECORDS_REFUSED,
         telemetry::STORE_BATCH,
         telemetry::CACHE,
         telemetry::SWEEPS,

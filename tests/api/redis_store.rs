@@ -14,9 +14,14 @@ async fn connect(url: &str) -> Arc<RedisStore> {
         panic!("{url} is not a redis address");
     };
     Arc::new(
-        RedisStore::connect(&target, 0, Duration::from_secs(5))
-            .await
-            .expect("connected"),
+        RedisStore::connect(
+            &target,
+            0,
+            Duration::from_secs(5),
+            burnbox::storage::conformance::test_auth(),
+        )
+        .await
+        .expect("connected"),
     )
 }
 
@@ -80,15 +85,112 @@ async fn a_redis_over_tls_conforms_and_checks_its_certificate() {
         panic!("a redis address");
     };
     assert!(
-        RedisStore::connect(&target, 0, Duration::from_secs(5))
-            .await
-            .is_err(),
+        RedisStore::connect(
+            &target,
+            0,
+            Duration::from_secs(5),
+            burnbox::storage::conformance::test_auth()
+        )
+        .await
+        .is_err(),
         "a certificate from an authority nobody named is refused"
     );
     let store = Arc::new(
-        RedisStore::connect(&target.with_ca(server.ca_pem()), 0, Duration::from_secs(5))
-            .await
-            .expect("connected over TLS"),
+        RedisStore::connect(
+            &target.with_ca(server.ca_pem()),
+            0,
+            Duration::from_secs(5),
+            burnbox::storage::conformance::test_auth(),
+        )
+        .await
+        .expect("connected over TLS"),
     );
     run_suite(store.clone(), store.as_ref()).await;
+}
+
+/// A Redis operator (or anyone who can write the server) who edits a record, or copies one
+/// secret's record over another's, is refused: the record's tag covers its id and its bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_changed_in_redis_is_refused() {
+    use burnbox::domain::ViewLimit;
+    use burnbox::storage::{SecretStore, StoreError};
+
+    let server = RedisServer::start();
+    let store = connect(&server.url()).await;
+    let (first, meta) = burnbox::storage::conformance::record(8, ViewLimit::Limited(3));
+    let (second, other) = burnbox::storage::conformance::record(9, ViewLimit::Limited(3));
+    store
+        .insert(first, meta, b"a".to_vec())
+        .await
+        .expect("insert");
+    store
+        .insert(second, other, b"b".to_vec())
+        .await
+        .expect("insert");
+    let records: Vec<String> = server
+        .cli(&["--scan", "--pattern", "bb:*:m:*"])
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(records.len(), 2, "{records:?}");
+    let client = redis::Client::open(server.url()).expect("client");
+    let raw = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("raw");
+    let first_key = records
+        .iter()
+        .find(|k| k.ends_with(&burnbox_hex(first.as_bytes())))
+        .expect("first's record")
+        .clone();
+    let second_key = records
+        .iter()
+        .find(|k| **k != first_key)
+        .expect("second's")
+        .clone();
+    let get = |key: String| {
+        let mut raw = raw.clone();
+        async move {
+            let value: Vec<u8> = redis::cmd("GET")
+                .arg(key)
+                .query_async(&mut raw)
+                .await
+                .expect("get");
+            value
+        }
+    };
+    // Writes `value` as the first secret's record; what a node that reads it fresh gets.
+    let put_and_load = |value: Vec<u8>| {
+        let (mut raw, key, url) = (raw.clone(), first_key.clone(), server.url());
+        async move {
+            let _: () = redis::cmd("SET")
+                .arg(key)
+                .arg(value)
+                .query_async(&mut raw)
+                .await
+                .expect("set");
+            connect(&url).await.load(first).await
+        }
+    };
+    let original = get(first_key.clone()).await;
+
+    // A changed byte in the body (after the write's nonce).
+    let mut changed = original.clone();
+    let at = changed.len() / 2;
+    changed[at] ^= 0x01;
+    assert!(matches!(
+        put_and_load(changed).await,
+        Err(StoreError::Tampered(_))
+    ));
+    // Another secret's record, authentic for its own id, copied over this one.
+    assert!(matches!(
+        put_and_load(get(second_key).await).await,
+        Err(StoreError::Tampered(_))
+    ));
+    // Put back, it reads again.
+    assert!(put_and_load(original).await.expect("load").is_some());
+}
+
+fn burnbox_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -644,7 +644,10 @@ async fn two_sweepers_expire_each_secret_once() {
     let EngineKind::Redis(target) = redis.url().parse().expect("redis address") else {
         panic!("a redis address");
     };
-    let store = RedisStore::connect(&target, 0, Duration::from_secs(5))
+    let auth = burnbox::crypto::RecordAuth::from_master(
+        &burnbox::crypto::MasterKey::from_base64(SHARED_KEY).expect("key"),
+    );
+    let store = RedisStore::connect(&target, 0, Duration::from_secs(5), auth)
         .await
         .expect("connected");
     let before = store.count_live().await.expect("count");

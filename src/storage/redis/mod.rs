@@ -33,9 +33,10 @@ use keys::{
 };
 pub use quotas::{Counted, RedisQuotas, WindowCount, WindowSpec};
 
-use super::codec::{decode, decode_grant, decode_meta, encode, encode_grant};
+use super::codec::{decode, decode_grant, decode_meta, encode, encode_grant, encode_meta};
 use super::transition::{Transition, Writes, plan};
 use super::{AccountStore, Outcome, SecretStore, StoreError};
+use crate::crypto::RecordAuth;
 use crate::domain::{
     Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, TokenGrant,
 };
@@ -64,6 +65,8 @@ pub(crate) fn fail(err: redis::RedisError) -> StoreError {
 /// The Redis store.
 pub struct RedisStore {
     connection: Connection,
+    /// Tags and checks every secret record.
+    auth: RecordAuth,
     /// Replicas that must hold a write before it is answered (0: the primary's word is enough).
     wait_replicas: u32,
     /// How long a write waits for them.
@@ -89,10 +92,12 @@ impl RedisStore {
         target: &RedisTarget,
         wait_replicas: u32,
         timeout: Duration,
+        auth: RecordAuth,
     ) -> Result<Self, StoreError> {
         let connection = Connection::open(target, timeout).await.map_err(fail)?;
         let store = Self {
             connection,
+            auth,
             wait_replicas,
             timeout,
             insert: scripts::insert(),
@@ -114,19 +119,21 @@ impl RedisStore {
     }
 
     /// Stored bytes for `meta`: a fresh nonce, then its encoding.
-    fn stored_value(meta: &SecretMeta) -> Result<Vec<u8>, StoreError> {
+    fn stored_value(&self, id: &SecretId, meta: &SecretMeta) -> Result<Vec<u8>, StoreError> {
         let nonce: [u8; NONCE_LEN] =
             crate::crypto::random_bytes().map_err(|e| StoreError::backend(BACKEND, e))?;
         let mut value = nonce.to_vec();
-        value.extend_from_slice(&encode(meta)?);
+        value.extend_from_slice(&encode_meta(id, meta, &self.auth)?);
         Ok(value)
     }
 
-    fn decode_stored(value: &[u8]) -> Result<SecretMeta, StoreError> {
+    /// The record in stored bytes, its authentication checked (the nonce in front is only a
+    /// write's name: changing it changes nothing the record says).
+    fn decode_stored(&self, id: &SecretId, value: &[u8]) -> Result<SecretMeta, StoreError> {
         value
             .get(NONCE_LEN..)
             .ok_or_else(|| StoreError::Corrupt("record shorter than its nonce".into()))
-            .and_then(decode_meta)
+            .and_then(|record| decode_meta(id, record, &self.auth))
     }
 
     /// Keeps the sealed content of a small text secret without a passphrase: its reveal decides
@@ -278,7 +285,7 @@ impl SecretStore for RedisStore {
         content: Vec<u8>,
     ) -> Result<(), StoreError> {
         let keys = SecretKeys::of(&id);
-        let value = Self::stored_value(&meta)?;
+        let value = self.stored_value(&id, &meta)?;
         let expires = Self::meta_expiry(&meta);
         // The receipt's mapping (another slot) goes at the same time: a crash between the two
         // leaves a mapping to nothing, which answers as an unknown receipt and expires with the
@@ -326,7 +333,7 @@ impl SecretStore for RedisStore {
     async fn load(&self, id: SecretId) -> Result<Option<SecretMeta>, StoreError> {
         self.read_stored(&id)
             .await?
-            .map(|bytes| Self::decode_stored(&bytes))
+            .map(|bytes| self.decode_stored(&id, &bytes))
             .transpose()
     }
 
@@ -338,7 +345,7 @@ impl SecretStore for RedisStore {
         // only that it is not gone, and the swap that counts its view refuses a record that
         // changed since (another node's view, a burn), so the answer is as fresh as Redis's.
         if let (Some(stored), Some(content)) = (self.seen.get(&id), self.contents.get(&id)) {
-            let meta = Self::decode_stored(&stored)?;
+            let meta = self.decode_stored(&id, &stored)?;
             if meta.file.is_none() && !meta.has_passphrase {
                 return Ok(Some((meta, Some(content.as_ref().clone()))));
             }
@@ -354,7 +361,7 @@ impl SecretStore for RedisStore {
             self.forget(&id);
             return Ok(None);
         };
-        let meta = Self::decode_stored(&stored)?;
+        let meta = self.decode_stored(&id, &stored)?;
         self.seen.insert(id, Arc::new(stored));
         if let Some(content) = &content {
             self.remember_content(id, &meta, content.clone());
@@ -420,7 +427,7 @@ impl SecretStore for RedisStore {
                 }
                 return Ok(Outcome::Missing);
             };
-            let current = Self::decode_stored(&expected)?;
+            let current = self.decode_stored(&id, &expected)?;
             let owner = current.owner.as_ref().map(|o| o.email.clone());
             let Transition {
                 outcome,
@@ -444,7 +451,7 @@ impl SecretStore for RedisStore {
                     delete_content,
                 } => (
                     "put",
-                    Self::stored_value(next)?,
+                    self.stored_value(&id, next)?,
                     moved_deadline
                         .map(|(_, to)| to.as_millis().to_string())
                         .unwrap_or_default(),
