@@ -799,4 +799,19 @@ mod tests {
         assert_eq!(settings.max_uploads, defaults.max_uploads);
         assert_eq!(settings.store_cache_bytes, defaults.store_cache_bytes);
     }
+
+    proptest::proptest! {
+        /// Any text, and any text shaped like the settings file, is read as settings or refused
+        /// with a message; never a panic.
+        #[test]
+        fn any_settings_file_is_read_or_refused(
+            text in "\\PC{0,200}",
+            key in "(listen|store|data_dir|max_uploads|public_url|[a-z_]{1,12})",
+            value in "(\"[^\"]{0,30}\"|[0-9]{1,12}|true|false|\\[\\])",
+        ) {
+            let _ = toml::from_str::<FileConfig>(&text);
+            let _ = toml::from_str::<FileConfig>(&format!("{key} = {value}\n"));
+            let _ = s3_prefix(Some(text));
+        }
+    }
 }

@@ -637,4 +637,35 @@ mod tests {
         assert_eq!(&stream[at..], b"%PDF");
         assert!(split_preamble(&stream[..5]).is_none());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// An end-to-end file changed anywhere, cut anywhere, or fed in any pieces: an error, or
+        /// (whole and unchanged) the plaintext; never other bytes.
+        #[test]
+        fn a_changed_encrypted_file_never_opens_to_other_bytes(
+            len in 0usize..(2 * CHUNK_LEN + 100),
+            at in proptest::prelude::any::<usize>(),
+            flip in 1u8..=255,
+            cut in proptest::prelude::any::<usize>(),
+            piece in 1usize..100_000,
+        ) {
+            let keys = keys(None);
+            let plaintext: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
+            let sealed = seal_file(&keys, &plaintext);
+            proptest::prop_assert_eq!(open_file(&keys, &sealed, piece).expect("opens"), plaintext);
+            let mut changed = sealed.clone();
+            changed[at % sealed.len()] ^= flip;
+            proptest::prop_assert!(open_file(&keys, &changed, piece).is_err());
+            let cut = cut % sealed.len();
+            proptest::prop_assert!(open_file(&keys, &sealed[..cut], piece).is_err());
+        }
+
+        /// Any fragment parses to a key or an error, never a panic.
+        #[test]
+        fn any_fragment_parses_or_is_refused(fragment in ".{0,120}") {
+            let _ = LinkKey::from_fragment(&fragment);
+        }
+    }
 }

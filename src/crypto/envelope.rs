@@ -96,4 +96,27 @@ mod tests {
         let b = seal(&key, b"", b"same").expect("sealed");
         assert_ne!(a, b);
     }
+
+    proptest::proptest! {
+        /// Any bytes open to an error or to the one plaintext sealed: a changed or cut envelope
+        /// never opens.
+        #[test]
+        fn a_changed_or_cut_envelope_never_opens(
+            plaintext in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            at in proptest::prelude::any::<usize>(),
+            flip in 1u8..=255,
+            cut in proptest::prelude::any::<usize>(),
+        ) {
+            let key = [5u8; 32];
+            proptest::prop_assert!(open(&key, b"record", &noise).is_err());
+            let sealed = seal(&key, b"record", &plaintext).expect("sealed");
+            let mut changed = sealed.clone();
+            changed[at % sealed.len()] ^= flip;
+            proptest::prop_assert!(open(&key, b"record", &changed).is_err());
+            proptest::prop_assert!(open(&key, b"record", &sealed[..cut % sealed.len()]).is_err());
+            let opened = open(&key, b"record", &sealed).expect("opens");
+            proptest::prop_assert_eq!(opened.as_slice(), plaintext.as_slice());
+        }
+    }
 }

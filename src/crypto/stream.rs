@@ -321,4 +321,36 @@ mod tests {
         );
         assert!(FileKey::from_bytes(&[0; 10]).is_err());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Any change to a sealed file (a byte, a cut, a chunk swapped in or dropped) is an
+        /// error, never a panic and never other bytes.
+        #[test]
+        fn a_changed_file_never_opens_to_other_bytes(
+            len in 0usize..(3 * CHUNK_LEN),
+            at in proptest::prelude::any::<usize>(),
+            flip in 1u8..=255,
+            cut in proptest::prelude::any::<usize>(),
+        ) {
+            let key = FileKey::generate().expect("key");
+            let plaintext = sample(len);
+            let chunks = seal_all(&key, &plaintext);
+            let mut changed = chunks.clone();
+            let chunk = at % changed.len();
+            let byte = at % changed[chunk].len();
+            changed[chunk][byte] ^= flip;
+            proptest::prop_assert!(open_all(&key, len as u64, &changed).is_err());
+            let mut joined: Vec<u8> = chunks.concat();
+            joined.truncate(cut % joined.len().max(1));
+            proptest::prop_assert!(open_all(&key, len as u64, &[joined]).map(|out| out == plaintext).unwrap_or(true));
+            if chunks.len() > 1 {
+                proptest::prop_assert!(open_all(&key, len as u64, &chunks[1..]).is_err());
+                let mut reordered = chunks.clone();
+                reordered.rotate_left(1);
+                proptest::prop_assert!(open_all(&key, len as u64, &reordered).is_err());
+            }
+        }
+    }
 }

@@ -232,4 +232,18 @@ mod tests {
         let key = SecretKey::parse("supersecretkey123").expect("valid key");
         assert!(!format!("{key:?}").contains("supersecret"));
     }
+
+    proptest::proptest! {
+        /// Any string parses to a key of 1 to 64 letters and digits, or is refused; never a
+        /// panic.
+        #[test]
+        fn any_string_is_a_key_or_refused(raw in "\\PC{0,80}") {
+            if AnyKey::parse(&raw).is_ok() {
+                proptest::prop_assert!(!raw.is_empty() && raw.len() <= 64);
+                proptest::prop_assert!(raw.chars().all(|c| c.is_ascii_alphanumeric()));
+            }
+            let _ = SecretKey::parse(&raw);
+            let _ = ReceiptKey::parse(&raw);
+        }
+    }
 }

@@ -339,4 +339,20 @@ mod tests {
             Err(StoreError::Tampered(_))
         ));
     }
+
+    proptest::proptest! {
+        /// Any stored bytes decode to an error or a record, never a panic; without the tag of
+        /// the key in use, never a record.
+        #[test]
+        fn any_stored_bytes_are_refused_without_their_tag(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+        ) {
+            let auth = RecordAuth::from_master(&crate::crypto::MasterKey::from_bytes([3; 32]));
+            let (id, _) = crate::storage::conformance::record(1, crate::domain::ViewLimit::Limited(2));
+            proptest::prop_assert!(decode_meta(&id, &bytes, &auth).is_err());
+            let _ = decode_unauthenticated_meta(&bytes);
+            let _ = decode::<crate::domain::Account>(&bytes);
+            let _ = decode_grant(&String::from_utf8_lossy(&bytes));
+        }
+    }
 }

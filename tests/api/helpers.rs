@@ -301,6 +301,19 @@ impl ServerProcess {
         Self::launch(data_dir, extra, log, &[], None).await
     }
 
+    /// Like [`Self::start_logging`] at the most verbose level (`RUST_LOG=trace`: every crate's
+    /// every event), with extra environment variables.
+    pub async fn start_tracing(
+        data_dir: &Path,
+        extra: &[&str],
+        log: &Path,
+        env: &[(&str, &str)],
+    ) -> Self {
+        let mut env = env.to_vec();
+        env.push(("RUST_LOG", "trace"));
+        Self::launch(data_dir, extra, Some(log), &env, None).await
+    }
+
     /// Like [`Self::start`], with extra environment variables.
     pub async fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
         Self::launch(data_dir, extra, None, env, None).await

@@ -13,6 +13,7 @@ mod files;
 mod flow;
 mod hashing;
 mod helpers;
+mod leaks;
 mod openapi;
 mod ops_files;
 mod ots;
