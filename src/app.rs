@@ -43,6 +43,14 @@ pub enum StartError {
     /// The store could not be opened.
     #[error("cannot open the store: {0}")]
     Store(#[from] crate::storage::StoreError),
+    /// The file store answered but could not write, read back and delete a probe blob.
+    #[error("the file store ({backend}) failed its start-up check: {source}")]
+    Blobs {
+        /// Which backend.
+        backend: &'static str,
+        /// What it said.
+        source: crate::storage::StoreError,
+    },
     /// The settings do not fit together.
     #[error("{0}")]
     Settings(String),
@@ -220,6 +228,10 @@ impl Application {
             BlobSettings::Fs => Arc::new(FsBlobStore::open(&settings.data_dir)?),
             BlobSettings::S3(s3) => Arc::new(S3BlobStore::new(s3, &settings.data_dir)?),
         }));
+        blobs.probe().await.map_err(|source| StartError::Blobs {
+            backend: blobs.backend(),
+            source,
+        })?;
         let live = store.count_live().await?;
         metrics::gauge!(crate::telemetry::LIVE).set(live as f64);
         let actors = Actors::start(

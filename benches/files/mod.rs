@@ -23,7 +23,7 @@ const PART_LEN: usize = 8 * 1024 * 1024;
 
 #[path = "../../tests/api/s3.rs"]
 #[allow(dead_code, reason = "shared with the tests, which use all of it")]
-mod s3;
+pub mod s3;
 use s3::S3Server;
 
 #[path = "../../tests/api/sample.rs"]

@@ -17,6 +17,7 @@ use super::{
 #[path = "../../tests/api/redis_servers.rs"]
 #[allow(dead_code, reason = "shared with the tests, which use all of it")]
 mod redis_servers;
+use super::files::s3::S3Server;
 use redis_servers::RedisServer;
 
 /// The key every node of the benchmark shares.
@@ -33,31 +34,14 @@ struct Row {
     round_trips: f64,
 }
 
-/// A node on `redis`. Files are not measured here; the bucket named is never reached.
-async fn node(scratch: &Path, name: &str, redis: &RedisServer) -> Server {
-    let flags: Vec<String> = [
-        "--store",
-        &redis.url(),
-        "--blobs",
-        "s3",
-        "--s3-bucket",
-        "unused",
-        "--s3-endpoint",
-        "http://127.0.0.1:9",
-    ]
-    .iter()
-    .map(|f| (*f).to_owned())
-    .collect();
-    start_burnbox_with(
-        &scratch.join(name),
-        &flags,
-        &[
-            ("BURNBOX_MASTER_KEY", SHARED_KEY),
-            ("AWS_ACCESS_KEY_ID", "unused"),
-            ("AWS_SECRET_ACCESS_KEY", "unused"),
-        ],
-    )
-    .await
+/// A node on `redis` and the bucket of `s3` (which files would use: not measured here; a node
+/// checks it at start).
+async fn node(scratch: &Path, name: &str, redis: &RedisServer, s3: &S3Server) -> Server {
+    let mut flags = vec!["--store".to_owned(), redis.url()];
+    flags.extend(s3.flags());
+    let mut env = vec![("BURNBOX_MASTER_KEY", SHARED_KEY)];
+    env.extend(s3.env());
+    start_burnbox_with(&scratch.join(name), &flags, &env).await
 }
 
 /// The requests `server` has sent Redis so far (`burnbox_redis_round_trips_total`).
@@ -96,8 +80,9 @@ pub async fn section(
     let floor_slice = || drive("floor", floor, duration / 2, Arc::clone(floor_request));
     let redis = RedisServer::start();
     let redis_pid = redis.pid().expect("redis runs").to_string();
-    let a = node(scratch, "redis-a", &redis).await;
-    let b = node(scratch, "redis-b", &redis).await;
+    let s3 = S3Server::start().await;
+    let a = node(scratch, "redis-a", &redis, &s3).await;
+    let b = node(scratch, "redis-b", &redis, &s3).await;
     let keys = pool(&a).await;
     let scenarios: Vec<(&str, MakeRequest)> = vec![
         ("one node: create", create_request(&a.base)),

@@ -50,10 +50,11 @@ impl HealthApi {
 
     /// Readiness
     ///
-    /// 200 when the secret store answers, 503 when it does not.
+    /// 200 when the secret store and the file store answer, 503 when either does not.
     #[oai(path = "/readyz", method = "get", operation_id = "readyz")]
     async fn readyz(&self, service: Data<&SecretService>) -> ReadyResponse {
-        match service.store().ping().await {
+        let (store, blobs) = tokio::join!(service.store().ping(), service.blobs().ping());
+        match store.and(blobs) {
             Ok(()) => ReadyResponse::Ready(Json(Probe {
                 status: "ready".into(),
             })),

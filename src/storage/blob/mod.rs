@@ -76,6 +76,38 @@ pub trait BlobStore: Send + Sync + 'static {
     /// # Errors
     /// [`StoreError::Unavailable`] when it does not.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Writes, reads back and deletes a small blob under a fresh random name, so that a store
+    /// that answers but cannot do the work (wrong credentials, region or bucket; a read-only
+    /// folder) is found at start, not at the first upload.
+    ///
+    /// # Errors
+    /// The backend's own error for the step that failed.
+    async fn probe(&self) -> Result<(), StoreError> {
+        const PROBE: &[u8] = b"burnbox start-up probe";
+        self.ping().await?;
+        let id = SecretId::from_bytes(
+            crate::crypto::random_bytes().map_err(|e| StoreError::backend(self.backend(), e))?,
+        );
+        let mut upload = self.create(id).await?;
+        upload.write(Bytes::from_static(PROBE)).await?;
+        upload.finish().await?;
+        let mut read = Vec::new();
+        if let Some(mut reader) = self.open(id).await? {
+            while let Some(bytes) = futures_util::StreamExt::next(&mut reader.bytes).await {
+                read.extend_from_slice(&bytes?);
+            }
+        }
+        self.delete(id).await?;
+        if read == PROBE {
+            Ok(())
+        } else {
+            Err(StoreError::unavailable(
+                self.backend(),
+                "a blob written at start read back different",
+            ))
+        }
+    }
 }
 
 /// A blob being written. Dropping it before [`Self::finish`] discards what was written.

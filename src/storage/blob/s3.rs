@@ -279,13 +279,27 @@ impl BlobStore for S3BlobStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.client
-            .head_bucket()
-            .bucket(&self.bucket)
-            .send()
-            .await
-            .map(drop)
-            .map_err(fail)
+        let err = match self.client.head_bucket().bucket(&self.bucket).send().await {
+            Ok(_) => return Ok(()),
+            Err(err) => err,
+        };
+        // A HEAD answer has no body to name the error: say what its status means.
+        let response = err.raw_response();
+        let bucket = &self.bucket;
+        let region = response
+            .and_then(|r| r.headers().get("x-amz-bucket-region"))
+            .map(str::to_owned);
+        let said = match (response.map(|r| r.status().as_u16()), region) {
+            (Some(301), Some(region)) => format!(
+                "the bucket '{bucket}' is in region '{region}', not the one configured (--s3-region)"
+            ),
+            (Some(403), _) => format!(
+                "access to the bucket '{bucket}' is denied (403): check the access key, the secret key and the region"
+            ),
+            (Some(404), _) => format!("the bucket '{bucket}' does not exist (404)"),
+            _ => return Err(fail(err)),
+        };
+        Err(StoreError::unavailable(BACKEND, said))
     }
 }
 
