@@ -20,8 +20,9 @@ use crate::storage::blob::{DEFAULT_S3_PREFIX, S3Settings};
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7143";
 /// Where burnbox keeps its data unless told otherwise.
 pub const DEFAULT_DATA_DIR: &str = "./burnbox-data";
-/// Server-wide ceiling on a secret's size, over every tier: the documented 50 MB.
-pub const DEFAULT_MAX_SECRET_BYTES: usize = 50_000_000;
+/// Server-wide ceiling on a secret's size, over every tier: the documented 50 MB, counted as a file
+/// manager counts it (50 MiB).
+pub const DEFAULT_MAX_SECRET_BYTES: usize = 52_428_800;
 
 /// A setting that is missing its value or has a bad one; the message names it.
 #[derive(Debug, thiserror::Error)]

@@ -74,14 +74,14 @@ impl TierTable {
         authenticated: TierLimits {
             requests_per_hour: Quota::Limited(100),
             requests_per_day: Quota::Limited(1000),
-            max_secret_bytes: 50_000_000,
+            max_secret_bytes: 52_428_800,
             max_ttl_secs: 86_313_600,
             max_views: 999,
         },
         api: TierLimits {
             requests_per_hour: Quota::Limited(1000),
             requests_per_day: Quota::Unlimited(UnlimitedWord::Unlimited),
-            max_secret_bytes: 50_000_000,
+            max_secret_bytes: 52_428_800,
             max_ttl_secs: 86_313_600,
             max_views: 999,
         },

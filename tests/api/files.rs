@@ -22,7 +22,8 @@ use crate::sample::sample_file;
 use burnbox::storage::blob::S3Settings;
 
 /// The largest file an API-tier caller may send: 50 MB.
-const FIFTY_MB: usize = 50_000_000;
+/// "50 MB" as a file manager shows it: 50 MiB, the largest file the API tier takes.
+const FIFTY_MB: usize = 52_428_800;
 /// One sealed chunk on disk: 64 KiB of plaintext and a 16-byte tag.
 const SEALED_CHUNK: usize = 64 * 1024 + 16;
 
@@ -301,7 +302,7 @@ async fn a_file_over_the_limit_is_refused_and_leaves_nothing(backend: Backend) {
         body["hint"]
             .as_str()
             .unwrap_or_default()
-            .contains("50000000"),
+            .contains(&FIFTY_MB.to_string()),
         "{body}"
     );
 
@@ -739,7 +740,7 @@ async fn four_concurrent_uploads_stay_flat(backend: Backend) {
     .expect("example config");
     let raised = example.replacen(
         "max_secret_bytes = 1000000",
-        "max_secret_bytes = 50000000",
+        &format!("max_secret_bytes = {FIFTY_MB}"),
         1,
     );
     assert_ne!(raised, example, "the example sets the anonymous size limit");

@@ -5,6 +5,7 @@ mod at_rest;
 mod bad_input;
 mod cli;
 mod connections;
+mod crashes;
 mod durability;
 mod end_to_end;
 mod expiry;

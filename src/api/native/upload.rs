@@ -66,7 +66,7 @@ impl Payload for FileForm {
                     "file",
                     MetaSchemaRef::Inline(Box::new(MetaSchema {
                         description: Some(
-                            "The file: up to 50 MB (1 MB without an API key), or the tier's limit.",
+                            "The file: up to 50 MiB (52,428,800 bytes) with an API key, 1 MB (1,000,000 bytes) without, or the tier's limit. An end-to-end file counts its encrypted bytes.",
                         ),
                         ..MetaSchema::new_with_format("string", "binary")
                     })),
