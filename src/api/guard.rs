@@ -216,7 +216,12 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
             Err(exceeded) => return Ok(too_many(dialect, exceeded)),
         };
         req.extensions_mut().insert(caller);
-        let mut response = self.inner.call(req).await?.into_response();
+        // An error of the inner layers becomes its response here, so it carries the quota
+        // headers too.
+        let mut response = match self.inner.call(req).await {
+            Ok(output) => output.into_response(),
+            Err(err) => err.into_response(),
+        };
         stamp(&mut response, standing);
         Ok(response)
     }

@@ -346,7 +346,10 @@ mod tests {
 
     #[test]
     fn tries_left_count_down_to_the_lock_and_recover_with_the_window() {
-        let policy = LockoutPolicy::DEFAULT;
+        let policy = LockoutPolicy {
+            lock_ms: 60_000,
+            ..LockoutPolicy::DEFAULT
+        };
         let mut meta = meta(ViewLimit::Limited(1));
         let mut now = Timestamp::from_millis(1_001_000);
         assert_eq!(meta.passphrase_tries_left(policy, now), 5);
@@ -355,11 +358,13 @@ mod tests {
             assert_eq!(meta.passphrase_tries_left(policy, now), left);
             now = now.plus_millis(1_000);
         }
-        // Locked for 30 minutes, then all tries are back.
-        assert_eq!(
-            meta.passphrase_tries_left(policy, now.plus_millis(policy.lock_ms)),
-            5
-        );
+        // Locked for a minute, then all tries are back, and one wrong guess does not lock
+        // it again.
+        let after = now.plus_millis(policy.lock_ms);
+        assert_eq!(meta.passphrase_tries_left(policy, after), 5);
+        let meta = update(meta.apply(Operation::FailPassphrase(policy), after));
+        assert_eq!(meta.locked_at(after), None);
+        assert_eq!(meta.passphrase_tries_left(policy, after), 4);
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod ops_files;
 mod ots;
 mod pages;
 mod pages_end_to_end;
+mod quota_headers;
 mod redis_servers;
 mod redis_store;
 mod s3;

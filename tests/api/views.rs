@@ -124,3 +124,34 @@ async fn fifty_racing_wrong_passphrases_lock_the_secret_and_cost_no_views() {
         "the lock ends"
     );
 }
+
+/// A lock is part of the record: a restart does not lift it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passphrase_lock_survives_a_restart() {
+    let app = spawn_app().await;
+    let (secret_key, _) = keys(
+        &app.create_ok(&json!({"secret": "guarded", "passphrase": "right"}))
+            .await,
+    );
+    for n in 0..5 {
+        let response = app
+            .view(
+                &secret_key,
+                Some(&json!({"passphrase": format!("wrong{n}")})),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let dir = app.stop().await;
+    let app = crate::helpers::spawn_app_in(dir, |_| {}).await;
+    let (code, body) = status_and_json(
+        app.view(&secret_key, Some(&json!({"passphrase": "right"})))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (code, body["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("RATE_LIMIT_EXCEEDED")),
+        "still locked after the restart"
+    );
+}
