@@ -102,16 +102,7 @@ async fn fifty_racing_wrong_passphrases_lock_the_secret_and_cost_no_views() {
     );
     let (_, status) = status_and_json(app.status(&metadata_key).await).await;
     assert_eq!(status["viewCount"], 0, "no guess cost a view");
-    let (code, body) = status_and_json(
-        app.view(&secret_key, Some(&json!({"passphrase": "right"})))
-            .await,
-    )
-    .await;
-    assert_eq!(
-        (code, body["code"].as_str()),
-        (StatusCode::TOO_MANY_REQUESTS, Some("RATE_LIMIT_EXCEEDED")),
-        "even the right one waits"
-    );
+    assert_locked(&app, &secret_key, "even the right one waits").await;
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let (code, body) = status_and_json(
         app.view(&secret_key, Some(&json!({"passphrase": "right"})))
@@ -144,14 +135,19 @@ async fn a_passphrase_lock_survives_a_restart() {
     }
     let dir = app.stop().await;
     let app = crate::helpers::spawn_app_in(dir, |_| {}).await;
+    assert_locked(&app, &secret_key, "still locked after the restart").await;
+}
+
+/// The right passphrase, "right", is refused as locked.
+async fn assert_locked(app: &crate::helpers::TestApp, secret_key: &str, why: &str) {
     let (code, body) = status_and_json(
-        app.view(&secret_key, Some(&json!({"passphrase": "right"})))
+        app.view(secret_key, Some(&json!({"passphrase": "right"})))
             .await,
     )
     .await;
     assert_eq!(
         (code, body["code"].as_str()),
         (StatusCode::TOO_MANY_REQUESTS, Some("RATE_LIMIT_EXCEEDED")),
-        "still locked after the restart"
+        "{why}"
     );
 }
