@@ -216,11 +216,13 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
             Err(exceeded) => return Ok(too_many(dialect, exceeded)),
         };
         req.extensions_mut().insert(caller);
-        // An error of the inner layers becomes its response here, so it carries the quota
-        // headers too.
+        // An error of the inner layers (the router's 404 and 405) becomes its response here, in
+        // the dialect's shape, so it carries the quota headers too.
         let mut response = match self.inner.call(req).await {
             Ok(output) => output.into_response(),
-            Err(err) => err.into_response(),
+            Err(err) => dialect
+                .no_route(&err)
+                .unwrap_or_else(|| err.into_response()),
         };
         stamp(&mut response, standing);
         Ok(response)

@@ -151,3 +151,110 @@ async fn assert_locked(app: &crate::helpers::TestApp, secret_key: &str, why: &st
         "{why}"
     );
 }
+
+/// Reveals of `secret_key` sent all at once: how many got the secret (200) and how many were
+/// told it is gone (410); any other answer fails the test.
+async fn racing_reveals(
+    app: &Arc<crate::helpers::TestApp>,
+    secret_key: &str,
+    count: usize,
+) -> (usize, usize) {
+    let tasks: Vec<_> = (0..count)
+        .map(|_| {
+            let (app, key) = (Arc::clone(app), secret_key.to_owned());
+            tokio::spawn(async move { app.view(&key, None).await.status() })
+        })
+        .collect();
+    let (mut served, mut gone) = (0, 0);
+    for task in tasks {
+        match task.await.expect("task") {
+            StatusCode::OK => served += 1,
+            StatusCode::GONE => gone += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    (served, gone)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_racing_reveals_of_a_three_view_secret_give_exactly_three() {
+    let app = Arc::new(spawn_app_for_races().await);
+    let (secret_key, metadata_key) = keys(
+        &app.create_ok(&json!({"secret": "thrice", "maxViews": 3}))
+            .await,
+    );
+    assert_eq!(racing_reveals(&app, &secret_key, 100).await, (3, 97));
+    let (_, status) = status_and_json(app.status(&metadata_key).await).await;
+    assert_eq!(
+        (status["viewCount"].as_u64(), status["state"].as_str()),
+        (Some(3), Some("received"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reveals_racing_a_burn_stop_at_the_burn_and_are_all_counted() {
+    let app = Arc::new(spawn_app_for_races().await);
+    let (secret_key, metadata_key) = keys(
+        &app.create_ok(&json!({"secret": "race", "maxViews": 999}))
+            .await,
+    );
+    let burner = {
+        let (app, key) = (Arc::clone(&app), metadata_key.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            app.burn(&key).await.status()
+        })
+    };
+    let (served, gone) = racing_reveals(&app, &secret_key, 200).await;
+    assert_eq!(burner.await.expect("task"), StatusCode::OK);
+    assert_eq!(served + gone, 200);
+    let (_, status) = status_and_json(app.status(&metadata_key).await).await;
+    assert_eq!(status["state"], "burned");
+    assert_eq!(
+        status["viewCount"].as_u64(),
+        Some(served as u64),
+        "every view handed out was counted, none after the burn"
+    );
+    assert_eq!(app.view(&secret_key, None).await.status(), StatusCode::GONE);
+}
+
+/// An actor that went idle hands its secret back to the store; the next request brings it back
+/// with its count. (Its own process, so the resident-actor gauge is this server's alone.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passivated_secret_comes_back_with_its_count() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = crate::helpers::ServerProcess::start(
+        dir.path(),
+        &["--actor-idle-secs", "1", "--sweep-interval-ms", "100"],
+    )
+    .await;
+    let app = &server.api;
+    let (secret_key, metadata_key) = keys(
+        &app.create_ok(&json!({"secret": "idle", "maxViews": 3}))
+            .await,
+    );
+    assert_eq!(app.view(&secret_key, None).await.status(), StatusCode::OK);
+    // The gauge is refreshed on every sweep (each 100 ms here): first the actor is seen, then
+    // seen gone once idle for its second.
+    let resident = |text: &str| crate::helpers::sample(text, "burnbox_resident_actors");
+    let mut seen = Vec::new();
+    for _ in 0..60 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let now = resident(&app.scrape().await);
+        if seen.last() != Some(&now) {
+            seen.push(now);
+        }
+        if seen.contains(&Some(1.0)) && now == Some(0.0) {
+            break;
+        }
+    }
+    assert!(
+        seen.ends_with(&[Some(1.0), Some(0.0)]),
+        "resident, then passivated: {seen:?}"
+    );
+    assert_eq!(app.view(&secret_key, None).await.status(), StatusCode::OK);
+    let (_, status) = status_and_json(app.status(&metadata_key).await).await;
+    assert_eq!(status["viewCount"], 2, "the count came back from the store");
+    assert_eq!(app.view(&secret_key, None).await.status(), StatusCode::OK);
+    assert_eq!(app.view(&secret_key, None).await.status(), StatusCode::GONE);
+}
