@@ -3,10 +3,10 @@
 //! moment, then started again on the same data directory. Afterwards: no acknowledged create
 //! lost, no secret handed out more often than its views allow (every 200 the clients saw is
 //! counted), every acknowledged burn kept, the store opened every time, and no blob left without
-//! its secret after the next orphan sweep. The restart times are printed.
+//! its secret after the next orphan sweep. The restart times are printed. The same on nodes of a
+//! Redis store, Redis itself killed and restarted on its append-only file now and then.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +18,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
 use crate::helpers::{ServerProcess, files_under, keys};
+use crate::redis_servers::RedisServer;
+use crate::s3::S3Server;
 
 /// Views every text secret of the suite allows; files allow two.
 const TEXT_VIEWS: u32 = 3;
@@ -179,31 +181,110 @@ async fn worker(role: usize, base: String, ledger: Arc<Mutex<Ledger>>) {
     }
 }
 
-/// The blob names of `created`'s file secrets, under the data directory's master key.
-fn blob_names(data: &Path, created: &[Created]) -> HashSet<String> {
-    let master =
-        MasterKey::load_or_create(None, &data.join(burnbox::crypto::master_key::KEY_FILE_NAME))
-            .expect("master key");
-    let keyring = Keyring::new(&master);
-    created
-        .iter()
-        .filter(|c| c.file)
-        .map(|c| {
-            let key = SecretKey::parse(&c.secret_key).expect("a key");
-            burnbox::storage::blob::blob_name(&keyring.secret_id(&key))
-        })
-        .collect()
+/// The master key every run of the Redis suite shares (its nodes must).
+const SHARED_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+/// Where the suite runs: one data directory, or nodes on a Redis server (append-only file
+/// synced on every write) and an S3 bucket.
+#[allow(clippy::large_enum_variant, reason = "one value per test")]
+enum Deployment {
+    Embedded {
+        data: std::path::PathBuf,
+    },
+    Redis {
+        root: std::path::PathBuf,
+        redis: RedisServer,
+        s3: S3Server,
+    },
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn twenty_kills_under_mixed_load_lose_nothing_and_over_serve_nothing() {
-    let root = tempfile::tempdir().expect("temp dir");
-    let data = root.path().join("data");
+impl Deployment {
+    /// A node, with `extra` flags.
+    async fn start(&self, cycle: usize, extra: &[&str]) -> ServerProcess {
+        match self {
+            Self::Embedded { data } => ServerProcess::start(data, extra).await,
+            Self::Redis { root, redis, s3 } => {
+                let mut flags = vec!["--store".to_owned(), redis.url()];
+                flags.extend(s3.flags());
+                flags.extend(extra.iter().map(|f| (*f).to_owned()));
+                let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+                let mut env = vec![("BURNBOX_MASTER_KEY", SHARED_KEY)];
+                env.extend(s3.env());
+                ServerProcess::start_with_env(&root.join(format!("node-{cycle}")), &flags, &env)
+                    .await
+            }
+        }
+    }
+
+    /// After a node was killed: on Redis, every fourth time Redis is killed too and restarted
+    /// on its append-only file.
+    fn after_kill(&mut self, cycle: usize) {
+        if let Self::Redis { redis, .. } = self
+            && cycle % 4 == 3
+        {
+            redis.kill();
+            redis.restart();
+        }
+    }
+
+    /// The master key the secrets were sealed under.
+    fn master(&self) -> MasterKey {
+        match self {
+            Self::Embedded { data } => MasterKey::load_or_create(
+                None,
+                &data.join(burnbox::crypto::master_key::KEY_FILE_NAME),
+            )
+            .expect("master key"),
+            Self::Redis { .. } => MasterKey::from_base64(SHARED_KEY).expect("key"),
+        }
+    }
+
+    /// The blobs left in the file store, by name.
+    fn blobs(&self) -> Vec<String> {
+        let dir = match self {
+            Self::Embedded { data } => data.join("blobs"),
+            Self::Redis { s3, .. } => s3.bucket_dir(),
+        };
+        files_under(&dir)
+            .into_iter()
+            .filter_map(|path| path.file_name().and_then(|n| n.to_str()).map(str::to_owned))
+            .filter(|name| burnbox::storage::blob::id_of_blob_name(name).is_some())
+            .collect()
+    }
+
+    /// The record of blob `name`'s secret, read from the store once the node is stopped.
+    async fn record_of_blob(&self, name: &str) -> Option<burnbox::domain::SecretMeta> {
+        use burnbox::storage::SecretStore;
+        let id = burnbox::storage::blob::id_of_blob_name(name).expect("a blob name");
+        match self {
+            Self::Embedded { data } => {
+                let store = crate::helpers::open_stopped_store(data).await;
+                store.load(id).await.expect("load")
+            }
+            Self::Redis { redis, .. } => {
+                let burnbox::storage::EngineKind::Redis(target) =
+                    redis.url().parse().expect("a redis address")
+                else {
+                    panic!("not a redis address");
+                };
+                let auth = burnbox::crypto::RecordAuth::from_master(&self.master());
+                let store =
+                    burnbox::storage::RedisStore::connect(&target, 0, Duration::from_secs(5), auth)
+                        .await
+                        .expect("connected");
+                store.load(id).await.expect("load")
+            }
+        }
+    }
+}
+
+/// Twenty cycles of load and SIGKILL on `deployment`, then every check of the suite.
+async fn kill_twenty_times(mut deployment: Deployment) {
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let mut restarts = Vec::new();
-    for _cycle in 0..20 {
+    for cycle in 0..20 {
         let started = Instant::now();
-        let mut server = ServerProcess::start(&data, &[]).await;
+        let mut server = deployment.start(cycle, &[]).await;
         restarts.push(started.elapsed());
         let base = server.api.base.clone();
         let workers: Vec<_> = (0..6)
@@ -211,12 +292,15 @@ async fn twenty_kills_under_mixed_load_lose_nothing_and_over_serve_nothing() {
             .collect();
         tokio::time::sleep(Duration::from_millis(200 + below(1000) as u64)).await;
         server.kill_hard().await;
+        deployment.after_kill(cycle);
         for worker in workers {
             worker.await.expect("a worker's assertions hold");
         }
     }
 
-    let server = ServerProcess::start(&data, &["--blob-orphan-grace-secs", "1"]).await;
+    let mut server = deployment
+        .start(20, &["--blob-orphan-grace-secs", "1"])
+        .await;
     let ledger = ledger.lock().await;
     assert!(
         ledger.created.len() > 100,
@@ -254,23 +338,24 @@ async fn twenty_kills_under_mixed_load_lose_nothing_and_over_serve_nothing() {
     }
     // The orphan sweep runs every half grace; give it two rounds past the grace.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let expected = blob_names(&data, &live_files);
-    let others: Vec<String> = files_under(&data.join("blobs"))
+    let keyring = Keyring::new(&deployment.master());
+    let expected: HashSet<String> = live_files
+        .iter()
+        .map(|c| {
+            let key = SecretKey::parse(&c.secret_key).expect("a key");
+            burnbox::storage::blob::blob_name(&keyring.secret_id(&key))
+        })
+        .collect();
+    let others: Vec<String> = deployment
+        .blobs()
         .into_iter()
-        .filter(|path| !path.parent().is_some_and(|p| p.ends_with("partial")))
-        .filter_map(|path| path.file_name().and_then(|n| n.to_str()).map(str::to_owned))
         .filter(|name| !expected.contains(name))
         .collect();
     // A blob outside the acknowledged live files is no orphan only when its record is a live
     // file: a create the server stored whose answer the kill cut off (it expires with its TTL).
-    let mut server = server;
     server.kill_hard().await;
-    let store = crate::helpers::open_stopped_store(&data).await;
     for name in &others {
-        let id = burnbox::storage::blob::id_of_blob_name(name).expect("a blob name");
-        let meta = burnbox::storage::SecretStore::load(&store, id)
-            .await
-            .expect("load");
+        let meta = deployment.record_of_blob(name).await;
         assert!(
             meta.is_some_and(|m| m.file.is_some() && !m.is_final()),
             "an orphan blob survived the sweep: {name}"
@@ -286,4 +371,26 @@ async fn twenty_kills_under_mixed_load_lose_nothing_and_over_serve_nothing() {
         sorted[sorted.len() / 2],
         sorted[sorted.len() - 1]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_kills_under_mixed_load_lose_nothing_and_over_serve_nothing() {
+    let root = tempfile::tempdir().expect("temp dir");
+    kill_twenty_times(Deployment::Embedded {
+        data: root.path().join("data"),
+    })
+    .await;
+}
+
+/// The same on Redis: nodes killed twenty times, and Redis itself killed and restarted on its
+/// append-only file every fourth time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_node_kills_and_five_redis_kills_lose_nothing_and_over_serve_nothing() {
+    let root = tempfile::tempdir().expect("temp dir");
+    kill_twenty_times(Deployment::Redis {
+        root: root.path().to_owned(),
+        redis: RedisServer::start(),
+        s3: S3Server::start().await,
+    })
+    .await;
 }
