@@ -878,3 +878,53 @@ async fn s3_prefixes_keep_deployments_on_one_bucket_apart() {
         .collect();
     assert_eq!(objects.len(), 1);
 }
+
+/// S3 dies after the first bytes of a download. The rule: a view is counted before its first
+/// byte leaves, so a transfer cut after that (by the client or by the file store) has spent its
+/// view. The client sees a cut transfer, never a complete-looking file; the blob stays for the
+/// views left, and the next view, once S3 is back, gets the file whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_dying_mid_download_cuts_the_transfer_and_spends_that_view() {
+    use futures_util::StreamExt;
+    let mut f = FileApp::start(Backend::S3).await;
+    // Larger than the socket buffers between S3, burnbox and the client, so most of it is still
+    // in S3 when it dies.
+    let file = sample_file(40 << 20, 31);
+    let (secret_key, metadata_key) = f.app.upload_ok(file.clone(), &[("maxViews", "2")]).await;
+    let response = f.app.view(&secret_key, None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.bytes_stream();
+    let mut received = body
+        .next()
+        .await
+        .expect("first bytes")
+        .expect("readable")
+        .len();
+    f.s3.as_mut().expect("s3").stop().await;
+    let mut cut = false;
+    while let Some(piece) = body.next().await {
+        match piece {
+            Ok(bytes) => received += bytes.len(),
+            Err(_) => {
+                cut = true;
+                break;
+            }
+        }
+    }
+    assert!(
+        cut && received < file.len(),
+        "{received} of {} bytes, cut: {cut}",
+        file.len()
+    );
+    let (_, status) = status_and_json(f.app.status(&metadata_key).await).await;
+    assert_eq!(status["viewCount"], 1, "the cut view was spent");
+
+    f.s3.as_mut().expect("s3").resume().await;
+    let (_, whole) = download(&f.app, &secret_key).await;
+    assert_eq!(sha256(&whole.expect("whole file")), sha256(&file));
+    assert_eq!(
+        f.app.view(&secret_key, None).await.status(),
+        StatusCode::GONE
+    );
+    wait_for_no_blobs(&f).await;
+}
