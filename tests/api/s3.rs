@@ -57,8 +57,21 @@ impl S3Server {
             root,
             port: free_port(),
         };
-        server.resume().await;
-        server
+        // The port was free when picked, but another process may take it before s3s-fs binds
+        // it: then s3s-fs exits (and the port answers for someone else). Pick another and retry.
+        for _ in 0..5 {
+            server.resume().await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let exited = server
+                .child
+                .as_mut()
+                .is_none_or(|child| matches!(child.try_wait(), Ok(Some(_))));
+            if !exited {
+                return server;
+            }
+            server.port = free_port();
+        }
+        panic!("s3s-fs could not keep a port in five tries");
     }
 
     /// Starts the server again on the same port and data (after [`Self::stop`]).
