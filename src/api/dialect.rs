@@ -66,11 +66,6 @@ impl Dialect {
         }
     }
 
-    /// The dialect of a path under `/api/`; `None` for the rest (docs, probes, metrics).
-    pub fn of_api_path(path: &str) -> Option<Self> {
-        path.starts_with("/api/").then(|| Self::of_path(path))
-    }
-
     /// `err` in this dialect when it is the router's: no route for the path (404), or none for
     /// the method (405); `None` for any other error.
     pub fn no_route(self, err: &poem::Error) -> Option<Response> {

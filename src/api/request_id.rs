@@ -10,7 +10,6 @@ use poem::http::HeaderValue;
 use poem::http::header::CACHE_CONTROL;
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 
-use super::dialect::Dialect;
 use crate::clock;
 use crate::domain::{KEY_ALPHABET, base36_fixed};
 use crate::telemetry;
@@ -73,19 +72,14 @@ pub async fn request_context<E: Endpoint>(next: E, req: Request) -> Result<Respo
     // The template, never the path: paths carry keys.
     let route = telemetry::route_template(req.uri().path());
     let method = telemetry::method_label(req.method().as_str());
-    let dialect = Dialect::of_api_path(req.uri().path());
     // Boxed once here: the routes' future is kilobytes, and every layer above (the task-local
     // scope, this function, poem's own boxing) would otherwise copy it again.
     let inner = Box::pin(next.call(req));
+    // (The router's 404 and 405 under /api/ are answered in their dialect by the guard, inside
+    // this scope, so their bodies carry the request id.)
     let result = REQUEST_ID
         .scope(id.clone(), async move {
-            // The router's 404 and 405 in the dialect of the path, inside the scope so their
-            // bodies carry the request id.
-            inner.await.map(IntoResponse::into_response).or_else(|err| {
-                dialect
-                    .and_then(|dialect| dialect.no_route(&err))
-                    .ok_or(err)
-            })
+            inner.await.map(IntoResponse::into_response)
         })
         .await;
     let mut response = match result {

@@ -7,7 +7,6 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
@@ -103,10 +102,7 @@ impl LinkKey {
 
 /// HKDF-SHA256 without salt, 32 bytes for `info`.
 fn hkdf(ikm: &[u8], info: &[u8]) -> Zeroizing<[u8; 32]> {
-    let mut out = Zeroizing::new([0u8; 32]);
-    // 32 bytes is far below HKDF-SHA256's output limit: expansion cannot fail.
-    let _ = Hkdf::<Sha256>::new(None, ikm).expand(info, out.as_mut_slice());
-    out
+    crate::crypto::derive_key(ikm, None, &[info])
 }
 
 /// PBKDF2-HMAC-SHA256 (RFC 8018) for one 32-byte block.

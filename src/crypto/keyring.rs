@@ -43,7 +43,8 @@ impl std::fmt::Debug for Keyring {
     }
 }
 
-fn derive(ikm: &[u8], salt: Option<&[u8]>, info: &[&[u8]]) -> Zeroizing<[u8; 32]> {
+/// HKDF-SHA256 of `ikm` (with `salt`, or none), 32 bytes for the concatenated `info`.
+pub(crate) fn derive(ikm: &[u8], salt: Option<&[u8]>, info: &[&[u8]]) -> Zeroizing<[u8; 32]> {
     expand(&Hkdf::<Sha256>::new(salt, ikm), info)
 }
 

@@ -18,6 +18,7 @@ pub mod stream;
 pub use error::CryptoError;
 pub use hashing::{HashingLimits, PassphraseHashing};
 pub use keyring::Keyring;
+pub(crate) use keyring::derive as derive_key;
 pub use master_key::MasterKey;
 pub use random::{new_api_token, new_receipt_key, new_secret_key, random_bytes};
 pub use record_auth::{RecordAuth, TAG_LEN as RECORD_TAG_LEN};

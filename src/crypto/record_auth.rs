@@ -23,10 +23,7 @@ pub struct RecordAuth {
 impl RecordAuth {
     /// The records' key of `master` (HKDF-SHA256, its own label: no other key derives from it).
     pub fn from_master(master: &MasterKey) -> Self {
-        let mut key = zeroize::Zeroizing::new([0u8; 32]);
-        // 32 bytes is far below HKDF-SHA256's output limit: expansion cannot fail.
-        let _ = hkdf::Hkdf::<Sha256>::new(None, master.expose())
-            .expand(b"burnbox/records/v1", key.as_mut_slice());
+        let key = super::derive_key(master.expose(), None, &[b"burnbox/records/v1"]);
         Self {
             mac: <Hmac<Sha256> as KeyInit>::new_from_slice(key.as_slice())
                 .unwrap_or_else(|_| unreachable!("HMAC takes any key length")),

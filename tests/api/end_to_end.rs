@@ -75,6 +75,28 @@ impl RecordingProxy {
     }
 }
 
+/// Asserts that nothing clients sent through `proxy` holds any of `needles` (named), that the
+/// proxy did carry a create, and that no file of `data_dir` holds `text`.
+pub fn assert_server_never_held(
+    proxy: &RecordingProxy,
+    data_dir: &Path,
+    text: &str,
+    needles: &[(&str, &[u8])],
+) {
+    for (what, needle) in needles {
+        assert!(!proxy.saw(needle), "the server was sent the {what}");
+    }
+    assert!(proxy.saw(b"POST /api/secrets"), "the proxy saw the creates");
+    for path in files_under(data_dir) {
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            !bytes.windows(text.len()).any(|w| w == text.as_bytes()),
+            "{} holds the text",
+            path.display()
+        );
+    }
+}
+
 /// Runs the `burnbox` binary with `args` (and `stdin`), the server at `url`.
 pub async fn client(url: &str, args: &[&str], stdin: Option<&[u8]>, dir: &Path) -> Output {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_burnbox"));
@@ -253,25 +275,19 @@ async fn the_client_encrypts_before_anything_leaves_it() {
         .nth(1)
         .expect("fragment")
         .to_owned();
-    for (what, needle) in [
-        ("text", text.as_bytes()),
-        ("passphrase", passphrase.as_bytes()),
-        ("file bytes", &file[1_000_000..1_000_064]),
-        ("file name", b"report.bin".as_slice()),
-        ("link key", fragment.as_bytes()),
-    ] {
-        assert!(!proxy.saw(needle), "the server was sent the {what}");
-    }
     // (The links name the server itself, so only the sends went through the proxy.)
-    assert!(proxy.saw(b"POST /api/secrets"), "the proxy saw the sends");
-    for path in files_under(app.data_dir.path()) {
-        let bytes = std::fs::read(&path).unwrap_or_default();
-        assert!(
-            !bytes.windows(text.len()).any(|w| w == text.as_bytes()),
-            "{} holds the text",
-            path.display()
-        );
-    }
+    assert_server_never_held(
+        &proxy,
+        app.data_dir.path(),
+        text,
+        &[
+            ("text", text.as_bytes()),
+            ("passphrase", passphrase.as_bytes()),
+            ("file bytes", &file[1_000_000..1_000_064]),
+            ("file name", b"report.bin".as_slice()),
+            ("link key", fragment.as_bytes()),
+        ],
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
