@@ -240,8 +240,8 @@ type HttpSeries = (metrics::Counter, metrics::Histogram);
 static HTTP_SERIES: OnceLock<DashMap<(&'static str, &'static str, u16), HttpSeries>> =
     OnceLock::new();
 
-/// Records one HTTP request; `route` and `method` come from [`route_template`] and
-/// [`method_label`].
+/// Records one HTTP request; `route` is a route template (never a path, which carries keys) and
+/// `method` comes from [`method_label`].
 pub fn http_request(route: &'static str, method: &'static str, status: u16, elapsed: Duration) {
     let register = || -> HttpSeries {
         (
@@ -291,42 +291,6 @@ pub fn cache_lookup(cache: &'static str, hit: bool) {
     counter!(CACHE, "cache" => cache, "result" => if hit { "hit" } else { "miss" }).increment(1);
 }
 
-/// What [`route_template`] calls every path that is none of burnbox's routes.
-pub const UNMATCHED_ROUTE: &str = "/{unmatched}";
-
-/// The route templates burnbox serves (the OpenAPI paths with `{key}` for their parameter, and
-/// the pages and endpoints outside the spec).
-const ROUTES: &[&str] = &[
-    "/",
-    "/api/secrets",
-    "/api/secrets/{key}",
-    "/api/v1/authcheck",
-    "/api/v1/create",
-    "/api/v1/generate",
-    "/api/v1/metadata/recent",
-    "/api/v1/metadata/{key}",
-    "/api/v1/metadata/{key}/burn",
-    "/api/v1/private/recent",
-    "/api/v1/private/{key}",
-    "/api/v1/private/{key}/burn",
-    "/api/v1/receipt/recent",
-    "/api/v1/receipt/{key}",
-    "/api/v1/receipt/{key}/burn",
-    "/api/v1/secret/{key}",
-    "/api/v1/share",
-    "/api/v1/status",
-    "/assets/{key}",
-    "/docs",
-    "/docs/{key}",
-    "/healthz",
-    "/metrics",
-    "/openapi.json",
-    "/openapi.yaml",
-    "/readyz",
-    "/receipt/{key}",
-    "/secret/{key}",
-];
-
 /// The method label of a request: the standard methods by name, any other (HTTP allows any
 /// token) as `OTHER`, so a client cannot mint new series.
 pub fn method_label(method: &str) -> &'static str {
@@ -338,45 +302,6 @@ pub fn method_label(method: &str) -> &'static str {
         .find(|known| **known == method)
         .copied()
         .unwrap_or("OTHER")
-}
-
-/// The literal segments of [`ROUTES`] (every segment but `{key}`), gathered once.
-fn route_words() -> &'static [&'static str] {
-    static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
-    WORDS.get_or_init(|| {
-        let mut words: Vec<&'static str> = ROUTES
-            .iter()
-            .flat_map(|route| route.split('/'))
-            .filter(|segment| !segment.is_empty() && *segment != "{key}")
-            .collect();
-        words.sort_unstable();
-        words.dedup();
-        words
-    })
-}
-
-/// The route template of a path: the words of burnbox's routes stay, anything else (keys above
-/// all) becomes `{key}`, so labels never carry a key; a path that is none of burnbox's routes
-/// becomes [`UNMATCHED_ROUTE`], so labels stay few whatever paths clients send.
-pub fn route_template(path: &str) -> &'static str {
-    let words = route_words();
-    let template = path.split('/').filter(|s| !s.is_empty()).map(|segment| {
-        if words.binary_search(&segment).is_ok() {
-            segment
-        } else {
-            "{key}"
-        }
-    });
-    ROUTES
-        .iter()
-        .copied()
-        .find(|route| {
-            route
-                .split('/')
-                .filter(|s| !s.is_empty())
-                .eq(template.clone())
-        })
-        .unwrap_or(UNMATCHED_ROUTE)
 }
 
 #[cfg(test)]
@@ -413,44 +338,6 @@ mod tests {
         }
         let upkeep = upkeep();
         assert_eq!(upkeep.len(), 1, "{upkeep:?}");
-    }
-
-    #[test]
-    fn routes_never_carry_keys() {
-        assert_eq!(
-            route_template("/api/secrets/abc123def456"),
-            "/api/secrets/{key}"
-        );
-        assert_eq!(
-            route_template("/api/v1/private/0123456789abcdefghij/burn"),
-            "/api/v1/private/{key}/burn"
-        );
-        assert_eq!(
-            route_template("/api/v1/private/recent"),
-            "/api/v1/private/recent"
-        );
-        assert_eq!(route_template("/"), "/");
-        assert_eq!(route_template("/wp-admin/x.php"), UNMATCHED_ROUTE);
-        assert_eq!(route_template("/api/secrets/a/b/c/d/e"), UNMATCHED_ROUTE);
-        assert_eq!(route_template("/api/api/api"), UNMATCHED_ROUTE);
-    }
-
-    #[test]
-    fn every_path_of_the_spec_is_a_route_of_its_own() {
-        let spec: serde_json::Value =
-            serde_json::from_str(&crate::api::spec_json()).expect("spec is JSON");
-        let paths = spec["paths"].as_object().expect("paths");
-        assert!(paths.len() >= 15, "{paths:?}");
-        for path in paths.keys() {
-            // `{key}` where the spec names its parameter, and a key-like value in the real path.
-            let template: String = path
-                .split('/')
-                .map(|s| if s.starts_with('{') { "{key}" } else { s })
-                .collect::<Vec<_>>()
-                .join("/");
-            let real = template.replace("{key}", "k3y-VALUE_0123456789");
-            assert_eq!(route_template(&real), template, "{path}");
-        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The security schemes both dialects document: an API token as a Bearer token or as the password
-//! of HTTP Basic (`email:token`), or nothing (anonymous). The guard does the checking; handlers
+//! of HTTP Basic (`email:token`), or nothing (anonymous) where an operation allows it. The guard does the checking; handlers
 //! take [`ApiAuth`] only so that the OpenAPI document shows the schemes on every operation.
 
 use poem_openapi::SecurityScheme;
@@ -37,4 +37,14 @@ pub enum ApiAuth {
     /// No credentials.
     #[oai(fallback)]
     Anonymous,
+}
+
+/// One of the schemes, required: operations for account holders only. Without credentials the
+/// operation answers 401 before its handler runs.
+#[derive(SecurityScheme)]
+pub enum AccountAuth {
+    /// A Bearer API key.
+    ApiKey(ApiKey),
+    /// HTTP Basic with an API token.
+    ApiToken(ApiToken),
 }

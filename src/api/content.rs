@@ -13,9 +13,14 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq, Eq, Object)]
 #[oai(example)]
 pub struct EncryptedSecret {
-    /// The ciphertext followed by its 16-byte tag, standard base64.
+    /// The ciphertext followed by its 16-byte tag, standard base64 (padded, canonical).
+    #[oai(validator(
+        min_length = 24,
+        pattern = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$"
+    ))]
     pub ciphertext: String,
     /// The 12-byte nonce, standard base64.
+    #[oai(validator(pattern = "^[A-Za-z0-9+/]{16}$"))]
     pub iv: String,
 }
 
@@ -115,5 +120,53 @@ impl SecretContent {
             });
         }
         Self::Text(text.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::SecretText;
+
+    /// A pattern of the served document's `EncryptedSecret`.
+    fn pattern(field: &str) -> regex::Regex {
+        let document: serde_json::Value =
+            serde_json::from_str(crate::api::document::json()).expect("JSON");
+        let pattern =
+            document["components"]["schemas"]["EncryptedSecret"]["properties"][field]["pattern"]
+                .as_str()
+                .expect("a pattern");
+        regex::Regex::new(pattern).expect("the pattern compiles")
+    }
+
+    /// What the document promises clients is what the server accepts.
+    #[test]
+    fn the_documented_patterns_are_the_check() {
+        let (ciphertext, iv) = (pattern("ciphertext"), pattern("iv"));
+        let good_iv = "AAECAwQFBgcICQoL";
+        for sample in [
+            "AAAAAAAAAAAAAAAAAAAAAA==",
+            "AAAAAAAAAAAAAAAAAAAAAAA=",
+            "AAAAAAAAAAAAAAAAAAAAAAAA",
+            "AAAAAAAAAAAAAAAAAAAAAB==",
+            "AAAAAAAAAAAAAAAAAAAAAAB=",
+            "AAAAAAAAAAAAAAAAAAAAAA",
+            "AAAAAAAAAAAAAAAAAAAA",
+            "AAAAAAAAAAAAAAAAAAAAAA=A",
+            "AAAAAAAAAAAAAAAAAAAA-_AA",
+        ] {
+            let documented = ciphertext.is_match(sample) && sample.len() >= 24;
+            let accepted = SecretText::parse_encrypted(sample, good_iv, 1 << 20).is_ok();
+            assert_eq!(documented, accepted, "ciphertext {sample:?}");
+        }
+        for sample in [
+            good_iv,
+            "AAECAwQFBgcICQo=",
+            "AAECAwQFBgcICQoLDA==",
+            "AAECAwQF",
+        ] {
+            let accepted =
+                SecretText::parse_encrypted("AAAAAAAAAAAAAAAAAAAAAA==", sample, 1 << 20).is_ok();
+            assert_eq!(iv.is_match(sample), accepted, "iv {sample:?}");
+        }
     }
 }

@@ -8,11 +8,14 @@ pub mod body_limit;
 pub mod content;
 pub mod dialect;
 mod docs;
+pub mod document;
 pub mod guard;
 pub mod health;
 pub mod native;
+pub mod optional_json;
 pub mod ots;
 pub mod request_id;
+pub mod routes;
 pub mod schema;
 mod timefmt;
 
@@ -59,12 +62,21 @@ pub fn openapi() -> OpenApiService<(native::NativeApi, ots::OtsApi, health::Heal
 
 /// The OpenAPI document as JSON, exactly as `/openapi.json` serves it.
 pub fn spec_json() -> String {
-    openapi().spec()
+    document::json().to_owned()
 }
 
 /// The OpenAPI document as YAML, exactly as `/openapi.yaml` serves it.
 pub fn spec_yaml() -> String {
-    openapi().spec_yaml()
+    document::yaml().to_owned()
+}
+
+/// An endpoint answering `body` as `content_type`.
+fn fixed_document(content_type: &'static str, body: &'static str) -> impl Endpoint {
+    get(poem::endpoint::make_sync(move |_| {
+        poem::Response::builder()
+            .content_type(content_type)
+            .body(body)
+    }))
 }
 
 /// Everything burnbox serves over HTTP; `/metrics` too unless `metrics_elsewhere`. Bodies other
@@ -77,25 +89,29 @@ pub fn routes(
     body_read_deadline: Duration,
 ) -> impl Endpoint {
     let limits = service.limits();
-    let api = openapi();
-    let docs_html = api.swagger_ui_html();
-    let spec_json = api.spec_endpoint();
-    let spec_yaml = api.spec_endpoint_yaml();
+    let docs_html = document::swagger_ui_html();
     let operations = Arc::new(
-        api.with(body_limit::BodyLimit::new(
-            limits,
-            service.upload_slots().clone(),
-            body_read_deadline,
-        ))
-        .with(guard),
+        openapi()
+            .with(body_limit::BodyLimit::new(
+                limits,
+                service.upload_slots().clone(),
+                body_read_deadline,
+            ))
+            .with(guard),
     );
     let mut route = Route::new()
         // The operations are under /api but for the two probes; the pages take the rest.
         .nest_no_strip("/api", Arc::clone(&operations))
         .at("/healthz", Arc::clone(&operations))
         .at("/readyz", operations)
-        .at("/openapi.json", spec_json)
-        .at("/openapi.yaml", spec_yaml);
+        .at(
+            "/openapi.json",
+            fixed_document("application/json; charset=utf-8", document::json()),
+        )
+        .at(
+            "/openapi.yaml",
+            fixed_document("application/x-yaml", document::yaml()),
+        );
     route = docs::add_docs(route, docs_html);
     route = crate::web::add_pages(route);
     if !metrics_elsewhere {
@@ -104,5 +120,6 @@ pub fn routes(
     route
         .with(AddData::new(service))
         .with(AddData::new(native::PublicUrl(public_url)))
+        .around(routes::allow_on_405)
         .around(request_id::request_context)
 }

@@ -70,7 +70,7 @@ pub async fn request_context<E: Endpoint>(next: E, req: Request) -> Result<Respo
     let id = new_request_id();
     let started = Instant::now();
     // The template, never the path: paths carry keys.
-    let route = telemetry::route_template(req.uri().path());
+    let route = super::routes::template(req.uri().path());
     let method = telemetry::method_label(req.method().as_str());
     // Boxed once here: the routes' future is kilobytes, and every layer above (the task-local
     // scope, this function, poem's own boxing) would otherwise copy it again.

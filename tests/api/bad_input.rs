@@ -334,6 +334,45 @@ async fn unknown_paths_and_methods_get_the_dialects_error_body() {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
+/// A method a path does not take is answered 405 with the `Allow` header RFC 9110 requires,
+/// listing what the path takes, on the API, the probes and the pages alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_405_says_which_methods_the_path_takes() {
+    let app = spawn_app_with(|_| {}).await;
+    let cases = [
+        ("TRACE", "/api/secrets", "POST"),
+        ("PUT", "/api/secrets/abc123", "GET, HEAD, POST, DELETE"),
+        ("TRACE", "/api/v1/status", "GET, HEAD"),
+        ("DELETE", "/api/v1/private/abc123", "GET, HEAD, POST"),
+        ("GET", "/api/v1/share", "POST"),
+        ("TRACE", "/healthz", "GET, HEAD"),
+        ("POST", "/", "GET, HEAD"),
+        ("PUT", "/assets/app.js", "GET, HEAD"),
+        ("DELETE", "/docs", "GET, HEAD"),
+    ];
+    for (method, path, allow) in cases {
+        let response = app
+            .client
+            .request(
+                method.parse().expect("method"),
+                format!("{}{path}", app.base),
+            )
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(
+            response.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        let header = response
+            .headers()
+            .get("allow")
+            .map(|v| v.to_str().expect("text"));
+        assert_eq!(header, Some(allow), "{method} {path}");
+    }
+}
+
 /// A secret within the size limit is taken however its body encodes it: JSON's `\uXXXX` escapes
 /// (as Python's `json` writes non-ASCII text) and form percent-encoding take up to three bytes per
 /// byte of UTF-8 text. One byte more than the limit is still refused.

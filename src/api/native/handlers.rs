@@ -18,6 +18,7 @@ use super::{ErrorBody, NativeError, PublicUrl};
 use crate::api::auth::ApiAuth;
 use crate::api::content::SecretContent;
 use crate::api::dialect::error_variants;
+use crate::api::optional_json::OptionalJson;
 use crate::api::request_id;
 use crate::api::schema::KeyParam;
 use crate::api::timefmt::iso_millis;
@@ -213,7 +214,7 @@ fn parse_create(
     let options = RawOptions {
         ttl: body.ttl.map(|t| t.0),
         max_views: body.max_views.map_value(|n| n.0),
-        passphrase: body.passphrase,
+        passphrase: body.passphrase.0,
         one_click_retrieval: body.one_click_retrieval,
         allow_deletion: body.allow_deletion,
         end_to_end,
@@ -353,9 +354,12 @@ impl NativeApi {
         /// The secret key.
         #[oai(name = "key")]
         secret_key: Path<KeyParam<1>>,
-        body: Json<Option<ViewSecretRequest>>,
+        body: OptionalJson<ViewSecretRequest>,
     ) -> ViewResponse {
-        let passphrase = body.0.and_then(|b| b.passphrase).filter(|p| !p.is_empty());
+        let passphrase = body
+            .0
+            .and_then(|b| b.passphrase.0)
+            .filter(|p| !p.is_empty());
         let revealed = match (
             SecretKey::parse(&secret_key.0.0),
             passphrase.map(Passphrase::parse).transpose(),

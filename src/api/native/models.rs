@@ -4,7 +4,7 @@ use poem_openapi::types::{Example, MaybeUndefined};
 use poem_openapi::{Enum, Object};
 
 use crate::api::content::SecretContent;
-use crate::api::schema::BoundedInt;
+use crate::api::schema::{BoundedInt, Text};
 
 /// Body of `POST /api/secrets`.
 #[derive(Object)]
@@ -20,7 +20,7 @@ pub struct CreateSecretRequest {
     #[oai(nullable)]
     pub max_views: MaybeUndefined<BoundedInt<1, 999>>,
     /// Password the recipient must give to view the secret.
-    pub passphrase: Option<String>,
+    pub passphrase: Text,
     /// Require a click to reveal the content. Default true.
     pub one_click_retrieval: Option<bool>,
     /// Allow the recipient to delete the secret after viewing. Default true.
@@ -33,7 +33,7 @@ impl Example for CreateSecretRequest {
             secret: SecretContent::Text("my-super-secret-password".into()),
             ttl: Some(BoundedInt(86_400)),
             max_views: MaybeUndefined::Value(BoundedInt(1)),
-            passphrase: Some("optional-password".into()),
+            passphrase: Text(Some("optional-password".into())),
             one_click_retrieval: None,
             allow_deletion: None,
         }
@@ -162,7 +162,7 @@ pub struct FileInfo {
 #[oai(rename_all = "camelCase", example)]
 pub struct ViewSecretRequest {
     /// Required if the secret is password-protected.
-    pub passphrase: Option<String>,
+    pub passphrase: Text,
 }
 
 /// Answer to `POST /api/secrets/{secretKey}`.
@@ -263,7 +263,7 @@ impl Example for BurnSecretResponse {
 impl Example for ViewSecretRequest {
     fn example() -> Self {
         Self {
-            passphrase: Some("optional-password".into()),
+            passphrase: Text(Some("optional-password".into())),
         }
     }
 }

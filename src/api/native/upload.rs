@@ -76,7 +76,22 @@ impl Payload for FileForm {
                     text("An optional note sent with the file (up to 1000 bytes)."),
                 ),
                 ("ttl", BoundedInt::<1800, 86_313_600>::schema_ref()),
-                ("maxViews", BoundedInt::<1, 999>::schema_ref()),
+                (
+                    "maxViews",
+                    MetaSchemaRef::Inline(Box::new(MetaSchema {
+                        description: Some(
+                            "Views before the file is destroyed: 1 to 999, or `unlimited`. Default 1.",
+                        ),
+                        any_of: vec![
+                            BoundedInt::<1, 999>::schema_ref(),
+                            MetaSchemaRef::Inline(Box::new(MetaSchema {
+                                enum_items: vec!["unlimited".into()],
+                                ..MetaSchema::new("string")
+                            })),
+                        ],
+                        ..MetaSchema::ANY
+                    })),
+                ),
                 ("passphrase", text("Password the recipient must give.")),
                 (
                     "oneClickRetrieval",
@@ -95,11 +110,37 @@ impl Payload for FileForm {
                     ),
                 ),
             ],
+            // A plaintext note goes only with a file that is not end-to-end: either `encrypted`
+            // is false (or absent), or `secret` is empty (or absent).
+            any_of: vec![
+                object_with(
+                    "encrypted",
+                    MetaSchema {
+                        enum_items: vec![false.into()],
+                        ..MetaSchema::new("boolean")
+                    },
+                ),
+                object_with(
+                    "secret",
+                    MetaSchema {
+                        max_length: Some(0),
+                        ..MetaSchema::new("string")
+                    },
+                ),
+            ],
             ..MetaSchema::new("object")
         }))
     }
 
     fn register(_registry: &mut Registry) {}
+}
+
+/// An object schema constraining one property only.
+fn object_with(property: &'static str, schema: MetaSchema) -> MetaSchemaRef {
+    MetaSchemaRef::Inline(Box::new(MetaSchema {
+        properties: vec![(property, MetaSchemaRef::Inline(Box::new(schema)))],
+        ..MetaSchema::new("object")
+    }))
 }
 
 impl ParsePayload for FileForm {
@@ -157,15 +198,14 @@ async fn read_text(mut field: Field<'static>, name: &str) -> Result<String, Nati
 
 fn parse_int(value: &str, code: ErrorCode, name: &str) -> Result<i64, NativeError> {
     value
-        .trim()
         .parse()
         .map_err(|_| NativeError::hinted(code, format!("'{name}' must be a whole number.")))
 }
 
 fn parse_flag(value: &str, name: &str) -> Result<bool, NativeError> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "on" | "yes" => Ok(true),
-        "false" | "0" | "off" | "no" => Ok(false),
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
         _ => Err(NativeError::hinted(
             ErrorCode::InvalidParameter,
             format!("'{name}' must be true or false."),
@@ -239,8 +279,8 @@ impl FileForm {
                 }
                 "maxViews" => {
                     let value = read_text(field, &name).await?;
-                    options.max_views = match value.trim() {
-                        "null" | "unlimited" => MaybeUndefined::Null,
+                    options.max_views = match value.as_str() {
+                        "unlimited" => MaybeUndefined::Null,
                         other => MaybeUndefined::Value(parse_int(
                             other,
                             ErrorCode::InvalidMaxViews,
@@ -260,8 +300,8 @@ impl FileForm {
                 "encrypted" => {
                     options.end_to_end = parse_flag(&read_text(field, &name).await?, &name)?;
                 }
-                // Unknown parts are skipped, as unknown JSON fields are.
-                _ => {}
+                // The document lists every part; another is a client's mistake, said at once.
+                _ => return Err(bad_form("send only the parts the API documents")),
             }
         }
         let Some((upload, details)) = file else {

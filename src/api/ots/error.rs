@@ -184,6 +184,9 @@ impl DialectError for OtsError {
     }
 
     fn from_request_error(err: &poem::Error) -> Self {
+        if err.is::<poem_openapi::error::AuthorizationError>() {
+            return Self::unauthorized();
+        }
         Self::new(
             StatusCode::BAD_REQUEST,
             "FormError",

@@ -1,6 +1,7 @@
 //! The operations of `/api/v1`. Aliases (`create`, `metadata/…`, `receipt/…`) are operations of
 //! their own so that generated clients find every path; they share one implementation each.
 
+use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -13,11 +14,13 @@ use super::models::{
 };
 use super::receipt::{ReceiptParts, receipt_object};
 use super::{OtsError, OtsErrorBody};
-use crate::api::auth::ApiAuth;
+use crate::api::auth::{AccountAuth, ApiAuth};
 use crate::api::dialect::error_variants;
 use crate::api::native::PublicUrl;
-use crate::api::schema::{BoundedInt, KeyParam, Seconds};
-use crate::crypto::password::{DEFAULT_LENGTH, PasswordError, generate_password};
+use crate::api::schema::{BoundedInt, KeyParam, Recipients, Seconds};
+use crate::crypto::password::{
+    DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH, PasswordError, generate_password,
+};
 use crate::domain::recipient::obscure_list;
 use crate::domain::{AnyKey, DomainError, Passphrase, SecretKey, SecretText, Ttl, ViewLimit};
 use crate::service::{Caller, NewSecret, SecretOptions, SecretService, ServiceError};
@@ -334,6 +337,19 @@ struct NewParams {
     generated: Option<String>,
 }
 
+/// The secret in the query string, where clients older than the documented body put it. The
+/// document leaves it out, so that it can say the body's `secret` is required.
+fn secret_in_query(request: &Request) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Query {
+        secret: Option<String>,
+    }
+    request
+        .params::<Query>()
+        .ok()
+        .and_then(|query| query.secret)
+}
+
 /// The body's value of a parameter, else the query's; an empty value counts as absent.
 fn either(body: Option<String>, query: Option<String>) -> Option<String> {
     body.filter(|v| !v.is_empty())
@@ -370,6 +386,29 @@ async fn reveal(
     })
 }
 
+/// Refuses a password length out of the generator's range.
+fn check_length(length: i64) -> Result<(), OtsError> {
+    let in_range =
+        usize::try_from(length).is_ok_and(|length| (MIN_LENGTH..=MAX_LENGTH).contains(&length));
+    if in_range {
+        Ok(())
+    } else {
+        let invalid = DomainError::InvalidLength {
+            min: MIN_LENGTH,
+            max: MAX_LENGTH,
+        };
+        Err(ServiceError::from(invalid).into())
+    }
+}
+
+/// The body's recipients, else the query's; a malformed list is refused wherever it was sent.
+fn recipients(body: Recipients, query: Recipients) -> Result<Option<String>, OtsError> {
+    for list in [&body.0, &query.0].into_iter().flatten() {
+        obscure_list(list).map_err(ServiceError::from)?;
+    }
+    Ok(either(body.0, query.0))
+}
+
 fn generated_password(length: Option<i64>) -> Result<String, OtsError> {
     let length = length
         .map_or(Ok(DEFAULT_LENGTH), usize::try_from)
@@ -402,7 +441,7 @@ impl OtsApi {
         method = "get",
         operation_id = "otsAuthcheck"
     )]
-    async fn authcheck(&self, caller: Data<&Caller>, _auth: ApiAuth) -> AuthcheckResponse {
+    async fn authcheck(&self, caller: Data<&Caller>, _auth: AccountAuth) -> AuthcheckResponse {
         match *caller {
             Caller::Account { .. } => AuthcheckResponse::Ok(Json(SystemStatus::nominal())),
             Caller::Anonymous { .. } => OtsError::unauthorized().into(),
@@ -420,26 +459,29 @@ impl OtsApi {
         public_url: Data<&PublicUrl>,
         caller: Data<&Caller>,
         _auth: ApiAuth,
-        /// The secret (when not in the body).
-        secret: Query<Option<String>>,
+        request: &Request,
         /// Seconds to live (when not in the body).
         ttl: Query<Seconds>,
         /// Passphrase (when not in the body).
         passphrase: Query<Option<String>>,
         /// Recipient address(es) (when not in the body).
-        recipient: Query<Option<String>>,
+        recipient: Query<Recipients>,
         body: ShareBody,
     ) -> CreateResponse {
         let body = body.into_params();
-        let params = NewParams {
-            text: either(body.secret, secret.0),
-            ttl: body.ttl.0.or(ttl.0.0),
-            passphrase: either(body.passphrase, passphrase.0),
-            recipient: either(body.recipient, recipient.0),
-            generated: None,
+        let result = async {
+            let params = NewParams {
+                text: either(body.secret.0, secret_in_query(request)),
+                ttl: body.ttl.0.or(ttl.0.0),
+                passphrase: either(body.passphrase.0, passphrase.0),
+                recipient: recipients(body.recipient, recipient.0)?,
+                generated: None,
+            };
+            Context::new(&service, &public_url, &caller)
+                .create(params)
+                .await
         };
-        Context::new(&service, &public_url, &caller)
-            .create(params)
+        result
             .await
             .map_or_else(Into::into, |r| CreateResponse::Ok(Json(Box::new(r))))
     }
@@ -452,18 +494,17 @@ impl OtsApi {
         public_url: Data<&PublicUrl>,
         caller: Data<&Caller>,
         _auth: ApiAuth,
-        /// The secret (when not in the body).
-        secret: Query<Option<String>>,
+        request: &Request,
         /// Seconds to live (when not in the body).
         ttl: Query<Seconds>,
         /// Passphrase (when not in the body).
         passphrase: Query<Option<String>>,
         /// Recipient address(es) (when not in the body).
-        recipient: Query<Option<String>>,
+        recipient: Query<Recipients>,
         body: ShareBody,
     ) -> CreateResponse {
         self.share(
-            service, public_url, caller, _auth, secret, ttl, passphrase, recipient, body,
+            service, public_url, caller, _auth, request, ttl, passphrase, recipient, body,
         )
         .await
     }
@@ -490,18 +531,22 @@ impl OtsApi {
         /// Passphrase (when not in the body).
         passphrase: Query<Option<String>>,
         /// Recipient address(es) (when not in the body).
-        recipient: Query<Option<String>>,
+        recipient: Query<Recipients>,
         body: GenerateBody,
     ) -> CreateResponse {
         let body = body.into_params();
         let result = async {
             let ctx = Context::new(&service, &public_url, &caller);
+            // A length out of range is refused wherever it was sent, though the body's wins.
+            if let Some(query_length) = length.0 {
+                check_length(query_length.0)?;
+            }
             let password = generated_password(body.length.or(length.0).map(|l| l.0))?;
             let params = NewParams {
                 text: Some(password.clone()),
                 ttl: body.ttl.0.or(ttl.0.0),
-                passphrase: either(body.passphrase, passphrase.0),
-                recipient: either(body.recipient, recipient.0),
+                passphrase: either(body.passphrase.0, passphrase.0),
+                recipient: recipients(body.recipient, recipient.0)?,
                 generated: Some(password),
             };
             ctx.create(params).await
@@ -533,7 +578,7 @@ impl OtsApi {
         passphrase: Query<Option<String>>,
         body: PassphraseBody,
     ) -> RevealResponse {
-        let passphrase = either(body.into_params().passphrase, passphrase.0);
+        let passphrase = either(body.into_params().passphrase.0, passphrase.0);
         let result = reveal(&service, &key.0.0, passphrase).await;
         result.map_or_else(Into::into, |r| RevealResponse::Ok(Json(r)))
     }
@@ -541,8 +586,12 @@ impl OtsApi {
     /// Read a receipt
     ///
     /// The receipt (metadata) of a secret. Never counts a view.
-    #[oai(path = "/api/v1/private/:key", method = "get", method = "post")]
-    async fn private(
+    #[oai(
+        path = "/api/v1/private/:key",
+        method = "get",
+        operation_id = "otsReadPrivate"
+    )]
+    async fn read_private(
         &self,
         service: Data<&SecretService>,
         public_url: Data<&PublicUrl>,
@@ -557,9 +606,13 @@ impl OtsApi {
         result.map_or_else(Into::into, |r| ReceiptResponse::Ok(Json(Box::new(r))))
     }
 
-    /// Read a receipt (alias of `private/{key}`)
-    #[oai(path = "/api/v1/metadata/:key", method = "get", method = "post")]
-    async fn metadata(
+    /// Read a receipt (`private/{key}` by POST)
+    #[oai(
+        path = "/api/v1/private/:key",
+        method = "post",
+        operation_id = "otsReadPrivateByPost"
+    )]
+    async fn read_private_by_post(
         &self,
         service: Data<&SecretService>,
         public_url: Data<&PublicUrl>,
@@ -568,12 +621,17 @@ impl OtsApi {
         /// The metadata (receipt) key.
         key: Path<KeyParam<MIN_KEY_LEN>>,
     ) -> ReceiptResponse {
-        self.private(service, public_url, caller, _auth, key).await
+        self.read_private(service, public_url, caller, _auth, key)
+            .await
     }
 
     /// Read a receipt (alias of `private/{key}`)
-    #[oai(path = "/api/v1/receipt/:key", method = "get", method = "post")]
-    async fn receipt(
+    #[oai(
+        path = "/api/v1/metadata/:key",
+        method = "get",
+        operation_id = "otsReadMetadata"
+    )]
+    async fn read_metadata(
         &self,
         service: Data<&SecretService>,
         public_url: Data<&PublicUrl>,
@@ -582,7 +640,65 @@ impl OtsApi {
         /// The metadata (receipt) key.
         key: Path<KeyParam<MIN_KEY_LEN>>,
     ) -> ReceiptResponse {
-        self.private(service, public_url, caller, _auth, key).await
+        self.read_private(service, public_url, caller, _auth, key)
+            .await
+    }
+
+    /// Read a receipt (alias of `private/{key}`, by POST)
+    #[oai(
+        path = "/api/v1/metadata/:key",
+        method = "post",
+        operation_id = "otsReadMetadataByPost"
+    )]
+    async fn read_metadata_by_post(
+        &self,
+        service: Data<&SecretService>,
+        public_url: Data<&PublicUrl>,
+        caller: Data<&Caller>,
+        _auth: ApiAuth,
+        /// The metadata (receipt) key.
+        key: Path<KeyParam<MIN_KEY_LEN>>,
+    ) -> ReceiptResponse {
+        self.read_private(service, public_url, caller, _auth, key)
+            .await
+    }
+
+    /// Read a receipt (alias of `private/{key}`)
+    #[oai(
+        path = "/api/v1/receipt/:key",
+        method = "get",
+        operation_id = "otsReadReceipt"
+    )]
+    async fn read_receipt(
+        &self,
+        service: Data<&SecretService>,
+        public_url: Data<&PublicUrl>,
+        caller: Data<&Caller>,
+        _auth: ApiAuth,
+        /// The metadata (receipt) key.
+        key: Path<KeyParam<MIN_KEY_LEN>>,
+    ) -> ReceiptResponse {
+        self.read_private(service, public_url, caller, _auth, key)
+            .await
+    }
+
+    /// Read a receipt (alias of `private/{key}`, by POST)
+    #[oai(
+        path = "/api/v1/receipt/:key",
+        method = "post",
+        operation_id = "otsReadReceiptByPost"
+    )]
+    async fn read_receipt_by_post(
+        &self,
+        service: Data<&SecretService>,
+        public_url: Data<&PublicUrl>,
+        caller: Data<&Caller>,
+        _auth: ApiAuth,
+        /// The metadata (receipt) key.
+        key: Path<KeyParam<MIN_KEY_LEN>>,
+    ) -> ReceiptResponse {
+        self.read_private(service, public_url, caller, _auth, key)
+            .await
     }
 
     /// Burn a secret
@@ -606,7 +722,7 @@ impl OtsApi {
         passphrase: Query<Option<String>>,
         body: PassphraseBody,
     ) -> BurnResponse {
-        let passphrase = either(body.into_params().passphrase, passphrase.0);
+        let passphrase = either(body.into_params().passphrase.0, passphrase.0);
         let result = Context::new(&service, &public_url, &caller)
             .burn(&key.0.0, passphrase)
             .await;
@@ -670,7 +786,7 @@ impl OtsApi {
         service: Data<&SecretService>,
         public_url: Data<&PublicUrl>,
         caller: Data<&Caller>,
-        _auth: ApiAuth,
+        _auth: AccountAuth,
     ) -> RecentResponse {
         let result = Context::new(&service, &public_url, &caller).recent().await;
         result.map_or_else(Into::into, |r| RecentResponse::Ok(Json(r)))
@@ -687,7 +803,7 @@ impl OtsApi {
         service: Data<&SecretService>,
         public_url: Data<&PublicUrl>,
         caller: Data<&Caller>,
-        _auth: ApiAuth,
+        _auth: AccountAuth,
     ) -> RecentResponse {
         self.recent_private(service, public_url, caller, _auth)
             .await
@@ -704,7 +820,7 @@ impl OtsApi {
         service: Data<&SecretService>,
         public_url: Data<&PublicUrl>,
         caller: Data<&Caller>,
-        _auth: ApiAuth,
+        _auth: AccountAuth,
     ) -> RecentResponse {
         self.recent_private(service, public_url, caller, _auth)
             .await

@@ -5,21 +5,24 @@ use poem_openapi::types::{Example, MaybeUndefined};
 use poem_openapi::{ApiRequest, Enum, Object};
 use serde::Deserialize;
 
-use crate::api::schema::{BoundedInt, Seconds};
+use crate::api::schema::{BoundedInt, Recipients, RequiredText, Seconds, Text};
 
 /// Parameters of `share` (alias `create`).
 #[derive(Default, Object, Deserialize)]
 pub struct ShareParams {
-    /// The secret. Required.
-    pub secret: Option<String>,
+    /// The secret. Required (older clients may send it in the query string instead).
+    #[serde(default)]
+    pub secret: RequiredText,
     /// Seconds to live; clamped to 60 s – 7 days (30 days with an account). Default 7 days.
     #[serde(default)]
     pub ttl: Seconds,
     /// Needed to read the secret, if set.
-    pub passphrase: Option<String>,
-    /// E-mail address(es) of the recipient, comma-separated; only an obscured copy is kept and
-    /// nothing is sent.
-    pub recipient: Option<String>,
+    #[serde(default)]
+    pub passphrase: Text,
+    /// E-mail address(es) of the recipient, separated by commas, semicolons or spaces (at most
+    /// 10); only an obscured copy is kept and nothing is sent.
+    #[serde(default)]
+    pub recipient: Recipients,
 }
 
 /// Parameters of `generate`.
@@ -31,20 +34,24 @@ pub struct GenerateParams {
     #[serde(default)]
     pub ttl: Seconds,
     /// Needed to read the secret, if set.
-    pub passphrase: Option<String>,
+    #[serde(default)]
+    pub passphrase: Text,
     /// E-mail address(es) of the recipient, as for `share`.
-    pub recipient: Option<String>,
+    #[serde(default)]
+    pub recipient: Recipients,
 }
 
 /// Parameters of reveal and burn.
 #[derive(Default, Object, Deserialize)]
 pub struct PassphraseParams {
     /// The secret's passphrase, when it has one.
-    pub passphrase: Option<String>,
+    #[serde(default)]
+    pub passphrase: Text,
     /// Accepted and ignored (the web form's confirmation flag).
     #[serde(rename = "continue")]
     #[oai(rename = "continue")]
-    pub confirm: Option<String>,
+    #[serde(default)]
+    pub confirm: Text,
 }
 
 macro_rules! form_or_json {

@@ -1,0 +1,188 @@
+//! The table of every route burnbox serves, with the methods each takes: the metrics label a
+//! request is counted under, and the `Allow` header of a 405 (RFC 9110 §15.5.6). A test holds
+//! the table to the OpenAPI document, so it cannot drift from the handlers.
+
+use std::sync::OnceLock;
+
+use poem::http::{HeaderValue, StatusCode, header::ALLOW};
+use poem::{Endpoint, IntoResponse, Request, Response, Result};
+
+/// One route: its template (`{key}` stands for any one segment) and the methods it takes.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    /// The path with `{key}` for its parameter, as metrics label it.
+    pub template: &'static str,
+    /// The methods the route answers, as `Allow` lists them (`HEAD` with every `GET`).
+    pub allow: &'static str,
+}
+
+const fn route(template: &'static str, allow: &'static str) -> Route {
+    Route { template, allow }
+}
+
+const GET: &str = "GET, HEAD";
+const POST: &str = "POST";
+
+/// Every route: the API's (the OpenAPI paths) and the pages, assets and documents outside it.
+pub const ROUTES: &[Route] = &[
+    route("/", GET),
+    route("/api/secrets", POST),
+    route("/api/secrets/{key}", "GET, HEAD, POST, DELETE"),
+    route("/api/v1/authcheck", GET),
+    route("/api/v1/create", POST),
+    route("/api/v1/generate", POST),
+    route("/api/v1/metadata/recent", GET),
+    route("/api/v1/metadata/{key}", "GET, HEAD, POST"),
+    route("/api/v1/metadata/{key}/burn", POST),
+    route("/api/v1/private/recent", GET),
+    route("/api/v1/private/{key}", "GET, HEAD, POST"),
+    route("/api/v1/private/{key}/burn", POST),
+    route("/api/v1/receipt/recent", GET),
+    route("/api/v1/receipt/{key}", "GET, HEAD, POST"),
+    route("/api/v1/receipt/{key}/burn", POST),
+    route("/api/v1/secret/{key}", POST),
+    route("/api/v1/share", POST),
+    route("/api/v1/status", GET),
+    route("/assets/{key}", GET),
+    route("/docs", GET),
+    route("/docs/{key}", GET),
+    route("/healthz", GET),
+    route("/metrics", GET),
+    route("/openapi.json", GET),
+    route("/openapi.yaml", GET),
+    route("/readyz", GET),
+    route("/receipt/{key}", GET),
+    route("/secret/{key}", GET),
+];
+
+/// What [`template`] calls every path that is none of burnbox's routes.
+pub const UNMATCHED: &str = "/{unmatched}";
+
+/// The literal segments of [`ROUTES`] (every segment but `{key}`), gathered once.
+fn route_words() -> &'static [&'static str] {
+    static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        let mut words: Vec<&'static str> = ROUTES
+            .iter()
+            .flat_map(|route| route.template.split('/'))
+            .filter(|segment| !segment.is_empty() && *segment != "{key}")
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        words
+    })
+}
+
+/// The route `path` is served by, if any. The words of burnbox's routes stay, anything else
+/// (keys above all) stands for `{key}`, so a literal route wins over a parameter one.
+pub fn find(path: &str) -> Option<&'static Route> {
+    let words = route_words();
+    let shape = path.split('/').filter(|s| !s.is_empty()).map(|segment| {
+        if words.binary_search(&segment).is_ok() {
+            segment
+        } else {
+            "{key}"
+        }
+    });
+    ROUTES.iter().find(|route| {
+        route
+            .template
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .eq(shape.clone())
+    })
+}
+
+/// The route template of a path, so metric labels never carry a key; [`UNMATCHED`] for a path
+/// that is none of burnbox's routes, so labels stay few whatever paths clients send.
+pub fn template(path: &str) -> &'static str {
+    find(path).map_or(UNMATCHED, |route| route.template)
+}
+
+/// Middleware: every 405 names the methods its path takes in `Allow`.
+pub async fn allow_on_405<E: Endpoint>(next: E, req: Request) -> Result<Response> {
+    let allow = find(req.uri().path()).map(|route| route.allow);
+    let mut response = match next.call(req).await {
+        Ok(response) => response.into_response(),
+        Err(err) => err.into_response(),
+    };
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED
+        && let Some(allow) = allow
+    {
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static(allow));
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_map_to_their_templates() {
+        assert_eq!(
+            template("/api/secrets/0123456789abcdefghij"),
+            "/api/secrets/{key}"
+        );
+        assert_eq!(
+            template("/api/v1/private/0123456789abcdefghij/burn"),
+            "/api/v1/private/{key}/burn"
+        );
+        assert_eq!(template("/api/v1/private/recent"), "/api/v1/private/recent");
+        assert_eq!(template("/"), "/");
+        assert_eq!(template("/wp-admin/x.php"), UNMATCHED);
+        assert_eq!(template("/api/secrets/a/b/c/d/e"), UNMATCHED);
+        assert_eq!(template("/api/api/api"), UNMATCHED);
+    }
+
+    /// The OpenAPI paths as `{key}` templates, each with its methods, upper case and sorted.
+    fn spec_routes() -> Vec<(String, Vec<String>)> {
+        let spec: serde_json::Value =
+            serde_json::from_str(&crate::api::spec_json()).expect("spec is JSON");
+        let paths = spec["paths"].as_object().expect("paths");
+        paths
+            .iter()
+            .map(|(path, operations)| {
+                let template = path
+                    .split('/')
+                    .map(|s| if s.starts_with('{') { "{key}" } else { s })
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let mut methods: Vec<String> = operations
+                    .as_object()
+                    .expect("operations")
+                    .keys()
+                    .map(|method| method.to_uppercase())
+                    .collect();
+                methods.sort();
+                (template, methods)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_path_of_the_spec_is_a_route_with_the_spec_s_methods() {
+        let spec = spec_routes();
+        assert!(spec.len() >= 15, "{spec:?}");
+        for (path, methods) in spec {
+            let real = path.replace("{key}", "k3y-VALUE_0123456789");
+            let route = find(&real).unwrap_or_else(|| panic!("{path} has no route"));
+            assert_eq!(route.template, path);
+            let mut allowed: Vec<String> = route
+                .allow
+                .split(", ")
+                .filter(|method| *method != "HEAD")
+                .map(str::to_owned)
+                .collect();
+            allowed.sort();
+            assert_eq!(allowed, methods, "{path}");
+            assert_eq!(
+                route.allow.contains("HEAD"),
+                route.allow.contains("GET"),
+                "HEAD goes with GET: {path}"
+            );
+        }
+    }
+}
