@@ -198,6 +198,7 @@ on_both_backends!(
     a_file_over_the_limit_is_refused_and_leaves_nothing,
     max_views_two_gives_the_file_twice_then_410,
     burn_and_expiry_remove_the_blob,
+    a_resident_file_s_own_timer_deletes_its_blob_at_expiry,
     a_file_whose_whole_lifetime_passed_unswept_is_purged_with_its_blob,
     no_plaintext_reaches_the_stores,
     a_tampered_truncated_or_reordered_blob_fails_the_reveal,
@@ -437,6 +438,37 @@ async fn burn_and_expiry_remove_the_blob(backend: Backend) {
         (status, body["code"].clone()),
         (StatusCode::GONE, json!("SECRET_EXPIRED"))
     );
+}
+
+/// A file viewed once keeps its actor resident; when its TTL passes, that actor's own timer
+/// deletes the blob (the sweeper is held off for the whole test), and the next view is a 410.
+async fn a_resident_file_s_own_timer_deletes_its_blob_at_expiry(backend: Backend) {
+    let f = FileApp::start_with(backend, |s| {
+        s.ttl.min = 1;
+        s.sweep_interval = Duration::from_secs(3600);
+    })
+    .await;
+    let file = sample_file(50_000, 7);
+    let (secret_key, metadata_key) = f
+        .app
+        .upload_ok(file.clone(), &[("ttl", "2"), ("maxViews", "3")])
+        .await;
+    let (_, body) = download(&f.app, &secret_key).await;
+    assert_eq!(
+        body.expect("whole file"),
+        file,
+        "the first view loads its actor"
+    );
+    assert_eq!(f.blobs().len(), 1);
+    wait_for_no_blobs(&f).await;
+    let (status, body) = status_and_json(f.app.view(&secret_key, None).await).await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::GONE, json!("SECRET_EXPIRED"))
+    );
+    let (_, receipt) = status_and_json(f.app.status(&metadata_key).await).await;
+    assert_eq!(receipt["state"], "expired", "{receipt}");
+    assert_eq!(receipt["viewCount"], 1, "{receipt}");
 }
 
 /// A file secret whose TTL and receipt lifetime both passed before any sweep (downtime, or a
