@@ -327,8 +327,7 @@ async fn a_file_over_the_limit_is_refused_and_leaves_nothing(backend: Backend) {
         "the server stopped reading near the limit ({sent} of 100 MiB produced)"
     );
 
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(f.blobs().is_empty(), "no blob: {:?}", f.blobs());
+    wait_for_no_blobs(&f).await;
     if let Some(server) = &f.s3 {
         // No part of a multipart upload stays anywhere on the S3 server either.
         assert_no_upload_left(server);

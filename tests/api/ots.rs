@@ -288,8 +288,22 @@ async fn state_machine_read_through_the_receipt() {
     )
     .await;
     let metadata_key = key_of(&receipt, "metadata_key");
-    tokio::time::sleep(Duration::from_millis(1300)).await;
-    let (_, expired) = status_and_json(app.v1_get(&format!("private/{metadata_key}")).await).await;
+    // Polled: the receipt reads "new", then "viewed" (it was read) until the TTL passes, then
+    // "expired".
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let expired = loop {
+        let (_, receipt) =
+            status_and_json(app.v1_get(&format!("private/{metadata_key}")).await).await;
+        if receipt["state"] == "expired" {
+            break receipt;
+        }
+        assert!(
+            receipt["state"] == "new" || receipt["state"] == "viewed",
+            "{receipt}"
+        );
+        assert!(tokio::time::Instant::now() < deadline, "{receipt}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(expired["state"], "expired", "{expired}");
     assert_eq!(expired["secret_key"], "");
     assert!(expired["secret_ttl"].is_null());
