@@ -8,6 +8,7 @@
 //! of a comparison); `BURNBOX_BENCH_SKIP_FILES=1` skips the file scenarios,
 //! `BURNBOX_BENCH_ONLY_FILES=1` runs only them (printed, `RESULTS.md` untouched). The Redis
 //! scenarios start Debian's `redis-server` (`BURNBOX_REDIS_SERVER` to name another).
+//! `cargo bench --bench load -- soak` runs the soak alone (`benches/soak/mod.rs`).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -25,6 +26,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 mod common;
 mod files;
 mod redis;
+mod soak;
 use common::live_record;
 
 /// The allocator burnbox runs with, so the floor and the load generator are measured on it too.
@@ -305,9 +307,14 @@ async fn start_burnbox_with(data_dir: &Path, extra: &[String], env: &[(&str, &st
 
 /// Creates the pool the reveal and status scenarios cycle through: (secret key, receipt key).
 async fn pool(server: &Server) -> Arc<Vec<(String, String)>> {
+    pool_of(server, POOL).await
+}
+
+/// Creates a pool of `size` secrets of 999 views each: (secret key, receipt key).
+async fn pool_of(server: &Server, size: usize) -> Arc<Vec<(String, String)>> {
     let client = reqwest::Client::new();
-    let mut keys = Vec::with_capacity(POOL);
-    for n in 0..POOL {
+    let mut keys = Vec::with_capacity(size);
+    for n in 0..size {
         let body: Value = client
             .post(format!("{}/api/secrets", server.base))
             .json(&json!({"secret": format!("pool secret {n}"), "maxViews": 999}))
@@ -353,10 +360,12 @@ fn mix_request(base: &str, keys: Arc<Vec<(String, String)>>) -> MakeRequest {
         reveal_request(base, Arc::clone(&keys)),
         status_request(base, keys),
     );
+    // Each kind gets its own sequence (n / 4, n / 2), so it walks the whole pool, not the quarter
+    // of it whose index matches its place in the mix.
     Arc::new(move |client, n| match n % 4 {
         0 => create(client, n),
-        1 => reveal(client, n),
-        _ => status(client, n),
+        1 => reveal(client, n / 4),
+        _ => status(client, n / 2),
     })
 }
 
@@ -621,9 +630,11 @@ async fn run(full: bool) {
         machine(),
         table(&rows)
     );
-    // Keep the hand-copied micro-benchmark section (`cargo bench --bench parts`) at the end.
+    // Keep the soak's section (`cargo bench --bench load -- soak`) and the hand-copied
+    // micro-benchmark section (`cargo bench --bench parts`) at the end.
     let parts = previous
-        .find("\n## Parts")
+        .find("\n## Soak")
+        .or_else(|| previous.find("\n## Parts"))
         .map_or("", |start| &previous[start..]);
     std::fs::write(&path, format!("{report}{parts}")).expect("write results");
     println!("\n{growth}\nwrote {}", path.display());
@@ -636,6 +647,21 @@ fn main() {
         return;
     }
     let full = args.iter().any(|a| a == "--bench");
+    if full && args.iter().any(|a| a == "soak") {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let scratch = tempfile::tempdir().expect("temp dir");
+            let section = soak::section(scratch.path()).await;
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/RESULTS.md");
+            let previous = std::fs::read_to_string(&path).unwrap_or_default();
+            std::fs::write(&path, soak::with_section(&previous, &section)).expect("write results");
+            println!("wrote {}", path.display());
+        });
+        return;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,0 +1,71 @@
+//! The soak: the mixed load (1 create : 1 reveal : 2 status) at 64 connections against the
+//! release binary for `BURNBOX_SOAK_MINUTES` minutes (default 10), one row per minute: requests,
+//! errors, latency quantiles, and the server's resident memory and open file descriptors, so a
+//! leak, a slow drift or a stall shows in the minute it happened.
+//!
+//! `cargo bench --bench load -- soak` runs it alone and writes its section of `benches/RESULTS.md`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Server, drive, machine, mix_request, pool_of, start_burnbox};
+
+/// Secrets the reveals cycle through: 999 views each, far more than ten minutes of reveals take.
+const SOAK_POOL: usize = 6000;
+
+/// Open file descriptors of `server`.
+fn open_fds(server: &Server) -> usize {
+    std::fs::read_dir(format!("/proc/{}/fd", server.pid())).map_or(0, Iterator::count)
+}
+
+/// Runs the soak and returns its section of `RESULTS.md`.
+pub async fn section(scratch: &Path) -> String {
+    let minutes: u32 = std::env::var("BURNBOX_SOAK_MINUTES")
+        .ok()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(10);
+    let server = start_burnbox(&scratch.join("soak")).await;
+    let keys = pool_of(&server, SOAK_POOL).await;
+    let mut rows = String::new();
+    let mut errors = 0;
+    for minute in 1..=minutes {
+        let make = mix_request(&server.base, Arc::clone(&keys));
+        let figures = drive("soak", &server, Duration::from_secs(60), make).await;
+        errors += figures.errors;
+        let row = format!(
+            "| {minute} | {} | {} | {:.0} | {:.2} | {:.1} | {:.1} | {:.0} | {} |",
+            figures.requests,
+            figures.errors,
+            figures.rps,
+            figures.p50_ms,
+            figures.p99_ms,
+            figures.p999_ms,
+            server.rss_mib(),
+            open_fds(&server),
+        );
+        println!("{row}");
+        let _ = writeln!(rows, "{row}");
+    }
+    assert_eq!(errors, 0, "the soak saw failed requests");
+    format!(
+        "## Soak\n\nWritten by `cargo bench --bench load -- soak`: the mix (1 create : 1 reveal : 2 status) at 64 connections for {minutes} minutes against the release binary on the embedded store, one row per minute (each minute's workers open new connections). RSS and open file descriptors are the server's at the end of the minute.\n\n{}\n| minute | requests | errors | req/s | p50 ms | p99 ms | p99.9 ms | RSS MiB | open fds |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n{rows}\n",
+        machine()
+    )
+}
+
+/// `results` with its `## Soak` section replaced by `section` (or placed before `## Parts`, or at
+/// the end, when it has none).
+pub fn with_section(results: &str, section: &str) -> String {
+    if let Some(start) = results.find("## Soak") {
+        let end = results[start + 1..]
+            .find("\n## ")
+            .map_or(results.len(), |offset| start + 1 + offset + 1);
+        return format!("{}{section}{}", &results[..start], &results[end..]);
+    }
+    match results.find("\n## Parts") {
+        Some(parts) => format!("{}\n{section}{}", &results[..parts], &results[parts..]),
+        None => format!("{results}\n{section}"),
+    }
+}
