@@ -96,6 +96,9 @@ async fn worker(role: usize, base: String, ledger: Arc<Mutex<Ledger>>) {
                         (!texts.is_empty()).then(|| texts[below(texts.len())].clone())
                     };
                     let Some(created) = picked else {
+                        // Nothing to reveal yet (no create was acknowledged in this cycle): a
+                        // probe instead, so this worker too stops once the node is gone.
+                        client.get(format!("{base}/healthz")).send().await?;
                         tokio::time::sleep(Duration::from_millis(5)).await;
                         return Ok(());
                     };
