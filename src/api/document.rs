@@ -3,7 +3,9 @@
 //! and API fuzzers can follow a secret from create to status, view and burn; an optional field of
 //! a request body may be `null` (read as absent), and the receipt fields Onetime Secret sends as
 //! `null` in its lists say so; a multipart body takes only the parts it lists; a body none of
-//! whose fields is required may be left out (the server reads no body as an empty one).
+//! whose fields is required may be left out (the server reads no body as an empty one); a field
+//! of an enum type refers to the enum itself, not through the `allOf` wrapper poem-openapi writes
+//! to attach the field's description (generators cannot take `allOf` of a non-object).
 
 use std::sync::OnceLock;
 
@@ -290,6 +292,35 @@ fn optional_bodies_without_required_fields(document: &mut Value) {
     }
 }
 
+/// Every component property written `allOf: [{$ref: <an enum>}, {description}]` becomes the plain
+/// reference.
+fn plain_enum_references(document: &mut Value) {
+    let schemas = document["components"]["schemas"].clone();
+    let is_enum = |reference: &str| {
+        reference
+            .strip_prefix("#/components/schemas/")
+            .is_some_and(|name| schemas[name].get("enum").is_some())
+    };
+    let Some(components) = document["components"]["schemas"].as_object_mut() else {
+        return;
+    };
+    for property in components
+        .values_mut()
+        .filter_map(|schema| schema.get_mut("properties"))
+        .filter_map(Value::as_object_mut)
+        .flat_map(|properties| properties.values_mut())
+    {
+        let reference = property["allOf"]
+            .as_array()
+            .and_then(|parts| parts.iter().find_map(|part| part["$ref"].as_str()))
+            .filter(|reference| is_enum(reference))
+            .map(str::to_owned);
+        if let Some(reference) = reference {
+            *property = json!({ "$ref": reference });
+        }
+    }
+}
+
 /// Marks `property` of component schema `schema` as nullable.
 fn make_nullable(document: &mut Value, schema: &str, property: &str) {
     if let Some(field) = document
@@ -318,6 +349,7 @@ fn build() -> Value {
     nullable_json_bodies(&mut document);
     closed_multipart_bodies(&mut document);
     optional_bodies_without_required_fields(&mut document);
+    plain_enum_references(&mut document);
     for (schema, property) in NULLABLE_RESPONSE_FIELDS {
         make_nullable(&mut document, schema, property);
     }
@@ -426,6 +458,21 @@ mod tests {
         assert_eq!(required("/api/v1/secret/{key}"), false);
         assert_eq!(required("/api/v1/share"), true);
         assert_eq!(required("/api/secrets"), true);
+    }
+
+    #[test]
+    fn enum_fields_refer_to_their_enum_plainly() {
+        let schemas = &document()["components"]["schemas"];
+        assert_eq!(
+            schemas["ErrorBody"]["properties"]["code"],
+            json!({"$ref": "#/components/schemas/ErrorCode"})
+        );
+        assert_eq!(
+            schemas["SecretStatusResponse"]["properties"]["state"],
+            json!({"$ref": "#/components/schemas/SecretStateName"})
+        );
+        // An object field keeps its description through `allOf`.
+        assert!(schemas["CreateSecretResponse"]["properties"]["metadata"]["allOf"].is_array());
     }
 
     #[test]
