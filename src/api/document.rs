@@ -235,16 +235,19 @@ fn nullable_json_bodies(document: &mut Value) {
     }
 }
 
-/// Every inline multipart body schema says it takes no other part (the server refuses one).
-fn closed_multipart_bodies(document: &mut Value) {
-    let Some(paths) = document["paths"].as_object_mut() else {
-        return;
-    };
-    for operation in paths
-        .values_mut()
+/// Every operation of the document, to change in place.
+fn operations_mut(document: &mut Value) -> impl Iterator<Item = &mut Value> {
+    document["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
         .filter_map(Value::as_object_mut)
         .flat_map(|operations| operations.values_mut())
-    {
+}
+
+/// Every inline multipart body schema says it takes no other part (the server refuses one).
+fn closed_multipart_bodies(document: &mut Value) {
+    for operation in operations_mut(document) {
         if let Some(schema) = operation
             .pointer_mut("/requestBody/content/multipart~1form-data/schema")
             .and_then(Value::as_object_mut)
@@ -267,14 +270,7 @@ fn optional_bodies_without_required_fields(document: &mut Value) {
             .as_array()
             .is_some_and(|required| !required.is_empty())
     };
-    let Some(paths) = document["paths"].as_object_mut() else {
-        return;
-    };
-    for operation in paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|operations| operations.values_mut())
-    {
+    for operation in operations_mut(document) {
         let Some(body) = operation
             .get_mut("requestBody")
             .and_then(Value::as_object_mut)

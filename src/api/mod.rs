@@ -120,6 +120,5 @@ pub fn routes(
     route
         .with(AddData::new(service))
         .with(AddData::new(native::PublicUrl(public_url)))
-        .around(routes::allow_on_405)
         .around(request_id::request_context)
 }

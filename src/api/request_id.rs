@@ -2,7 +2,7 @@
 //! how many requests the server handled), set on every response as
 //! `X-Request-Id` and readable by handlers and error mappers through a task-local;
 //! `Cache-Control: no-store` on every response (nothing burnbox answers may sit in a shared
-//! cache); and one log line and the HTTP metrics per request, by route template, never by path.
+//! cache); `Allow` on every 405; and one log line and the HTTP metrics per request, by route template, never by path.
 
 use std::time::Instant;
 
@@ -70,7 +70,8 @@ pub async fn request_context<E: Endpoint>(next: E, req: Request) -> Result<Respo
     let id = new_request_id();
     let started = Instant::now();
     // The template, never the path: paths carry keys.
-    let route = super::routes::template(req.uri().path());
+    let found = super::routes::find(req.uri().path());
+    let route = found.map_or(super::routes::UNMATCHED, |route| route.template);
     let method = telemetry::method_label(req.method().as_str());
     // Boxed once here: the routes' future is kilobytes, and every layer above (the task-local
     // scope, this function, poem's own boxing) would otherwise copy it again.
@@ -86,6 +87,7 @@ pub async fn request_context<E: Endpoint>(next: E, req: Request) -> Result<Respo
         Ok(response) => response,
         Err(err) => err.into_response(),
     };
+    super::routes::allow_on_405(&mut response, found);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HEADER, value);
     }

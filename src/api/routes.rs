@@ -1,11 +1,11 @@
 //! The table of every route burnbox serves, with the methods each takes: the metrics label a
-//! request is counted under, and the `Allow` header of a 405 (RFC 9110 §15.5.6). A test holds
+//! request is counted under, and the `Allow` header of a 405 (both set by `request_id.rs`) (RFC 9110 §15.5.6). A test holds
 //! the table to the OpenAPI document, so it cannot drift from the handlers.
 
 use std::sync::OnceLock;
 
+use poem::Response;
 use poem::http::{HeaderValue, StatusCode, header::ALLOW};
-use poem::{Endpoint, IntoResponse, Request, Response, Result};
 
 /// One route: its template (`{key}` stands for any one segment) and the methods it takes.
 #[derive(Debug, Clone, Copy)]
@@ -55,7 +55,8 @@ pub const ROUTES: &[Route] = &[
     route("/secret/{key}", GET),
 ];
 
-/// What [`template`] calls every path that is none of burnbox's routes.
+/// The metrics label of every path that is none of burnbox's routes, so labels stay few whatever
+/// paths clients send.
 pub const UNMATCHED: &str = "/{unmatched}";
 
 /// The literal segments of [`ROUTES`] (every segment but `{key}`), gathered once.
@@ -93,32 +94,25 @@ pub fn find(path: &str) -> Option<&'static Route> {
     })
 }
 
-/// The route template of a path, so metric labels never carry a key; [`UNMATCHED`] for a path
-/// that is none of burnbox's routes, so labels stay few whatever paths clients send.
-pub fn template(path: &str) -> &'static str {
-    find(path).map_or(UNMATCHED, |route| route.template)
-}
-
-/// Middleware: every 405 names the methods its path takes in `Allow`.
-pub async fn allow_on_405<E: Endpoint>(next: E, req: Request) -> Result<Response> {
-    let allow = find(req.uri().path()).map(|route| route.allow);
-    let mut response = match next.call(req).await {
-        Ok(response) => response.into_response(),
-        Err(err) => err.into_response(),
-    };
+/// Sets `Allow` on a 405 answer from `route`, so every 405 names the methods its path takes.
+pub fn allow_on_405(response: &mut Response, route: Option<&Route>) {
     if response.status() == StatusCode::METHOD_NOT_ALLOWED
-        && let Some(allow) = allow
+        && let Some(route) = route
     {
         response
             .headers_mut()
-            .insert(ALLOW, HeaderValue::from_static(allow));
+            .insert(ALLOW, HeaderValue::from_static(route.allow));
     }
-    Ok(response)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The label a path is counted under.
+    fn template(path: &str) -> &'static str {
+        find(path).map_or(UNMATCHED, |route| route.template)
+    }
 
     #[test]
     fn paths_map_to_their_templates() {
