@@ -17,9 +17,18 @@ enum ApiTags {
 
 /// A probe's answer.
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct Probe {
     /// `ok`, `ready` or `unavailable`.
     pub status: String,
+}
+
+impl poem_openapi::types::Example for Probe {
+    fn example() -> Self {
+        Self {
+            status: "ok".into(),
+        }
+    }
 }
 
 /// Answers of `readyz`.

@@ -712,6 +712,27 @@ async fn bad_forms_get_the_dialects_errors_and_leave_nothing() {
     assert_eq!(stored_records(data.path()).await, 0);
 }
 
+/// A form's flags are read in any case (Python's generated client writes `True` and `False`): a
+/// recipient may delete a file only when its sender's flag said so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_flags_are_read_in_any_case() {
+    let f = FileApp::start(Backend::Fs).await;
+    for (flag, recipient_may_delete) in [("False", false), ("TRUE", true), ("false", false)] {
+        let fields = [("allowDeletion", flag), ("maxViews", "3")];
+        let (secret_key, _) = f.app.upload_ok(sample_file(1000, 4), &fields).await;
+        let (_, body) = download(&f.app, &secret_key).await;
+        assert_eq!(body.expect("whole file").len(), 1000);
+        let status = f.app.burn(&secret_key).await.status();
+        // Not allowed, the secret key opens no burn: 404, as for any key that burns nothing.
+        let expected = if recipient_may_delete {
+            StatusCode::OK
+        } else {
+            StatusCode::NOT_FOUND
+        };
+        assert_eq!(status, expected, "allowDeletion={flag}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_down_s3_server_gives_503_and_no_half_state() {
     let mut f = FileApp::start(Backend::S3).await;

@@ -56,8 +56,31 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in the order the document lists them.
+    pub const ALL: [Self; 19] = [
+        Self::InvalidKey,
+        Self::InvalidJson,
+        Self::MissingSecret,
+        Self::ContentTooLarge,
+        Self::InvalidTtl,
+        Self::InvalidMaxViews,
+        Self::InvalidParameter,
+        Self::NotFound,
+        Self::InvalidPassphrase,
+        Self::InvalidApiKey,
+        Self::AuthenticationRequired,
+        Self::Forbidden,
+        Self::SecretBurned,
+        Self::SecretExpired,
+        Self::MaxViewsReached,
+        Self::RateLimitExceeded,
+        Self::InternalError,
+        Self::ServiceUnavailable,
+        Self::MethodNotAllowed,
+    ];
+
     /// The HTTP status, short message and default hint of a code.
-    fn describe(self) -> (StatusCode, &'static str, &'static str) {
+    pub fn describe(self) -> (StatusCode, &'static str, &'static str) {
         use ErrorCode::*;
         match self {
             InvalidKey => (

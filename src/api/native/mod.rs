@@ -10,7 +10,7 @@ mod upload;
 
 pub use error::{ErrorBody, ErrorCode, NativeError};
 pub use handlers::NativeApi;
-pub use upload::is_multipart_form;
+pub use upload::{FORM_SCHEMA, is_multipart_form};
 
 /// Base URL that `secretUrl` and `metadataUrl` are built on.
 #[derive(Debug, Clone)]

@@ -43,104 +43,99 @@ impl Payload for FileForm {
     }
 
     fn schema_ref() -> MetaSchemaRef {
-        let text = |description| {
-            MetaSchemaRef::Inline(Box::new(MetaSchema {
-                description: Some(description),
-                ..MetaSchema::new("string")
-            }))
-        };
-        let flag = |description| {
-            MetaSchemaRef::Inline(Box::new(MetaSchema {
-                description: Some(description),
-                ..MetaSchema::new("boolean")
-            }))
-        };
-        MetaSchemaRef::Inline(Box::new(MetaSchema {
-            description: Some(
-                "A file secret: the `file` part (its filename and Content-Type are kept) and the \
-                 JSON body's options as text parts.",
-            ),
-            required: vec!["file"],
-            properties: vec![
-                (
-                    "file",
-                    MetaSchemaRef::Inline(Box::new(MetaSchema {
-                        description: Some(
-                            "The file: up to 50 MiB (52,428,800 bytes) with an API key, 1 MB (1,000,000 bytes) without, or the tier's limit. An end-to-end file counts its encrypted bytes.",
-                        ),
-                        ..MetaSchema::new_with_format("string", "binary")
-                    })),
-                ),
-                (
-                    "secret",
-                    text("An optional note sent with the file (up to 1000 bytes)."),
-                ),
-                ("ttl", BoundedInt::<1800, 86_313_600>::schema_ref()),
-                (
-                    "maxViews",
-                    MetaSchemaRef::Inline(Box::new(MetaSchema {
-                        description: Some(
-                            "Views before the file is destroyed: 1 to 999, or `unlimited`. Default 1.",
-                        ),
-                        any_of: vec![
-                            BoundedInt::<1, 999>::schema_ref(),
-                            MetaSchemaRef::Inline(Box::new(MetaSchema {
-                                enum_items: vec!["unlimited".into()],
-                                ..MetaSchema::new("string")
-                            })),
-                        ],
-                        ..MetaSchema::ANY
-                    })),
-                ),
-                ("passphrase", text("Password the recipient must give.")),
-                (
-                    "oneClickRetrieval",
-                    flag("Require a click to reveal. Default true."),
-                ),
-                (
-                    "allowDeletion",
-                    flag("Allow the recipient to delete it. Default true."),
-                ),
-                (
-                    "encrypted",
-                    flag(
-                        "The file's bytes were encrypted end-to-end by the sender's client \
-                         (docs/end-to-end.md): kept and returned as sent. Such a file takes no \
-                         'secret' note. Default false.",
-                    ),
-                ),
-            ],
-            // A plaintext note goes only with a file that is not end-to-end: either `encrypted`
-            // is false (or absent), or `secret` is empty (or absent).
-            any_of: vec![
-                object_with(
-                    "encrypted",
-                    MetaSchema {
-                        enum_items: vec![false.into()],
-                        ..MetaSchema::new("boolean")
-                    },
-                ),
-                object_with(
-                    "secret",
-                    MetaSchema {
-                        max_length: Some(0),
-                        ..MetaSchema::new("string")
-                    },
-                ),
-            ],
-            ..MetaSchema::new("object")
-        }))
+        MetaSchemaRef::Reference(FORM_SCHEMA.to_owned())
     }
 
-    fn register(_registry: &mut Registry) {}
+    fn register(registry: &mut Registry) {
+        registry
+            .schemas
+            .entry(FORM_SCHEMA.to_owned())
+            .or_insert_with(form_schema);
+    }
 }
 
-/// An object schema constraining one property only.
-fn object_with(property: &'static str, schema: MetaSchema) -> MetaSchemaRef {
-    MetaSchemaRef::Inline(Box::new(MetaSchema {
-        properties: vec![(property, MetaSchemaRef::Inline(Box::new(schema)))],
+/// The component name of the form's schema: generated clients name their form type after it.
+pub const FORM_SCHEMA: &str = "CreateFileRequest";
+
+/// The form's parts. That an end-to-end file takes no plaintext note is said in the document
+/// with `not` (crate::api::document), which poem-openapi's schema cannot carry.
+fn form_schema() -> MetaSchema {
+    let text = |description| {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            description: Some(description),
+            ..MetaSchema::new("string")
+        }))
+    };
+    let flag = |description| {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            description: Some(description),
+            ..MetaSchema::new("boolean")
+        }))
+    };
+    MetaSchema {
+        title: Some(FORM_SCHEMA.to_owned()),
+        description: Some(
+            "A file secret: the `file` part (its filename and Content-Type are kept) and the \
+             JSON body's options as text parts (flags as `true` or `false`, any case).",
+        ),
+        required: vec!["file"],
+        properties: vec![
+            (
+                "file",
+                MetaSchemaRef::Inline(Box::new(MetaSchema {
+                    description: Some(
+                        "The file: up to 50 MiB (52,428,800 bytes) with an API key, 1 MB (1,000,000 bytes) without, or the tier's limit. An end-to-end file counts its encrypted bytes.",
+                    ),
+                    ..MetaSchema::new_with_format("string", "binary")
+                })),
+            ),
+            (
+                "secret",
+                text("An optional note sent with the file (up to 1000 bytes)."),
+            ),
+            ("ttl", BoundedInt::<1800, 86_313_600>::schema_ref()),
+            (
+                "maxViews",
+                MetaSchemaRef::Inline(Box::new(MetaSchema {
+                    description: Some(
+                        "Views before the file is destroyed: 1 to 999, or `unlimited`. Default 1.",
+                    ),
+                    any_of: vec![
+                        BoundedInt::<1, 999>::schema_ref(),
+                        MetaSchemaRef::Inline(Box::new(MetaSchema {
+                            enum_items: vec!["unlimited".into()],
+                            ..MetaSchema::new("string")
+                        })),
+                    ],
+                    ..MetaSchema::ANY
+                })),
+            ),
+            ("passphrase", text("Password the recipient must give.")),
+            (
+                "oneClickRetrieval",
+                flag("Require a click to reveal. Default true."),
+            ),
+            (
+                "allowDeletion",
+                flag("Allow the recipient to delete it. Default true."),
+            ),
+            (
+                "encrypted",
+                flag(
+                    "The file's bytes were encrypted end-to-end by the sender's client \
+                     (docs/end-to-end.md): kept and returned as sent. Such a file takes no \
+                     'secret' note. Default false.",
+                ),
+            ),
+        ],
+        example: Some(serde_json::json!({
+            "file": "report.pdf",
+            "ttl": 86400,
+            "maxViews": 2,
+            "passphrase": "correct horse battery staple",
+        })),
         ..MetaSchema::new("object")
-    }))
+    }
 }
 
 impl ParsePayload for FileForm {
@@ -203,13 +198,15 @@ fn parse_int(value: &str, code: ErrorCode, name: &str) -> Result<i64, NativeErro
 }
 
 fn parse_flag(value: &str, name: &str) -> Result<bool, NativeError> {
-    match value {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(NativeError::hinted(
+    if value.eq_ignore_ascii_case("true") {
+        Ok(true)
+    } else if value.eq_ignore_ascii_case("false") {
+        Ok(false)
+    } else {
+        Err(NativeError::hinted(
             ErrorCode::InvalidParameter,
             format!("'{name}' must be true or false."),
-        )),
+        ))
     }
 }
 

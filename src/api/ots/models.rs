@@ -9,6 +9,7 @@ use crate::api::schema::{BoundedInt, Recipients, RequiredText, Seconds, Text};
 
 /// Parameters of `share` (alias `create`).
 #[derive(Default, Object, Deserialize)]
+#[oai(example)]
 pub struct ShareParams {
     /// The secret. Required (older clients may send it in the query string instead).
     #[serde(default)]
@@ -27,6 +28,7 @@ pub struct ShareParams {
 
 /// Parameters of `generate`.
 #[derive(Default, Object, Deserialize)]
+#[oai(example)]
 pub struct GenerateParams {
     /// Length of the generated password: 4 to 128, default 12.
     pub length: Option<BoundedInt<4, 128>>,
@@ -43,6 +45,7 @@ pub struct GenerateParams {
 
 /// Parameters of reveal and burn.
 #[derive(Default, Object, Deserialize)]
+#[oai(example)]
 pub struct PassphraseParams {
     /// The secret's passphrase, when it has one.
     #[serde(default)]
@@ -52,6 +55,40 @@ pub struct PassphraseParams {
     #[oai(rename = "continue")]
     #[serde(default)]
     pub confirm: Text,
+}
+
+/// The passphrase the examples set and give back.
+const EXAMPLE_PASSPHRASE: &str = "correct horse battery staple";
+
+impl Example for ShareParams {
+    fn example() -> Self {
+        Self {
+            secret: RequiredText(Some("my-super-secret-password".into())),
+            ttl: Seconds(Some(3600)),
+            passphrase: Text(Some(EXAMPLE_PASSPHRASE.into())),
+            recipient: Recipients(Some("alice@example.com".into())),
+        }
+    }
+}
+
+impl Example for GenerateParams {
+    fn example() -> Self {
+        Self {
+            length: Some(BoundedInt(16)),
+            ttl: Seconds(Some(3600)),
+            passphrase: Text(Some(EXAMPLE_PASSPHRASE.into())),
+            recipient: Recipients(None),
+        }
+    }
+}
+
+impl Example for PassphraseParams {
+    fn example() -> Self {
+        Self {
+            passphrase: Text(Some(EXAMPLE_PASSPHRASE.into())),
+            confirm: Text(None),
+        }
+    }
 }
 
 macro_rules! form_or_json {
@@ -221,6 +258,7 @@ impl Example for RevealedSecret {
 
 /// Answer to a burn.
 #[derive(Object)]
+#[oai(example)]
 pub struct BurnedReceipt {
     /// The receipt, now `burned`.
     pub state: ReceiptObject,
@@ -230,11 +268,29 @@ pub struct BurnedReceipt {
 
 /// Answer to `status` and `authcheck`.
 #[derive(Object)]
+#[oai(example)]
 pub struct SystemStatus {
     /// `nominal`.
     pub status: String,
     /// `en`.
     pub locale: String,
+}
+
+impl Example for BurnedReceipt {
+    fn example() -> Self {
+        let mut state = ReceiptObject::example();
+        state.state = ReceiptState::Burned;
+        Self {
+            state,
+            secret_shortkey: "3nzq8jw1".into(),
+        }
+    }
+}
+
+impl Example for SystemStatus {
+    fn example() -> Self {
+        Self::nominal()
+    }
 }
 
 impl SystemStatus {

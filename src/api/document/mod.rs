@@ -7,133 +7,15 @@
 //! of an enum type refers to the enum itself, not through the `allOf` wrapper poem-openapi writes
 //! to attach the field's description (generators cannot take `allOf` of a non-object).
 
+mod error_codes;
+mod examples;
+mod links;
+
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
-/// A link from a response to an operation, its `key` path parameter taken from the response body
-/// at `pointer` (a JSON pointer), with what following it does.
-struct Link {
-    name: &'static str,
-    operation_id: &'static str,
-    pointer: &'static str,
-    description: &'static str,
-}
-
-/// The links of `POST /api/secrets`'s answer.
-const NATIVE_CREATE_LINKS: &[Link] = &[
-    Link {
-        name: "StatusByMetadataKey",
-        operation_id: "getSecretStatus",
-        pointer: "/metadata/key",
-        description: "The secret's status through its metadata key (also gives the secret key).",
-    },
-    Link {
-        name: "StatusBySecretKey",
-        operation_id: "getSecretStatus",
-        pointer: "/metadata/secretKey",
-        description: "The secret's status as its recipient sees it.",
-    },
-    Link {
-        name: "View",
-        operation_id: "viewSecret",
-        pointer: "/metadata/secretKey",
-        description: "View the secret (counts a view).",
-    },
-    Link {
-        name: "Burn",
-        operation_id: "burnSecret",
-        pointer: "/metadata/key",
-        description: "Burn the secret with its metadata key.",
-    },
-];
-
-/// The links of the Onetime Secret dialect's receipts (`share`, `create`, `generate`).
-const OTS_CREATE_LINKS: &[Link] = &[
-    Link {
-        name: "Reveal",
-        operation_id: "otsRevealSecret",
-        pointer: "/secret_key",
-        description: "Reveal the secret (destroys it).",
-    },
-    Link {
-        name: "Receipt",
-        operation_id: "otsReadPrivate",
-        pointer: "/metadata_key",
-        description: "Read the receipt.",
-    },
-    Link {
-        name: "ReceiptByPost",
-        operation_id: "otsReadPrivateByPost",
-        pointer: "/metadata_key",
-        description: "Read the receipt (by POST).",
-    },
-    Link {
-        name: "ReceiptAsMetadata",
-        operation_id: "otsReadMetadata",
-        pointer: "/metadata_key",
-        description: "Read the receipt (the `metadata` alias).",
-    },
-    Link {
-        name: "ReceiptAsMetadataByPost",
-        operation_id: "otsReadMetadataByPost",
-        pointer: "/metadata_key",
-        description: "Read the receipt (the `metadata` alias, by POST).",
-    },
-    Link {
-        name: "ReceiptAsReceipt",
-        operation_id: "otsReadReceipt",
-        pointer: "/metadata_key",
-        description: "Read the receipt (the `receipt` alias).",
-    },
-    Link {
-        name: "ReceiptAsReceiptByPost",
-        operation_id: "otsReadReceiptByPost",
-        pointer: "/metadata_key",
-        description: "Read the receipt (the `receipt` alias, by POST).",
-    },
-    Link {
-        name: "Burn",
-        operation_id: "otsBurnPrivate",
-        pointer: "/metadata_key",
-        description: "Burn the secret with its receipt key.",
-    },
-    Link {
-        name: "BurnAsMetadata",
-        operation_id: "otsBurnMetadata",
-        pointer: "/metadata_key",
-        description: "Burn the secret (the `metadata` alias).",
-    },
-    Link {
-        name: "BurnAsReceipt",
-        operation_id: "otsBurnReceipt",
-        pointer: "/metadata_key",
-        description: "Burn the secret (the `receipt` alias).",
-    },
-];
-
-/// Which operations' 200 answers carry which links.
-const LINKED_OPERATIONS: &[(&str, &str, &[Link])] = &[
-    ("/api/secrets", "post", NATIVE_CREATE_LINKS),
-    ("/api/v1/share", "post", OTS_CREATE_LINKS),
-    ("/api/v1/create", "post", OTS_CREATE_LINKS),
-    ("/api/v1/generate", "post", OTS_CREATE_LINKS),
-];
-
-fn links_object(links: &[Link]) -> Value {
-    links
-        .iter()
-        .map(|link| {
-            let value = json!({
-                "operationId": link.operation_id,
-                "parameters": { "key": format!("$response.body#{}", link.pointer) },
-                "description": link.description,
-            });
-            (link.name.to_owned(), value)
-        })
-        .collect::<serde_json::Map<_, _>>()
-        .into()
-}
+use links::{LINKED_OPERATIONS, links_object};
 
 /// Response fields that Onetime Secret sends as `null` in some answers (its recent lists).
 const NULLABLE_RESPONSE_FIELDS: &[(&str, &str)] = &[
@@ -245,16 +127,50 @@ fn operations_mut(document: &mut Value) -> impl Iterator<Item = &mut Value> {
         .flat_map(|operations| operations.values_mut())
 }
 
-/// Every inline multipart body schema says it takes no other part (the server refuses one).
+/// Every multipart body schema (inline or a component) says it takes no other part (the server
+/// refuses one).
 fn closed_multipart_bodies(document: &mut Value) {
+    let mut components = Vec::new();
     for operation in operations_mut(document) {
-        if let Some(schema) = operation
+        let Some(schema) = operation
             .pointer_mut("/requestBody/content/multipart~1form-data/schema")
             .and_then(Value::as_object_mut)
-            && schema.contains_key("properties")
+        else {
+            continue;
+        };
+        if let Some(name) = schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
         {
+            components.push(name.to_owned());
+        } else if schema.contains_key("properties") {
             schema.insert("additionalProperties".to_owned(), Value::Bool(false));
         }
+    }
+    for name in components {
+        if let Some(schema) = document["components"]["schemas"][&name].as_object_mut() {
+            schema.insert("additionalProperties".to_owned(), Value::Bool(false));
+        }
+    }
+}
+
+/// The file form's rule that poem-openapi's schema cannot carry: a file encrypted end-to-end
+/// takes no plaintext note (`encrypted` true with a non-empty `secret` is refused). Written as
+/// `not`, which generators pass over and validators and fuzzers apply.
+fn end_to_end_files_take_no_note(document: &mut Value) {
+    let form = crate::api::native::FORM_SCHEMA;
+    if let Some(schema) = document["components"]["schemas"][form].as_object_mut() {
+        schema.insert(
+            "not".to_owned(),
+            json!({
+                "required": ["encrypted", "secret"],
+                "properties": {
+                    "encrypted": {"type": "boolean", "enum": [true]},
+                    "secret": {"type": "string", "minLength": 1},
+                },
+            }),
+        );
     }
 }
 
@@ -346,6 +262,9 @@ fn build() -> Value {
     closed_multipart_bodies(&mut document);
     optional_bodies_without_required_fields(&mut document);
     plain_enum_references(&mut document);
+    end_to_end_files_take_no_note(&mut document);
+    error_codes::describe_error_codes(&mut document);
+    examples::fill_examples(&mut document);
     for (schema, property) in NULLABLE_RESPONSE_FIELDS {
         make_nullable(&mut document, schema, property);
     }
@@ -473,9 +392,15 @@ mod tests {
 
     #[test]
     fn the_file_form_takes_only_its_parts() {
-        let form = &document()["paths"]["/api/secrets"]["post"]["requestBody"]["content"]["multipart/form-data"]
+        let body = &document()["paths"]["/api/secrets"]["post"]["requestBody"]["content"]["multipart/form-data"]
             ["schema"];
+        assert_eq!(
+            body["$ref"],
+            format!("#/components/schemas/{}", crate::api::native::FORM_SCHEMA)
+        );
+        let form = &document()["components"]["schemas"][crate::api::native::FORM_SCHEMA];
         assert_eq!(form["additionalProperties"], false);
+        assert_eq!(form["not"]["required"], json!(["encrypted", "secret"]));
     }
 
     #[test]
