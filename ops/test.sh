@@ -9,7 +9,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/burnbox/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 mkdir -p "$CARGO_TARGET_DIR"
 
-echo "== system packages the tests use (promtool, Prometheus, Python venv, Chromium and ChromeDriver, Redis, zbarimg)"
+echo "== system packages the tests use (promtool, Prometheus, Python venv, Chromium and ChromeDriver, Redis, zbarimg, Node.js)"
 NEED=""
 { command -v promtool >/dev/null && command -v prometheus >/dev/null; } || NEED="prometheus"
 python3 -c 'import ensurepip' 2>/dev/null || NEED="$NEED python3-venv"
@@ -19,6 +19,8 @@ python3 -c 'import ensurepip' 2>/dev/null || NEED="$NEED python3-venv"
 { command -v redis-server >/dev/null && command -v redis-cli >/dev/null; } || NEED="$NEED redis-server"
 # The TLS Redis test makes its certificates with the openssl command.
 command -v openssl >/dev/null || NEED="$NEED openssl"
+# The generated TypeScript client is built and run with Node.js and npm.
+{ command -v node >/dev/null && command -v npm >/dev/null; } || NEED="$NEED nodejs npm"
 # The pages' test reads the QR code the page draws back with zbarimg.
 command -v zbarimg >/dev/null || NEED="$NEED zbar-tools"
 if [ -n "$NEED" ]; then
@@ -53,6 +55,11 @@ VENV="${BURNBOX_VENV:-$HOME/.cache/burnbox/venv}"
 "$VENV/bin/pip" install --quiet --disable-pip-version-check openapi-spec-validator==0.9.0
 "$VENV/bin/openapi-spec-validator" openapi/burnbox.json openapi/burnbox.yaml
 
+echo "== generated clients (Python and TypeScript) against the real server"
+"$VENV/bin/pip" install --quiet --disable-pip-version-check \
+  openapi-python-client==0.29.1 ruff==0.17.6 mypy==1.19.1
+npm_config_cache="$HOME/.cache/burnbox/npm" tests/clients/run.sh "$CARGO_TARGET_DIR/debug/burnbox" "$VENV"
+
 echo "== API fuzzing against the real server (schemathesis, every check and phase)"
 # schemathesis runs on Python 3.12 or later: 3.11's ast module fails on deep stacks ("AST
 # constructor recursion depth mismatch") inside the generator. pyenv's or the system's.
@@ -74,6 +81,7 @@ FUZZ_VENV="${BURNBOX_FUZZ_VENV:-$HOME/.cache/burnbox/fuzz-venv}"
 "$FUZZ_VENV/bin/pip" install --quiet --disable-pip-version-check schemathesis==4.32.5
 tests/fuzz/run.sh "$CARGO_TARGET_DIR/debug/burnbox" "$FUZZ_VENV/bin/schemathesis"
 
-# One closing line for the whole run: every cargo test, plus the fuzzing stage as one.
+# One closing line for the whole run: every cargo test, plus the clients and fuzzing stages as one
+# each.
 read -r PASSED FAILED < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$TEST_LOG")
-echo "summary: $((PASSED + 1)) passed, $FAILED failed"
+echo "summary: $((PASSED + 2)) passed, $FAILED failed"
