@@ -46,6 +46,7 @@ pub const ROUTES: &[Route] = &[
     route("/assets/{key}", GET),
     route("/docs", GET),
     route("/docs/{key}", GET),
+    route("/favicon.ico", GET),
     route("/healthz", GET),
     route("/metrics", GET),
     route("/openapi.json", GET),

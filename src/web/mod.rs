@@ -16,6 +16,7 @@ const SCRIPT: &str = include_str!("assets/app.js");
 const END_TO_END: &str = include_str!("assets/e2e.js");
 const QR_CODE: &str = include_str!("assets/qr.js");
 const STYLE: &str = include_str!("assets/style.css");
+const ICON: &str = include_str!("assets/icon.svg");
 
 /// Only this origin's script and style, no frames, no plugins: a page that shows a secret runs
 /// nothing but its own code.
@@ -72,6 +73,13 @@ fn style() -> Response {
     asset(STYLE, "text/css; charset=utf-8")
 }
 
+/// The site's icon, at the address browsers ask for on every page (burnbox's and Swagger UI's), so
+/// none of them logs a failed request.
+#[handler]
+fn icon() -> Response {
+    asset(ICON, "image/svg+xml")
+}
+
 /// The pages and their assets, to mount at the root.
 pub fn add_pages(route: Route) -> Route {
     route
@@ -82,4 +90,5 @@ pub fn add_pages(route: Route) -> Route {
         .at("/assets/e2e.js", get(end_to_end))
         .at("/assets/qr.js", get(qr_code))
         .at("/assets/style.css", get(style))
+        .at("/favicon.ico", get(icon))
 }

@@ -6,6 +6,7 @@ mod bad_input;
 mod cli;
 mod connections;
 mod crashes;
+mod docs_page;
 mod durability;
 mod end_to_end;
 mod expiry;
