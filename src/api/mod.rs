@@ -49,7 +49,8 @@ pub fn openapi() -> OpenApiService<(native::NativeApi, ots::OtsApi, health::Heal
         ExtraHeader::new("X-Request-Id").description("The request id, also in error bodies."),
     )
     .extra_response_header::<Option<u32>, _>(
-        ExtraHeader::new("X-RateLimit-Limit").description("The caller's binding request quota."),
+        ExtraHeader::new("X-RateLimit-Limit")
+            .description("The caller's binding request quota (while quotas are on)."),
     )
     .extra_response_header::<Option<u32>, _>(
         ExtraHeader::new("X-RateLimit-Remaining").description("Requests left in that window."),

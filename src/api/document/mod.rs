@@ -174,6 +174,26 @@ fn end_to_end_files_take_no_note(document: &mut Value) {
     }
 }
 
+/// The quota headers are on the API's answers only: no quota applies to the probes outside `/api`.
+fn probes_carry_no_quota_headers(document: &mut Value) {
+    let Some(paths) = document["paths"].as_object_mut() else {
+        return;
+    };
+    for response in paths
+        .iter_mut()
+        .filter(|(path, _)| !path.starts_with("/api/"))
+        .filter_map(|(_, operations)| operations.as_object_mut())
+        .flat_map(|operations| operations.values_mut())
+        .filter_map(|operation| operation.get_mut("responses"))
+        .filter_map(Value::as_object_mut)
+        .flat_map(|responses| responses.values_mut())
+    {
+        if let Some(headers) = response.get_mut("headers").and_then(Value::as_object_mut) {
+            headers.retain(|name, _| !name.to_ascii_lowercase().starts_with("x-ratelimit-"));
+        }
+    }
+}
+
 /// A request body none of whose media types requires a field is optional.
 fn optional_bodies_without_required_fields(document: &mut Value) {
     let schemas = document["components"]["schemas"].clone();
@@ -263,6 +283,7 @@ fn build() -> Value {
     optional_bodies_without_required_fields(&mut document);
     plain_enum_references(&mut document);
     end_to_end_files_take_no_note(&mut document);
+    probes_carry_no_quota_headers(&mut document);
     error_codes::describe_error_codes(&mut document);
     examples::fill_examples(&mut document);
     for (schema, property) in NULLABLE_RESPONSE_FIELDS {
@@ -401,6 +422,25 @@ mod tests {
         let form = &document()["components"]["schemas"][crate::api::native::FORM_SCHEMA];
         assert_eq!(form["additionalProperties"], false);
         assert_eq!(form["not"]["required"], json!(["encrypted", "secret"]));
+    }
+
+    #[test]
+    fn only_the_api_documents_quota_headers() {
+        let headers = |path: &str, method: &str| {
+            let headers = &document()["paths"][path][method]["responses"]["200"]["headers"];
+            let mut names: Vec<String> = headers
+                .as_object()
+                .map(|h| h.keys().map(|k| k.to_ascii_lowercase()).collect())
+                .unwrap_or_default();
+            names.sort();
+            names
+        };
+        assert_eq!(headers("/healthz", "get"), ["x-request-id"]);
+        assert!(
+            headers("/api/secrets", "post").contains(&"x-ratelimit-remaining".to_owned()),
+            "{:?}",
+            headers("/api/secrets", "post")
+        );
     }
 
     #[test]
