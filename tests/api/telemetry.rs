@@ -122,9 +122,19 @@ async fn metrics_count_what_was_done_and_carry_no_secrets() {
         .expect("odd method");
     assert!(response.status().is_client_error(), "{}", response.status());
     let brew_status = response.status().as_u16();
-    tokio::time::sleep(Duration::from_millis(1600)).await;
-
-    let text = scrape(&api.base).await;
+    // The one-second secret expires: the sweeper counts it within a sweep of its expiry.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let text = loop {
+        let text = scrape(&api.base).await;
+        if sample(&text, "burnbox_secrets_expired_total") == Some(1.0) {
+            break text;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the one-second secret was never counted expired:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert_eq!(
         sample(
             &text,
