@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use burnbox::crypto::{Keyring, MasterKey};
+use burnbox::crypto::{Keyring, MasterKeys};
 use burnbox::domain::ViewLimit;
 use burnbox::storage::{EmbeddedStore, SecretStore};
 use serde_json::{Value, json};
@@ -235,14 +235,14 @@ async fn preload(data_dir: &Path, count: usize) {
     if count == 0 {
         return;
     }
-    let master = MasterKey::load_or_create(
+    let master = MasterKeys::load_or_create(
         None,
         &data_dir.join(burnbox::crypto::master_key::KEY_FILE_NAME),
     )
     .expect("master key");
-    let keyring = Arc::new(Keyring::new(&master));
+    let keyring = Arc::new(Keyring::from_keys(&master));
     let store: Arc<dyn SecretStore> = Arc::new(
-        EmbeddedStore::open(data_dir, burnbox::crypto::RecordAuth::from_master(&master))
+        EmbeddedStore::open(data_dir, burnbox::crypto::RecordAuth::from_keys(&master))
             .expect("store"),
     );
     let tasks: Vec<_> = (0..256)

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 
-use crate::app::{create_data_dir, load_master_key};
+use crate::app::{create_data_dir, load_master_keys};
 use crate::crypto::Keyring;
 use crate::domain::{Email, Scope, Tier};
 use crate::service::ServiceError;
@@ -116,14 +116,14 @@ async fn open(args: &StoreArgs) -> Result<Accounts, String> {
     let master_env = std::env::var("BURNBOX_MASTER_KEY")
         .ok()
         .filter(|k| !k.is_empty());
-    let master = load_master_key(
+    let master = load_master_keys(
         master_env.as_deref(),
         args.master_key_file.as_deref(),
         &data_dir,
         kind.is_shared(),
     )
     .map_err(|e| e.to_string())?;
-    let auth = crate::crypto::RecordAuth::from_master(&master);
+    let auth = crate::crypto::RecordAuth::from_keys(&master);
     let store = storage::open(&engine, auth).await.map_err(|err| match err {
         StoreError::Backend { message, .. } if message.to_lowercase().contains("already open") => format!(
             "{} is in use by a running burnbox server: stop it, run this command, then start it again",
@@ -133,7 +133,7 @@ async fn open(args: &StoreArgs) -> Result<Accounts, String> {
     })?;
     Ok(Accounts::new(
         store.accounts,
-        Arc::new(Keyring::new(&master)),
+        Arc::new(Keyring::from_keys(&master)),
     ))
 }
 

@@ -14,7 +14,7 @@ use crate::actors::{ActorSettings, Actors};
 use crate::api;
 use crate::api::guard::Guard;
 use crate::config::{BlobSettings, SecretString, Settings};
-use crate::crypto::{Keyring, MasterKey, RecordAuth};
+use crate::crypto::{Keyring, MasterKeys, RecordAuth};
 use crate::server::Server;
 use crate::service::accounts::Accounts;
 use crate::service::ratelimit::RateLimiter;
@@ -96,21 +96,22 @@ pub fn create_data_dir(data_dir: &Path) -> Result<(), StartError> {
     builder.create(data_dir).map_err(fail)
 }
 
-/// The master key of `data_dir`: the configured one, else its key file (`key_file`, or
-/// `master.key` in the data directory), generated only for a directory that holds no data yet.
+/// The master keys of `data_dir`: the configured set, else its key file (`key_file`, or
+/// `master.key` in the data directory), generated (one key) only for a directory that holds no
+/// data yet.
 /// (A store written under a key that is now missing must not get a new one: nothing in it could
 /// be opened, and the new key would be used from then on.) A `shared` store's nodes must all
-/// hold the same key, so it is never generated for one. Warns when other users may read the key
-/// file.
+/// hold the same keys, so they are never generated for one. Warns when other users may read the
+/// key file.
 ///
 /// # Errors
 /// [`StartError::MasterKey`].
-pub fn load_master_key(
+pub fn load_master_keys(
     configured: Option<&str>,
     key_file: Option<&Path>,
     data_dir: &Path,
     shared: bool,
-) -> Result<MasterKey, StartError> {
+) -> Result<MasterKeys, StartError> {
     let refuse =
         |message: String| StartError::MasterKey(crate::crypto::CryptoError::MasterKey(message));
     if configured.is_some() && key_file.is_some() {
@@ -134,11 +135,11 @@ pub fn load_master_key(
             key_file.display()
         )));
     }
-    let key = MasterKey::load_or_create(configured, &key_file)?;
+    let keys = MasterKeys::load_or_create(configured, &key_file)?;
     if configured.is_none() {
         warn_if_open_to_others(&key_file, "the master key file", "chmod 600");
     }
-    Ok(key)
+    Ok(keys)
 }
 
 /// Logs a warning when users other than burnbox's may read `path` (group or other bits set).
@@ -202,14 +203,14 @@ impl Application {
         create_data_dir(&settings.data_dir)?;
         warn_if_open_to_others(&settings.data_dir, "the data directory", "chmod 700");
         crate::telemetry::handle();
-        let master = load_master_key(
+        let master = load_master_keys(
             settings.master_key.as_ref().map(SecretString::expose),
             settings.master_key_file.as_deref(),
             &settings.data_dir,
             settings.store.is_shared(),
         )?;
-        let keyring = Arc::new(Keyring::new(&master).with_hashing_limits(settings.hashing));
-        let record_auth = RecordAuth::from_master(&master);
+        let keyring = Arc::new(Keyring::from_keys(&master).with_hashing_limits(settings.hashing));
+        let record_auth = RecordAuth::from_keys(&master);
         drop(master);
         let engine = match &settings.store {
             EngineKind::Embedded => Engine::Embedded {

@@ -46,6 +46,11 @@ enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Manage the master keys: list them, or add one that seals new secrets.
+    MasterKey {
+        #[command(subcommand)]
+        command: crate::master_key_admin::MasterKeyCommand,
+    },
     /// Share a file, or text from standard input, through a server: prints the secret link
     /// (encrypted here by default, its key in the link after '#') and the receipt link.
     Send(Box<crate::client::SendArgs>),
@@ -145,6 +150,7 @@ pub async fn run() -> ExitCode {
         Some(Command::Serve(args)) => serve(*args).await,
         Some(Command::Account { command }) => crate::admin::account(command).await,
         Some(Command::Key { command }) => crate::admin::key(command).await,
+        Some(Command::MasterKey { command }) => crate::master_key_admin::master_key(command),
         Some(Command::Send(args)) => crate::client::finish(crate::client::send(*args).await),
         Some(Command::Open(args)) => crate::client::finish(crate::client::open(*args).await),
         Some(Command::Status(args)) => crate::client::finish(crate::client::status(*args).await),

@@ -1,4 +1,5 @@
-//! Keys derived from the master key, and the operations that use them.
+//! Keys derived from the master keys, and the operations that use them. Each master key of the
+//! set gives one generation of these keys; the ids of the store say which generation made them.
 //!
 //! - index key: HMAC-SHA256 of a link key gives its store id ([`SecretId`], [`ReceiptId`]).
 //! - content key of one secret: HKDF-SHA256 over the content root, a per-secret random salt, the
@@ -12,17 +13,36 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use super::{CryptoError, HashingLimits, MasterKey, PassphraseHashing, envelope, random_bytes};
+use super::{
+    CryptoError, HashingLimits, MasterKey, MasterKeys, PassphraseHashing, envelope, random_bytes,
+};
 use crate::domain::{ApiToken, Passphrase, ReceiptId, ReceiptKey, SecretId, SecretKey};
 
 const SALT_LEN: usize = 16;
 const CONTENT_VERSION: u8 = 1;
 
-/// The keys derived from one master key. Cheap to share behind an `Arc`.
+/// The keys derived from every master key of the set, one generation per key. New secrets,
+/// receipts and API keys are made under the sealing generation (the newest key already active);
+/// what was made under an older one is found and opened with that one's keys. Cheap to share
+/// behind an `Arc`.
+pub struct Keyring {
+    /// Newest first.
+    generations: Vec<Generation>,
+    /// argon2id cost used for passphrases.
+    argon2_params: Params,
+    /// The bound on argon2id runs at once, which callers go through for passphrase work.
+    hashing: PassphraseHashing,
+}
+
+/// The keys derived from one master key.
 ///
 /// The derivations without a salt start from a root that never changes, so their HMAC states are
 /// keyed once here (the same outputs, a quarter of the SHA-256 blocks per create).
-pub struct Keyring {
+struct Generation {
+    /// The master key's id.
+    key_id: u32,
+    /// Unix seconds from which it seals.
+    active_from: u64,
     /// The HMAC that turns link keys into store ids, keyed with the index key.
     index_mac: Hmac<Sha256>,
     /// Root of every content key.
@@ -31,10 +51,6 @@ pub struct Keyring {
     content_expander: Hkdf<Sha256>,
     /// HKDF of the receipt root without a salt (receipt keys, owners' token keys).
     receipt_expander: Hkdf<Sha256>,
-    /// argon2id cost used for passphrases.
-    argon2_params: Params,
-    /// The bound on argon2id runs at once, which callers go through for passphrase work.
-    hashing: PassphraseHashing,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -66,25 +82,89 @@ fn time_ordered(created: Option<u64>, hash: [u8; 32]) -> [u8; 32] {
     id
 }
 
-impl Keyring {
-    /// Derives the keyring of `master` with argon2id's recommended default cost.
-    pub fn new(master: &MasterKey) -> Self {
-        Self::with_argon2_params(master, Params::DEFAULT)
-    }
-
-    /// Derives the keyring of `master` with a chosen argon2id cost.
-    pub fn with_argon2_params(master: &MasterKey, argon2_params: Params) -> Self {
+impl Generation {
+    fn new(key_id: u32, active_from: u64, master: &MasterKey) -> Self {
         let root = master.expose();
         let index_key = derive(root, None, &[b"burnbox/index/v1"]);
         let content_root = derive(root, None, &[b"burnbox/content/v1"]);
         let receipt_root = derive(root, None, &[b"burnbox/receipt/v1"]);
         Self {
+            key_id,
+            active_from,
             // HMAC accepts keys of any length, so this cannot fail.
             index_mac: <Hmac<Sha256> as KeyInit>::new_from_slice(index_key.as_slice())
                 .unwrap_or_else(|_| unreachable!("HMAC takes any key length")),
             content_expander: Hkdf::new(None, content_root.as_slice()),
             receipt_expander: Hkdf::new(None, receipt_root.as_slice()),
             content_root,
+        }
+    }
+
+    fn keyed_hash(&self, domain: &[u8], key: &str) -> [u8; 32] {
+        let mut mac = self.index_mac.clone();
+        mac.update(domain);
+        mac.update(key.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    fn secret_id(&self, key: &SecretKey) -> SecretId {
+        SecretId::from_bytes(time_ordered(
+            key.created_millis(),
+            self.keyed_hash(b"secret\0", key.expose()),
+        ))
+    }
+
+    fn receipt_id(&self, key: &ReceiptKey) -> ReceiptId {
+        ReceiptId::from_bytes(time_ordered(
+            key.created_millis(),
+            self.keyed_hash(b"receipt\0", key.expose()),
+        ))
+    }
+
+    fn details_key(&self, key: &SecretKey) -> Zeroizing<[u8; 32]> {
+        expand(
+            &self.content_expander,
+            &[b"file-details\0", key.expose().as_bytes()],
+        )
+    }
+
+    fn token_key_bytes(&self, token: &ApiToken) -> Zeroizing<[u8; 32]> {
+        expand(
+            &self.receipt_expander,
+            &[b"owner\0", token.expose().as_bytes()],
+        )
+    }
+
+    fn receipt_key_bytes(&self, receipt: &ReceiptKey) -> Zeroizing<[u8; 32]> {
+        expand(&self.receipt_expander, &[receipt.expose().as_bytes()])
+    }
+}
+
+impl Keyring {
+    /// The keyring of one master key (id 1), with argon2id's recommended default cost.
+    pub fn new(master: &MasterKey) -> Self {
+        Self::with_argon2_params(&[(1, 0, master)], Params::DEFAULT)
+    }
+
+    /// The keyring of every key of `keys`, with argon2id's recommended default cost.
+    pub fn from_keys(keys: &MasterKeys) -> Self {
+        let entries: Vec<(u32, u64, &MasterKey)> = keys
+            .entries()
+            .iter()
+            .map(|entry| (entry.id, entry.active_from, entry.key()))
+            .collect();
+        Self::with_argon2_params(&entries, Params::DEFAULT)
+    }
+
+    /// The keyring of `(id, active from, key)` triples with a chosen argon2id cost.
+    fn with_argon2_params(keys: &[(u32, u64, &MasterKey)], argon2_params: Params) -> Self {
+        let mut generations: Vec<Generation> = keys
+            .iter()
+            .map(|(id, active_from, key)| Generation::new(*id, *active_from, key))
+            .collect();
+        generations.sort_by_key(|generation| std::cmp::Reverse(generation.key_id));
+        Self {
+            generations,
             argon2_params,
             hashing: PassphraseHashing::new(HashingLimits::for_this_machine()),
         }
@@ -103,33 +183,72 @@ impl Keyring {
         &self.hashing
     }
 
-    fn keyed_hash(&self, domain: &[u8], key: &str) -> [u8; 32] {
-        let mut mac = self.index_mac.clone();
-        mac.update(domain);
-        mac.update(key.as_bytes());
-        mac.finalize().into_bytes().into()
+    /// The generation new secrets are made under: the newest key active now (the oldest key
+    /// when none is active yet, which a set with a key active from the start never has).
+    fn sealing(&self) -> &Generation {
+        let now_secs = crate::clock::now().as_millis() / 1000;
+        self.generations
+            .iter()
+            .find(|generation| generation.active_from <= now_secs)
+            .or(self.generations.last())
+            .unwrap_or_else(|| unreachable!("a keyring has at least one key"))
     }
 
-    /// The store id of a secret key: for a generated key, its creation time (8 bytes, big-endian)
-    /// then 24 bytes of the keyed hash, so the store's trees grow at their end; for any other
-    /// key, the whole keyed hash.
+    /// The id of the master key new secrets are sealed under now.
+    pub fn sealing_key_id(&self) -> u32 {
+        self.sealing().key_id
+    }
+
+    /// The generation whose store id for `key` is `id`: the one that made the record.
+    fn maker_of(&self, id: &SecretId, key: &SecretKey) -> Result<&Generation, CryptoError> {
+        self.generations
+            .iter()
+            .find(|generation| generation.secret_id(key) == *id)
+            .ok_or(CryptoError::Authentication)
+    }
+
+    /// The store id a new secret with `key` gets: the sealing generation's keyed hash.
+    /// For a generated key, its creation time (8 bytes, big-endian) then 24 bytes of the keyed
+    /// hash, so the store's trees grow at their end; for any other key, the whole keyed hash.
     pub fn secret_id(&self, key: &SecretKey) -> SecretId {
-        SecretId::from_bytes(time_ordered(
-            key.created_millis(),
-            self.keyed_hash(b"secret\0", key.expose()),
-        ))
+        self.sealing().secret_id(key)
     }
 
-    /// The store id of a receipt key, laid out as [`Self::secret_id`].
+    /// Every store id `key` may have, one per master key, the sealing key's first: a secret made
+    /// before a rotation is stored under an older key's id.
+    pub fn secret_ids(&self, key: &SecretKey) -> Vec<SecretId> {
+        let first = self.secret_id(key);
+        std::iter::once(first)
+            .chain(
+                self.generations
+                    .iter()
+                    .map(|generation| generation.secret_id(key))
+                    .filter(|id| *id != first),
+            )
+            .collect()
+    }
+
+    /// The store id a new receipt key gets, laid out as [`Self::secret_id`].
     pub fn receipt_id(&self, key: &ReceiptKey) -> ReceiptId {
-        ReceiptId::from_bytes(time_ordered(
-            key.created_millis(),
-            self.keyed_hash(b"receipt\0", key.expose()),
-        ))
+        self.sealing().receipt_id(key)
+    }
+
+    /// Every store id a receipt key may have, the sealing key's first.
+    pub fn receipt_ids(&self, key: &ReceiptKey) -> Vec<ReceiptId> {
+        let first = self.receipt_id(key);
+        std::iter::once(first)
+            .chain(
+                self.generations
+                    .iter()
+                    .map(|generation| generation.receipt_id(key))
+                    .filter(|id| *id != first),
+            )
+            .collect()
     }
 
     fn content_key(
         &self,
+        generation: &Generation,
         salt: &[u8],
         key: &SecretKey,
         passphrase: Option<&Passphrase>,
@@ -150,17 +269,19 @@ impl Keyring {
             b""
         };
         Ok(derive(
-            self.content_root.as_slice(),
+            generation.content_root.as_slice(),
             Some(salt),
             &[key.expose().as_bytes(), b"\0", passphrase_part],
         ))
     }
 
-    /// Encrypts a secret's content. Runs argon2id when there is a passphrase (tens of
-    /// milliseconds: call it off the async threads).
+    /// Encrypts the content of the secret stored under `id`, under the keys of the master key
+    /// that made `id`. Runs argon2id when there is a passphrase (tens of milliseconds: call it
+    /// off the async threads).
     ///
     /// # Errors
-    /// [`CryptoError::Rng`] or [`CryptoError::PassphraseHash`].
+    /// [`CryptoError::Rng`] or [`CryptoError::PassphraseHash`]; [`CryptoError::Authentication`]
+    /// when `id` is not `key`'s under any master key.
     pub fn seal_content(
         &self,
         id: &SecretId,
@@ -168,8 +289,9 @@ impl Keyring {
         passphrase: Option<&Passphrase>,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
+        let generation = self.maker_of(id, key)?;
         let salt: [u8; SALT_LEN] = random_bytes()?;
-        let content_key = self.content_key(&salt, key, passphrase)?;
+        let content_key = self.content_key(generation, &salt, key, passphrase)?;
         let sealed = envelope::seal(&content_key, id.as_bytes(), plaintext)?;
         let mut out = Vec::with_capacity(1 + SALT_LEN + sealed.len());
         out.push(CONTENT_VERSION);
@@ -181,8 +303,9 @@ impl Keyring {
     /// Decrypts a secret's content sealed by [`Self::seal_content`].
     ///
     /// # Errors
-    /// [`CryptoError::Authentication`] when the passphrase (or key) is wrong or the bytes were
-    /// tampered with; [`CryptoError::Malformed`] for bytes of an unknown format.
+    /// [`CryptoError::Authentication`] when the passphrase (or key) is wrong, the bytes were
+    /// tampered with, or the master key that made `id` is no longer in the set;
+    /// [`CryptoError::Malformed`] for bytes of an unknown format.
     pub fn open_content(
         &self,
         id: &SecretId,
@@ -193,30 +316,25 @@ impl Keyring {
         if sealed.len() < 1 + SALT_LEN || sealed[0] != CONTENT_VERSION {
             return Err(CryptoError::Malformed);
         }
+        let generation = self.maker_of(id, key)?;
         let (salt, envelope_bytes) = sealed[1..].split_at(SALT_LEN);
-        let content_key = self.content_key(salt, key, passphrase)?;
+        let content_key = self.content_key(generation, salt, key, passphrase)?;
         envelope::open(&content_key, id.as_bytes(), envelope_bytes)
-    }
-
-    fn details_key(&self, key: &SecretKey) -> Zeroizing<[u8; 32]> {
-        expand(
-            &self.content_expander,
-            &[b"file-details\0", key.expose().as_bytes()],
-        )
     }
 
     /// Seals a file's details (name, media type) under a key derived from the secret key alone,
     /// so either key's holder can see them without the passphrase, and the store cannot.
     ///
     /// # Errors
-    /// [`CryptoError::Rng`].
+    /// [`CryptoError::Rng`]; [`CryptoError::Authentication`] when `id` is not `key`'s.
     pub fn seal_details(
         &self,
         id: &SecretId,
         key: &SecretKey,
         details: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
-        envelope::seal(&self.details_key(key), id.as_bytes(), details)
+        let generation = self.maker_of(id, key)?;
+        envelope::seal(&generation.details_key(key), id.as_bytes(), details)
     }
 
     /// Reads back what [`Self::seal_details`] sealed.
@@ -229,19 +347,27 @@ impl Keyring {
         key: &SecretKey,
         sealed: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        envelope::open(&self.details_key(key), id.as_bytes(), sealed)
+        let generation = self.maker_of(id, key)?;
+        envelope::open(&generation.details_key(key), id.as_bytes(), sealed)
     }
 
-    /// The keyed hash an API token is stored and looked up by.
+    /// The keyed hash a new API token is stored by (the sealing key's).
     pub fn token_hash(&self, token: &ApiToken) -> [u8; 32] {
-        self.keyed_hash(b"token\0", token.expose())
+        self.sealing().keyed_hash(b"token\0", token.expose())
     }
 
-    fn token_key_bytes(&self, token: &ApiToken) -> Zeroizing<[u8; 32]> {
-        expand(
-            &self.receipt_expander,
-            &[b"owner\0", token.expose().as_bytes()],
-        )
+    /// Every keyed hash an API token may be stored by, the sealing key's first: a token made
+    /// before a rotation is stored under an older key's hash.
+    pub fn token_hashes(&self, token: &ApiToken) -> Vec<[u8; 32]> {
+        let first = self.token_hash(token);
+        std::iter::once(first)
+            .chain(
+                self.generations
+                    .iter()
+                    .map(|generation| generation.keyed_hash(b"token\0", token.expose()))
+                    .filter(|hash| *hash != first),
+            )
+            .collect()
     }
 
     /// Seals a receipt key for the owner's receipt list, under a key derived from the API token
@@ -256,13 +382,14 @@ impl Keyring {
         receipt: &ReceiptKey,
     ) -> Result<Vec<u8>, CryptoError> {
         envelope::seal(
-            &self.token_key_bytes(token),
+            &self.sealing().token_key_bytes(token),
             id.as_bytes(),
             receipt.expose().as_bytes(),
         )
     }
 
-    /// Reads back a receipt key sealed by [`Self::seal_for_token`] with the same token.
+    /// Reads back a receipt key sealed by [`Self::seal_for_token`] with the same token, under
+    /// whichever master key sealed it.
     ///
     /// # Errors
     /// [`CryptoError::Authentication`] for another token's seal.
@@ -272,13 +399,15 @@ impl Keyring {
         id: &SecretId,
         sealed: &[u8],
     ) -> Result<ReceiptKey, CryptoError> {
-        let bytes = envelope::open(&self.token_key_bytes(token), id.as_bytes(), sealed)?;
+        let bytes = self
+            .generations
+            .iter()
+            .find_map(|generation| {
+                envelope::open(&generation.token_key_bytes(token), id.as_bytes(), sealed).ok()
+            })
+            .ok_or(CryptoError::Authentication)?;
         let text = std::str::from_utf8(&bytes).map_err(|_| CryptoError::Malformed)?;
         ReceiptKey::parse(text).map_err(|_| CryptoError::Malformed)
-    }
-
-    fn receipt_key_bytes(&self, receipt: &ReceiptKey) -> Zeroizing<[u8; 32]> {
-        expand(&self.receipt_expander, &[receipt.expose().as_bytes()])
     }
 
     /// Seals `secret` so that only the holder of `receipt` can read it back from the store.
@@ -290,15 +419,16 @@ impl Keyring {
         receipt: &ReceiptKey,
         secret: &SecretKey,
     ) -> Result<Vec<u8>, CryptoError> {
-        let receipt_id = self.receipt_id(receipt);
+        let generation = self.sealing();
         envelope::seal(
-            &self.receipt_key_bytes(receipt),
-            receipt_id.as_bytes(),
+            &generation.receipt_key_bytes(receipt),
+            generation.receipt_id(receipt).as_bytes(),
             secret.expose().as_bytes(),
         )
     }
 
-    /// Reads back the secret key sealed by [`Self::seal_secret_key`].
+    /// Reads back the secret key sealed by [`Self::seal_secret_key`], under whichever master key
+    /// sealed it.
     ///
     /// # Errors
     /// [`CryptoError::Authentication`] or [`CryptoError::Malformed`] for bytes that are not such a
@@ -308,12 +438,18 @@ impl Keyring {
         receipt: &ReceiptKey,
         sealed: &[u8],
     ) -> Result<SecretKey, CryptoError> {
-        let receipt_id = self.receipt_id(receipt);
-        let bytes = envelope::open(
-            &self.receipt_key_bytes(receipt),
-            receipt_id.as_bytes(),
-            sealed,
-        )?;
+        let bytes = self
+            .generations
+            .iter()
+            .find_map(|generation| {
+                envelope::open(
+                    &generation.receipt_key_bytes(receipt),
+                    generation.receipt_id(receipt).as_bytes(),
+                    sealed,
+                )
+                .ok()
+            })
+            .ok_or(CryptoError::Authentication)?;
         let text = std::str::from_utf8(&bytes).map_err(|_| CryptoError::Malformed)?;
         SecretKey::parse(text).map_err(|_| CryptoError::Malformed)
     }
@@ -326,14 +462,15 @@ mod tests {
     fn keyring() -> Keyring {
         // Small argon2 cost: these tests check the wiring, not the cost.
         let params = Params::new(64, 1, 1, Some(32)).expect("valid params");
-        Keyring::with_argon2_params(&MasterKey::from_bytes([3; 32]), params)
+        Keyring::with_argon2_params(&[(1, 0, &MasterKey::from_bytes([3; 32]))], params)
     }
 
     /// The keys derived from pre-keyed states are the ones derived from the roots, so what an
     /// older burnbox sealed still opens.
     #[test]
     fn prekeyed_derivations_equal_the_derivations_from_the_roots() {
-        let ring = keyring();
+        let keys = keyring();
+        let ring = &keys.generations[0];
         let root = MasterKey::from_bytes([3; 32]);
         let root = root.expose();
         let index_key = derive(root, None, &[b"burnbox/index/v1"]);
@@ -445,5 +582,97 @@ mod tests {
         let other = ReceiptKey::parse("receipt2").expect("key");
         assert!(ring.open_secret_key(&other, &sealed).is_err());
         assert!(!sealed.windows(7).any(|w| w == b"secret1"));
+    }
+
+    fn small_cost() -> Params {
+        Params::new(64, 1, 1, Some(32)).expect("valid params")
+    }
+
+    /// What a keyring made under key 1 alone still opens once key 2 is added and seals: ids,
+    /// contents, file details, the receipt's secret key, an owner's receipt key and API tokens.
+    #[test]
+    fn what_an_older_key_made_opens_after_a_rotation() {
+        let (one, two) = (
+            MasterKey::from_bytes([1; 32]),
+            MasterKey::from_bytes([2; 32]),
+        );
+        let before = Keyring::with_argon2_params(&[(1, 0, &one)], small_cost());
+        let after = Keyring::with_argon2_params(&[(1, 0, &one), (2, 0, &two)], small_cost());
+        assert_eq!((before.sealing_key_id(), after.sealing_key_id()), (1, 2));
+
+        let key = SecretKey::generate(1_795_000_000_000, [9; 16]);
+        let receipt = ReceiptKey::generate(1_795_000_000_000, [8; 16]);
+        let token = ApiToken::from_random_bytes([7; 32]);
+        let pass = Passphrase::parse("correct horse".into()).expect("passphrase");
+        let id = before.secret_id(&key);
+        let content = before
+            .seal_content(&id, &key, Some(&pass), b"made under key 1")
+            .expect("sealed");
+        let details = before
+            .seal_details(&id, &key, b"name.txt")
+            .expect("details");
+        let sealed_key = before.seal_secret_key(&receipt, &key).expect("secret key");
+        let for_owner = before.seal_for_token(&token, &id, &receipt).expect("owner");
+
+        assert_ne!(after.secret_id(&key), id, "new secrets get key 2's ids");
+        assert_eq!(after.secret_ids(&key), [after.secret_id(&key), id]);
+        assert_eq!(
+            after.receipt_ids(&receipt)[1].as_bytes(),
+            before.receipt_id(&receipt).as_bytes()
+        );
+        assert_eq!(after.token_hashes(&token)[1], before.token_hash(&token));
+        let opened = after
+            .open_content(&id, &key, Some(&pass), &content)
+            .expect("key 1's content opens");
+        assert_eq!(opened.as_slice(), b"made under key 1");
+        assert_eq!(
+            after
+                .open_details(&id, &key, &details)
+                .expect("details")
+                .as_slice(),
+            b"name.txt"
+        );
+        assert_eq!(
+            after
+                .open_secret_key(&receipt, &sealed_key)
+                .expect("opened"),
+            key
+        );
+        assert_eq!(
+            after
+                .open_for_token(&token, &id, &for_owner)
+                .expect("opened")
+                .expose(),
+            receipt.expose()
+        );
+
+        // What key 2 made needs key 2: a keyring without it opens none of it.
+        let new_id = after.secret_id(&key);
+        let new_content = after
+            .seal_content(&new_id, &key, None, b"key 2")
+            .expect("sealed");
+        assert!(matches!(
+            before.open_content(&new_id, &key, None, &new_content),
+            Err(CryptoError::Authentication)
+        ));
+        let new_sealed_key = after.seal_secret_key(&receipt, &key).expect("sealed");
+        assert!(before.open_secret_key(&receipt, &new_sealed_key).is_err());
+    }
+
+    /// A key active from a later moment seals only from then on; until then the one before it
+    /// seals, and both open.
+    #[test]
+    fn a_key_seals_from_its_activation_on() {
+        let (one, two) = (
+            MasterKey::from_bytes([1; 32]),
+            MasterKey::from_bytes([2; 32]),
+        );
+        let later = crate::clock::now().as_millis() / 1000 + 3600;
+        let pending = Keyring::with_argon2_params(&[(1, 0, &one), (2, later, &two)], small_cost());
+        assert_eq!(pending.sealing_key_id(), 1);
+        let key = SecretKey::generate(1_795_000_000_000, [9; 16]);
+        assert_eq!(pending.secret_ids(&key).len(), 2);
+        let active = Keyring::with_argon2_params(&[(1, 0, &one), (2, 1, &two)], small_cost());
+        assert_eq!(active.sealing_key_id(), 2);
     }
 }

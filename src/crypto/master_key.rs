@@ -1,5 +1,5 @@
-//! The 32-byte master key: from `BURNBOX_MASTER_KEY` (base64), or a key file (in the data
-//! directory unless configured elsewhere) that is generated with mode 0600 on first start.
+//! One 32-byte master key, and the first key file, generated with mode 0600 on a first start. The
+//! set of keys by id, and the file's format, are in [`super::master_keys`].
 
 use std::fmt;
 use std::io::Write;
@@ -9,7 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use zeroize::Zeroizing;
 
-use super::{CryptoError, random_bytes};
+use super::CryptoError;
 
 /// Name of the generated key file inside the data directory.
 pub const KEY_FILE_NAME: &str = "master.key";
@@ -39,33 +39,10 @@ impl MasterKey {
         Ok(Self::from_bytes(array))
     }
 
-    /// The key from `configured` (base64) when given, else the key file at `path`, created
-    /// with fresh random bytes and mode 0600 when it does not exist yet.
-    ///
-    /// # Errors
-    /// [`CryptoError::MasterKey`] when the configured key or the key file is malformed, or the
-    /// file cannot be read or written.
-    pub fn load_or_create(configured: Option<&str>, path: &Path) -> Result<Self, CryptoError> {
-        if let Some(encoded) = configured {
-            return Self::from_base64(encoded);
-        }
-        let path = path.to_owned();
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Self::from_base64(&text)
-                .map_err(|e| CryptoError::MasterKey(format!("{}: {e}", path.display()))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = Self::from_bytes(random_bytes()?);
-                key.write_new(&path)?;
-                Ok(key)
-            }
-            Err(e) => Err(CryptoError::MasterKey(format!("{}: {e}", path.display()))),
-        }
-    }
-
     /// Writes the key to a temporary file, syncs it, links it in at `path` (failing if another
     /// process got there first) and syncs the directory: a crash leaves either no key file or a
     /// whole, durable one, never a torn one next to a database it cannot open.
-    fn write_new(&self, path: &Path) -> Result<(), CryptoError> {
+    pub(super) fn write_new(&self, path: &Path) -> Result<(), CryptoError> {
         let fail = |e: std::io::Error| CryptoError::MasterKey(format!("{}: {e}", path.display()));
         let partial = path.with_extension("key.partial");
         let mut options = std::fs::OpenOptions::new();
@@ -80,20 +57,28 @@ impl MasterKey {
         let linked = std::fs::hard_link(&partial, path);
         let _ = std::fs::remove_file(&partial);
         linked.map_err(fail)?;
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
-        std::fs::File::open(dir)
-            .and_then(|dir| dir.sync_all())
-            .map_err(fail)?;
+        sync_parent(path).map_err(fail)?;
         Ok(())
     }
 
     /// The key bytes, for key derivation only.
+    /// The key as base64, for the key file.
+    pub(super) fn to_base64(&self) -> Zeroizing<String> {
+        Zeroizing::new(BASE64.encode(self.0.as_slice()))
+    }
+
     pub(super) fn expose(&self) -> &[u8; 32] {
         &self.0
     }
+}
+
+/// Makes a new or renamed file's directory entry durable.
+pub(super) fn sync_parent(path: &Path) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(dir).and_then(|dir| dir.sync_all())
 }
 
 impl fmt::Debug for MasterKey {
@@ -105,15 +90,20 @@ impl fmt::Debug for MasterKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::MasterKeys;
+
+    /// The bytes of the first key of the set the file at `path` holds (created if absent).
+    fn first_key(path: &Path, what: &str) -> [u8; 32] {
+        let keys = MasterKeys::load_or_create(None, path).expect(what);
+        *keys.entries()[0].key().expose()
+    }
 
     #[test]
     fn generated_once_then_reused_with_mode_0600() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let first =
-            MasterKey::load_or_create(None, &dir.path().join(KEY_FILE_NAME)).expect("generated");
-        let second =
-            MasterKey::load_or_create(None, &dir.path().join(KEY_FILE_NAME)).expect("reloaded");
-        assert_eq!(first.expose(), second.expose());
+        let first = first_key(&dir.path().join(KEY_FILE_NAME), "generated");
+        let second = first_key(&dir.path().join(KEY_FILE_NAME), "reloaded");
+        assert_eq!(first, second);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -135,11 +125,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let partial = dir.path().join(KEY_FILE_NAME).with_extension("key.partial");
         std::fs::write(&partial, "torn").expect("partial");
-        let key =
-            MasterKey::load_or_create(None, &dir.path().join(KEY_FILE_NAME)).expect("generated");
-        let again =
-            MasterKey::load_or_create(None, &dir.path().join(KEY_FILE_NAME)).expect("reloaded");
-        assert_eq!(key.expose(), again.expose());
+        let key = first_key(&dir.path().join(KEY_FILE_NAME), "generated");
+        let again = first_key(&dir.path().join(KEY_FILE_NAME), "reloaded");
+        assert_eq!(key, again);
         assert!(!partial.exists());
     }
 

@@ -8,42 +8,81 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use super::MasterKey;
+use super::{MasterKey, MasterKeys};
 use crate::domain::SecretId;
 
 /// Bytes of a record's tag.
 pub const TAG_LEN: usize = 16;
 
-/// The key that tags and checks stored secret records.
+/// The keys that tag and check stored secret records: one per master key, so a record tagged
+/// before a rotation still checks; new tags are the sealing key's.
 #[derive(Clone)]
 pub struct RecordAuth {
-    mac: Hmac<Sha256>,
+    /// `(active from, in Unix seconds; the records' HMAC)`, newest master key first.
+    macs: Vec<(u64, Hmac<Sha256>)>,
+}
+
+/// The records' HMAC of `master` (HKDF-SHA256, its own label: no other key derives from it).
+fn records_mac(master: &MasterKey) -> Hmac<Sha256> {
+    let key = super::derive_key(master.expose(), None, &[b"burnbox/records/v1"]);
+    <Hmac<Sha256> as KeyInit>::new_from_slice(key.as_slice())
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
+}
+
+fn tag_with(mac: &Hmac<Sha256>, id: &SecretId, body: &[u8]) -> [u8; TAG_LEN] {
+    let mut mac = mac.clone();
+    mac.update(id.as_bytes());
+    mac.update(body);
+    let full: [u8; 32] = mac.finalize().into_bytes().into();
+    let mut tag = [0u8; TAG_LEN];
+    tag.copy_from_slice(&full[..TAG_LEN]);
+    tag
 }
 
 impl RecordAuth {
-    /// The records' key of `master` (HKDF-SHA256, its own label: no other key derives from it).
+    /// The records' key of one master key.
     pub fn from_master(master: &MasterKey) -> Self {
-        let key = super::derive_key(master.expose(), None, &[b"burnbox/records/v1"]);
         Self {
-            mac: <Hmac<Sha256> as KeyInit>::new_from_slice(key.as_slice())
-                .unwrap_or_else(|_| unreachable!("HMAC takes any key length")),
+            macs: vec![(0, records_mac(master))],
         }
     }
 
-    /// The tag of record `body` stored under `id`.
-    pub fn tag(&self, id: &SecretId, body: &[u8]) -> [u8; TAG_LEN] {
-        let mut mac = self.mac.clone();
-        mac.update(id.as_bytes());
-        mac.update(body);
-        let full: [u8; 32] = mac.finalize().into_bytes().into();
-        let mut tag = [0u8; TAG_LEN];
-        tag.copy_from_slice(&full[..TAG_LEN]);
-        tag
+    /// The records' keys of every master key of `keys`.
+    pub fn from_keys(keys: &MasterKeys) -> Self {
+        let mut macs: Vec<(u32, u64, Hmac<Sha256>)> = keys
+            .entries()
+            .iter()
+            .map(|entry| (entry.id, entry.active_from, records_mac(entry.key())))
+            .collect();
+        macs.sort_by_key(|(id, _, _)| std::cmp::Reverse(*id));
+        Self {
+            macs: macs
+                .into_iter()
+                .map(|(_, active_from, mac)| (active_from, mac))
+                .collect(),
+        }
     }
 
-    /// Whether `tag` is `body`'s under `id`, compared in constant time.
+    /// The tag of record `body` stored under `id`, under the newest master key active now.
+    pub fn tag(&self, id: &SecretId, body: &[u8]) -> [u8; TAG_LEN] {
+        let now_secs = crate::clock::now().as_millis() / 1000;
+        let sealing = self
+            .macs
+            .iter()
+            .find(|(active_from, _)| *active_from <= now_secs)
+            .or(self.macs.last())
+            .map(|(_, mac)| mac)
+            .unwrap_or_else(|| unreachable!("at least one master key"));
+        tag_with(sealing, id, body)
+    }
+
+    /// Whether `tag` is `body`'s under `id` and any master key, compared in constant time.
     pub fn verify(&self, id: &SecretId, body: &[u8], tag: &[u8]) -> bool {
-        tag.len() == TAG_LEN && bool::from(self.tag(id, body).ct_eq(tag))
+        tag.len() == TAG_LEN
+            && self
+                .macs
+                .iter()
+                .any(|(_, mac)| bool::from(tag_with(mac, id, body).ct_eq(tag)))
     }
 }
 

@@ -340,15 +340,36 @@ impl SecretService {
 
     /// Finds the record a key opens, receipt keys first.
     async fn resolve(&self, key: &AnyKey) -> Result<(KeyKind, SecretId), ServiceError> {
-        let receipt_key = key.as_receipt();
-        if let Some(id) = self
-            .store
-            .resolve_receipt(self.keyring.receipt_id(&receipt_key))
-            .await?
-        {
+        if let Some(id) = self.find_receipt(&key.as_receipt()).await? {
             return Ok((KeyKind::Receipt, id));
         }
-        Ok((KeyKind::Secret, self.keyring.secret_id(&key.as_secret())))
+        Ok((KeyKind::Secret, self.secret_record(&key.as_secret()).await?))
+    }
+
+    /// The secret a receipt key leads to, under whichever master key made the receipt.
+    async fn find_receipt(&self, key: &ReceiptKey) -> Result<Option<SecretId>, ServiceError> {
+        for receipt_id in self.keyring.receipt_ids(key) {
+            if let Some(id) = self.store.resolve_receipt(receipt_id).await? {
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The store id of the record `key` opens: the sealing master key's, unless the record was
+    /// made under an older key of the set. The last candidate is returned unchecked (the record's
+    /// actor then finds it or answers not found), so with one master key nothing is looked up here.
+    async fn secret_record(&self, key: &SecretKey) -> Result<SecretId, ServiceError> {
+        let ids = self.keyring.secret_ids(key);
+        let Some((last, earlier)) = ids.split_last() else {
+            return Err(ServiceError::NotFound);
+        };
+        for id in earlier {
+            if self.store.load(*id).await?.is_some() {
+                return Ok(*id);
+            }
+        }
+        Ok(*last)
     }
 
     /// The state of a secret by either key. Never counts a view. By its receipt key, the secret
@@ -437,7 +458,7 @@ impl SecretService {
         passphrase: Option<Passphrase>,
         text_only: bool,
     ) -> Result<Revealed, ServiceError> {
-        let id = self.keyring.secret_id(key);
+        let id = self.secret_record(key).await?;
         Ok(self
             .actors
             .ask(id, |reply| SecretMsg::Reveal {
@@ -473,8 +494,14 @@ impl SecretService {
         if sealed.is_empty() {
             return Ok(None);
         }
-        let id = self.keyring.secret_id(key);
-        let bytes = self.keyring.open_details(&id, key, sealed)?;
+        // The details are bound to the record's id, which depends on the master key that made
+        // it: the one id of the candidates they open under is it.
+        let bytes = self
+            .keyring
+            .secret_ids(key)
+            .iter()
+            .find_map(|id| self.keyring.open_details(id, key, sealed).ok())
+            .ok_or(crypto::CryptoError::Authentication)?;
         postcard::from_bytes(&bytes)
             .map(Some)
             .map_err(|e| ServiceError::Internal(format!("file details: {e}")))
@@ -508,10 +535,7 @@ impl SecretService {
     }
 
     async fn receipt_target(&self, key: &ReceiptKey) -> Result<SecretId, ServiceError> {
-        self.store
-            .resolve_receipt(self.keyring.receipt_id(key))
-            .await?
-            .ok_or(ServiceError::NotFound)
+        self.find_receipt(key).await?.ok_or(ServiceError::NotFound)
     }
 
     /// Reads a receipt by its key and marks it read. Never counts a view.

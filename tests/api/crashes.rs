@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use burnbox::crypto::{Keyring, MasterKey};
+use burnbox::crypto::{Keyring, MasterKeys};
 use burnbox::domain::SecretKey;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -230,15 +230,15 @@ impl Deployment {
         }
     }
 
-    /// The master key the secrets were sealed under.
-    fn master(&self) -> MasterKey {
+    /// The master keys the secrets were sealed under.
+    fn master(&self) -> MasterKeys {
         match self {
-            Self::Embedded { data } => MasterKey::load_or_create(
+            Self::Embedded { data } => MasterKeys::load_or_create(
                 None,
                 &data.join(burnbox::crypto::master_key::KEY_FILE_NAME),
             )
             .expect("master key"),
-            Self::Redis { .. } => MasterKey::from_base64(SHARED_KEY).expect("key"),
+            Self::Redis { .. } => MasterKeys::parse(SHARED_KEY).expect("key"),
         }
     }
 
@@ -270,7 +270,7 @@ impl Deployment {
                 else {
                     panic!("not a redis address");
                 };
-                let auth = burnbox::crypto::RecordAuth::from_master(&self.master());
+                let auth = burnbox::crypto::RecordAuth::from_keys(&self.master());
                 let store =
                     burnbox::storage::RedisStore::connect(&target, 0, Duration::from_secs(5), auth)
                         .await
@@ -341,7 +341,7 @@ async fn kill_twenty_times(mut deployment: Deployment) {
     }
     // The orphan sweep runs every half grace; give it two rounds past the grace.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let keyring = Keyring::new(&deployment.master());
+    let keyring = Keyring::from_keys(&deployment.master());
     let expected: HashSet<String> = live_files
         .iter()
         .map(|c| {

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use burnbox::config::Settings;
-use burnbox::crypto::{Keyring, MasterKey};
+use burnbox::crypto::{Keyring, MasterKeys};
 use burnbox::domain::{Lifecycle, SecretKey};
 use burnbox::storage::SecretStore;
 use reqwest::StatusCode;
@@ -43,9 +43,9 @@ fn short_ttls(settings: &mut Settings) {
 /// ciphertext is still there.
 async fn stored_state(dir: &Path, secret_key: &str) -> (Lifecycle, bool) {
     let master =
-        MasterKey::load_or_create(None, &dir.join(burnbox::crypto::master_key::KEY_FILE_NAME))
+        MasterKeys::load_or_create(None, &dir.join(burnbox::crypto::master_key::KEY_FILE_NAME))
             .expect("master key");
-    let id = Keyring::new(&master).secret_id(&SecretKey::parse(secret_key).expect("key"));
+    let id = Keyring::from_keys(&master).secret_id(&SecretKey::parse(secret_key).expect("key"));
     let store = open_stopped_store(dir).await;
     let meta = store.load(id).await.expect("load").expect("receipt kept");
     (
@@ -277,12 +277,12 @@ async fn expiry_owed_across_a_kill_9_is_done_after_restart_over_several_batches(
     }
     server.terminate().await;
     let store = open_stopped_store(dir.path()).await;
-    let master = MasterKey::load_or_create(
+    let master = MasterKeys::load_or_create(
         None,
         &dir.path().join(burnbox::crypto::master_key::KEY_FILE_NAME),
     )
     .expect("master key");
-    let keyring = Keyring::new(&master);
+    let keyring = Keyring::from_keys(&master);
     for key in &keys_made {
         let id = keyring.secret_id(&SecretKey::parse(key).expect("key"));
         if let Some(meta) = store.load(id).await.expect("load") {

@@ -443,12 +443,12 @@ pub async fn open_stopped_store(dir: &Path) -> burnbox::storage::EmbeddedStore {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         // The records' key comes from the data directory's master key, as the server's did.
-        let master = burnbox::crypto::MasterKey::load_or_create(
+        let master = burnbox::crypto::MasterKeys::load_or_create(
             None,
             &dir.join(burnbox::crypto::master_key::KEY_FILE_NAME),
         )
         .expect("master key");
-        let auth = burnbox::crypto::RecordAuth::from_master(&master);
+        let auth = burnbox::crypto::RecordAuth::from_keys(&master);
         match burnbox::storage::EmbeddedStore::open(dir, auth) {
             Ok(store) => return store,
             Err(err) if tokio::time::Instant::now() > deadline => {

@@ -16,6 +16,7 @@ mod flow;
 mod hashing;
 mod helpers;
 mod leaks;
+mod master_keys;
 mod openapi;
 mod ops_files;
 mod ots;

@@ -320,13 +320,13 @@ async fn a_receipt_whose_secret_vanished_is_orphaned() {
     let dir = app.stop().await;
     // Lose the ciphertext behind burnbox's back, as a damaged disk or a bad restore would.
     {
-        let master = burnbox::crypto::MasterKey::load_or_create(
+        let master = burnbox::crypto::MasterKeys::load_or_create(
             None,
             &dir.path().join(burnbox::crypto::master_key::KEY_FILE_NAME),
         )
         .expect("master key");
         let key = burnbox::domain::SecretKey::parse(&secret_key).expect("key");
-        let id = burnbox::crypto::Keyring::new(&master).secret_id(&key);
+        let id = burnbox::crypto::Keyring::from_keys(&master).secret_id(&key);
         let db = redb::Database::create(dir.path().join("burnbox.redb")).expect("open database");
         let txn = db.begin_write().expect("write");
         {

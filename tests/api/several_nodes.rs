@@ -44,6 +44,22 @@ async fn node_with(
     ServerProcess::start_with_env(&root.join(name), &flags, &env).await
 }
 
+/// Starts a node whose master keys are `keys` (the `BURNBOX_MASTER_KEY` format).
+async fn node_keyed(
+    root: &Path,
+    name: &str,
+    store: &str,
+    s3: &S3Server,
+    keys: &str,
+) -> ServerProcess {
+    let mut flags = vec!["--store".to_owned(), store.to_owned()];
+    flags.extend(s3.flags());
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let mut env = vec![("BURNBOX_MASTER_KEY", keys)];
+    env.extend(s3.env());
+    ServerProcess::start_with_env(&root.join(name), &flags, &env).await
+}
+
 /// Views `secret_key` `total` times, spread over `nodes` in turn, `concurrency` at a time: the
 /// statuses seen.
 async fn reveals_spread(
@@ -691,4 +707,58 @@ async fn two_sweepers_expire_each_secret_once() {
             assert_eq!(status["state"], "expired", "{status}");
         }
     }
+}
+
+/// A master key rotated on several nodes: the new key is given to every node with a later
+/// activation (`master-key rotate --activate-in`). Until it activates every node seals with the
+/// old key, so a node not restarted yet reads what the others make; once every node holds both
+/// keys and the new one is active, it seals, each node reads what any made, and a node without
+/// it finds none of the new secrets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_nodes_rotate_a_master_key_with_no_secret_unreadable_on_the_way() {
+    const SECOND_KEY: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+    let redis = RedisServer::start();
+    let s3 = S3Server::start().await;
+    let root = tempfile::tempdir().expect("temp dir");
+    let only_first = format!("1 {SHARED_KEY}");
+    let in_an_hour = burnbox::clock::system().as_millis() / 1000 + 3600;
+    let learnt = format!("1 {SHARED_KEY};2 {SECOND_KEY} active-from={in_an_hour}");
+    let active = format!("1 {SHARED_KEY};2 {SECOND_KEY} active-from=1");
+
+    let mut a = node_keyed(root.path(), "a", &redis.url(), &s3, &only_first).await;
+    let mut b = node_keyed(root.path(), "b", &redis.url(), &s3, &learnt).await;
+    let made_on_b = b
+        .api
+        .create_ok(&json!({"secret": "before", "maxViews": 3}))
+        .await;
+    let (before_key, _) = keys(&made_on_b);
+    let (status, viewed) = status_and_json(a.api.view(&before_key, None).await).await;
+    assert_eq!(
+        (status, viewed["secret"].clone()),
+        (StatusCode::OK, json!("before")),
+        "a node that has not learnt key 2 reads what a node that has made before it activates"
+    );
+
+    a.terminate().await;
+    b.terminate().await;
+    let a = node_keyed(root.path(), "a", &redis.url(), &s3, &active).await;
+    let b = node_keyed(root.path(), "b", &redis.url(), &s3, &active).await;
+    let made_on_a = a
+        .api
+        .create_ok(&json!({"secret": "after", "maxViews": 3}))
+        .await;
+    let (after_key, _) = keys(&made_on_a);
+    for (node, key, text) in [(&b, &after_key, "after"), (&b, &before_key, "before")] {
+        let (status, viewed) = status_and_json(node.api.view(key, None).await).await;
+        assert_eq!(
+            (status, viewed["secret"].clone()),
+            (StatusCode::OK, json!(text))
+        );
+    }
+    let stale = node_keyed(root.path(), "stale", &redis.url(), &s3, &only_first).await;
+    assert_eq!(
+        stale.api.status(&after_key).await.status(),
+        StatusCode::NOT_FOUND,
+        "key 2 sealed the new secret"
+    );
 }

@@ -1,0 +1,142 @@
+//! `burnbox master-key list|rotate`: the master key set in its key file. They read and write the
+//! file, not the store, so they run beside a running server; every node reads the set when it
+//! starts, so a new key reaches a server at its next start.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+
+use crate::crypto::MasterKeys;
+use crate::crypto::master_key::KEY_FILE_NAME;
+
+/// Where the key file is: the same options as `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct KeyFileArgs {
+    /// Directory of the database and the master key [default: ./burnbox-data]
+    #[arg(long, env = "BURNBOX_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// File holding the master keys, when the server keeps it outside the data directory
+    #[arg(long, env = "BURNBOX_MASTER_KEY_FILE", value_name = "FILE")]
+    pub master_key_file: Option<PathBuf>,
+}
+
+impl KeyFileArgs {
+    fn path(&self) -> PathBuf {
+        self.master_key_file.clone().unwrap_or_else(|| {
+            self.data_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_DATA_DIR))
+                .join(KEY_FILE_NAME)
+        })
+    }
+}
+
+/// `burnbox master-key …`.
+#[derive(Debug, Subcommand)]
+pub enum MasterKeyCommand {
+    /// List the master keys: each one's id and from when it seals (never the keys themselves).
+    List {
+        #[command(flatten)]
+        file: KeyFileArgs,
+    },
+    /// Add a master key that seals new secrets from `--activate-in` seconds on; the older keys keep
+    /// opening what they sealed. With several nodes, give every node the new file and restart it
+    /// before the key activates.
+    Rotate {
+        /// Seconds until the new key seals (0: at once).
+        #[arg(long, default_value_t = 0, value_name = "SECS")]
+        activate_in: u64,
+        #[command(flatten)]
+        file: KeyFileArgs,
+    },
+}
+
+/// The keys of the variable `BURNBOX_MASTER_KEY`, when it is set.
+fn keys_from_environment() -> Option<String> {
+    std::env::var("BURNBOX_MASTER_KEY")
+        .ok()
+        .filter(|keys| !keys.is_empty())
+}
+
+fn read(path: &Path) -> Result<MasterKeys, String> {
+    if let Some(keys) = keys_from_environment() {
+        return MasterKeys::parse(&keys).map_err(|e| format!("BURNBOX_MASTER_KEY: {e}"));
+    }
+    if !path.exists() {
+        return Err(format!(
+            "no key file at {}: start burnbox once to make one, or give --master-key-file",
+            path.display()
+        ));
+    }
+    MasterKeys::load_or_create(None, path).map_err(|e| e.to_string())
+}
+
+fn describe(keys: &MasterKeys, now_secs: u64) -> String {
+    let sealing = keys
+        .entries()
+        .iter()
+        .rev()
+        .find(|entry| entry.active_from <= now_secs)
+        .map(|entry| entry.id);
+    keys.entries()
+        .iter()
+        .map(|entry| {
+            let when = if Some(entry.id) == sealing {
+                "seals new secrets".to_owned()
+            } else if entry.active_from > now_secs {
+                format!(
+                    "seals from Unix time {} (in {} s)",
+                    entry.active_from,
+                    entry.active_from - now_secs
+                )
+            } else {
+                "opens what it sealed".to_owned()
+            };
+            format!("{}\t{when}\n", entry.id)
+        })
+        .collect()
+}
+
+fn now_secs() -> u64 {
+    crate::clock::system().as_millis() / 1000
+}
+
+fn rotate(path: &Path, activate_in: u64) -> Result<String, String> {
+    if keys_from_environment().is_some() {
+        return Err(
+            "the keys come from BURNBOX_MASTER_KEY: add a line `ID BASE64` there yourself, ID one \
+             above the highest, the key from `openssl rand -base64 32`"
+                .into(),
+        );
+    }
+    let keys = read(path)?
+        .with_new_key(now_secs().saturating_add(activate_in))
+        .map_err(|e| e.to_string())?;
+    keys.replace_file(path).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "{} now holds:\n{}Restart burnbox (every node) to use it.\n",
+        path.display(),
+        describe(&keys, now_secs())
+    ))
+}
+
+/// Runs a `master-key` command.
+pub fn master_key(command: MasterKeyCommand) -> ExitCode {
+    let result = match command {
+        MasterKeyCommand::List { file } => {
+            read(&file.path()).map(|keys| describe(&keys, now_secs()))
+        }
+        MasterKeyCommand::Rotate { activate_in, file } => rotate(&file.path(), activate_in),
+    };
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("burnbox: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
