@@ -1,4 +1,4 @@
-//! The actors that own live secrets (design §2).
+//! The actors that own live secrets.
 //!
 //! A [`SecretActor`](secret::SecretActor) is activated for a secret being used (reveal, status,
 //! burn): it owns that secret's view counter and expiry timer and serialises every operation on

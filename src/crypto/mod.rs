@@ -1,9 +1,10 @@
-//! Encryption at rest (design §4): the master key, the keyed hashes that index the store, and the
+//! Encryption at rest: the master keys, the keyed hashes that index the store, and the
 //! AES-256-GCM envelopes that seal secret contents and the receipt's copy of the secret key.
 //!
 //! Content keys are derived from the master key *and* the secret key (and the passphrase through
 //! argon2id), so a copy of the store plus the master key still cannot open a secret without its
-//! link. Keys, salts and nonces come from the OS RNG. Only [`master_key`] touches the file system.
+//! link. Keys, salts and nonces come from the OS RNG. Only the master-key files touch the file
+//! system.
 
 mod envelope;
 mod error;

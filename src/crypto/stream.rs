@@ -1,4 +1,4 @@
-//! Files encrypted as a stream of chunks (design §4), so a file is never whole in memory.
+//! Files encrypted as a stream of chunks, so a file is never whole in memory.
 //!
 //! Each file gets a random 256-bit data key and a random 7-byte nonce prefix ([`FileKey`]); the
 //! store keeps them sealed under the secret's content key. The plaintext is cut into chunks of
