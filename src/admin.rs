@@ -10,7 +10,7 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 
 use crate::app::{create_data_dir, load_master_keys};
-use crate::crypto::Keyring;
+use crate::crypto::{Keyring, MasterKeys};
 use crate::domain::{Email, Scope, Tier};
 use crate::service::ServiceError;
 use crate::service::accounts::Accounts;
@@ -87,7 +87,20 @@ fn describe(err: &ServiceError) -> String {
     }
 }
 
+/// The accounts of the store `args` name.
 async fn open(args: &StoreArgs) -> Result<Accounts, String> {
+    let (stores, keys) = open_store(args).await?;
+    Ok(Accounts::new(
+        stores.accounts,
+        Arc::new(Keyring::from_keys(&keys)),
+    ))
+}
+
+/// The store `args` name, opened as the server opens it, and its master keys.
+///
+/// # Errors
+/// Why it cannot be opened, as one line (a server holding the embedded store among the causes).
+pub async fn open_store(args: &StoreArgs) -> Result<(storage::Stores, MasterKeys), String> {
     let data_dir = args
         .data_dir
         .clone()
@@ -131,10 +144,7 @@ async fn open(args: &StoreArgs) -> Result<Accounts, String> {
         ),
         other => other.to_string(),
     })?;
-    Ok(Accounts::new(
-        store.accounts,
-        Arc::new(Keyring::from_keys(&master)),
-    ))
+    Ok((store, master))
 }
 
 fn fail(message: &str) -> ExitCode {

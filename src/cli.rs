@@ -46,7 +46,7 @@ enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
-    /// Manage the master keys: list them, or add one that seals new secrets.
+    /// Manage the master keys: list them, add one that seals new secrets, retire the oldest.
     MasterKey {
         #[command(subcommand)]
         command: crate::master_key_admin::MasterKeyCommand,
@@ -150,7 +150,7 @@ pub async fn run() -> ExitCode {
         Some(Command::Serve(args)) => serve(*args).await,
         Some(Command::Account { command }) => crate::admin::account(command).await,
         Some(Command::Key { command }) => crate::admin::key(command).await,
-        Some(Command::MasterKey { command }) => crate::master_key_admin::master_key(command),
+        Some(Command::MasterKey { command }) => crate::master_key_admin::master_key(command).await,
         Some(Command::Send(args)) => crate::client::finish(crate::client::send(*args).await),
         Some(Command::Open(args)) => crate::client::finish(crate::client::open(*args).await),
         Some(Command::Status(args)) => crate::client::finish(crate::client::status(*args).await),

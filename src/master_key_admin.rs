@@ -1,14 +1,17 @@
-//! `burnbox master-key list|rotate`: the master key set in its key file. They read and write the
-//! file, not the store, so they run beside a running server; every node reads the set when it
-//! starts, so a new key reaches a server at its next start.
+//! `burnbox master-key list|rotate|retire`: the master key set in its key file. `list` and
+//! `rotate` read and write the file, not the store, so they run beside a running server; `retire`
+//! also counts in the store what still needs the key. Every node reads the set when it starts, so
+//! a change reaches a server at its next start.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
+use crate::admin::{StoreArgs, open_store};
 use crate::crypto::MasterKeys;
 use crate::crypto::master_key::KEY_FILE_NAME;
+use crate::storage::SecretStore as _;
 
 /// Where the key file is: the same options as `serve`.
 #[derive(Debug, Clone, Args)]
@@ -49,6 +52,16 @@ pub enum MasterKeyCommand {
         activate_in: u64,
         #[command(flatten)]
         file: KeyFileArgs,
+    },
+    /// Remove the oldest master key once nothing stored needs it. Refused, saying how many, while
+    /// secrets or API keys made under it remain (a secret goes when it is purged; an API key moves
+    /// to the newest key on its next use). Opens the store, so with the embedded store stop the
+    /// server first.
+    Retire {
+        /// The key's id (the oldest of the set).
+        id: u32,
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
@@ -103,13 +116,7 @@ fn now_secs() -> u64 {
 }
 
 fn rotate(path: &Path, activate_in: u64) -> Result<String, String> {
-    if keys_from_environment().is_some() {
-        return Err(
-            "the keys come from BURNBOX_MASTER_KEY: add a line `ID BASE64` there yourself, ID one \
-             above the highest, the key from `openssl rand -base64 32`"
-                .into(),
-        );
-    }
+    refuse_environment()?;
     let keys = read(path)?
         .with_new_key(now_secs().saturating_add(activate_in))
         .map_err(|e| e.to_string())?;
@@ -121,13 +128,88 @@ fn rotate(path: &Path, activate_in: u64) -> Result<String, String> {
     ))
 }
 
+/// Whether a key file could be changed: not when the keys come from the environment.
+fn refuse_environment() -> Result<(), String> {
+    if keys_from_environment().is_some() {
+        return Err(
+            "the keys come from BURNBOX_MASTER_KEY: change its lines there yourself (`ID BASE64`, \
+             a new key from `openssl rand -base64 32`, its ID one above the highest)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+async fn retire(id: u32, store: &StoreArgs) -> Result<String, String> {
+    refuse_environment()?;
+    let path = KeyFileArgs {
+        data_dir: store.data_dir.clone(),
+        master_key_file: store.master_key_file.clone(),
+    }
+    .path();
+    let keys = read(&path)?;
+    let oldest = keys.entries().first().map_or(0, |entry| entry.id);
+    if id != oldest {
+        return Err(format!(
+            "only the oldest key, {oldest}, can be retired (a record's tag is under a key at least \
+             as new as the one that made it)"
+        ));
+    }
+    let sealing = keys
+        .entries()
+        .iter()
+        .rev()
+        .find(|entry| entry.active_from <= now_secs())
+        .map(|entry| entry.id);
+    if sealing == Some(id) || keys.entries().len() == 1 {
+        return Err(format!(
+            "key {id} seals new secrets: `burnbox master-key rotate` first, then retire it once \
+             nothing made under it is left"
+        ));
+    }
+    let (stores, _) = open_store(store).await?;
+    let records = stores
+        .secrets
+        .records_made_under(id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let tokens = stores
+        .accounts
+        .tokens_made_under(id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (secrets_left, tokens_left) = (
+        records.made_under + records.unknown,
+        tokens.made_under + tokens.unknown,
+    );
+    if secrets_left + tokens_left > 0 {
+        return Err(format!(
+            "key {id} is still needed: retiring it would make {secrets_left} stored secret(s) and \
+             {tokens_left} API key(s) unreadable ({} of them stored before records kept their \
+             key, counted as needing it). A secret goes when it is purged (twice its TTL after \
+             it was made); an API key moves to the newest key on its next use, or make its \
+             account a new one (`burnbox key create`).",
+            records.unknown + tokens.unknown
+        ));
+    }
+    let keys = keys.without(id).map_err(|e| e.to_string())?;
+    keys.replace_file(&path).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "Retired key {id}: nothing stored needed it. {} now holds:\n{}Restart burnbox (every \
+         node) to drop it.\n",
+        path.display(),
+        describe(&keys, now_secs())
+    ))
+}
+
 /// Runs a `master-key` command.
-pub fn master_key(command: MasterKeyCommand) -> ExitCode {
+pub async fn master_key(command: MasterKeyCommand) -> ExitCode {
     let result = match command {
         MasterKeyCommand::List { file } => {
             read(&file.path()).map(|keys| describe(&keys, now_secs()))
         }
         MasterKeyCommand::Rotate { activate_in, file } => rotate(&file.path(), activate_in),
+        MasterKeyCommand::Retire { id, store } => retire(id, &store).await,
     };
     match result {
         Ok(text) => {

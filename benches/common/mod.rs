@@ -35,6 +35,7 @@ pub fn live_record(
         locked_until: None,
         file: None,
         end_to_end: false,
+        key_id: 1,
     };
     let content = keyring
         .seal_content(&id, &key, None, &[b'x'; 100])

@@ -79,6 +79,10 @@ impl SecretStore for PanicOnce {
     ) -> Result<Vec<SecretId>, StoreError> {
         self.inner.owned_since(owner, since, limit).await
     }
+
+    async fn records_made_under(&self, key_id: u32) -> Result<crate::storage::KeyUse, StoreError> {
+        self.inner.records_made_under(key_id).await
+    }
 }
 
 struct Fixture {

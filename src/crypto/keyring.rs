@@ -351,21 +351,38 @@ impl Keyring {
         envelope::open(&generation.details_key(key), id.as_bytes(), sealed)
     }
 
-    /// The keyed hash a new API token is stored by (the sealing key's).
-    pub fn token_hash(&self, token: &ApiToken) -> [u8; 32] {
-        self.sealing().keyed_hash(b"token\0", token.expose())
+    /// The id of the master key that made the record stored under `id` for `key`.
+    pub fn key_id_of(&self, id: &SecretId, key: &SecretKey) -> Option<u32> {
+        self.maker_of(id, key)
+            .ok()
+            .map(|generation| generation.key_id)
     }
 
-    /// Every keyed hash an API token may be stored by, the sealing key's first: a token made
-    /// before a rotation is stored under an older key's hash.
-    pub fn token_hashes(&self, token: &ApiToken) -> Vec<[u8; 32]> {
+    /// The keyed hash a new API token is stored by, with the id of the key that made it (the
+    /// sealing key).
+    pub fn token_hash(&self, token: &ApiToken) -> (u32, [u8; 32]) {
+        let generation = self.sealing();
+        (
+            generation.key_id,
+            generation.keyed_hash(b"token\0", token.expose()),
+        )
+    }
+
+    /// Every keyed hash an API token may be stored by, each with its key's id, the sealing
+    /// key's first: a token made before a rotation is stored under an older key's hash.
+    pub fn token_hashes(&self, token: &ApiToken) -> Vec<(u32, [u8; 32])> {
         let first = self.token_hash(token);
         std::iter::once(first)
             .chain(
                 self.generations
                     .iter()
-                    .map(|generation| generation.keyed_hash(b"token\0", token.expose()))
-                    .filter(|hash| *hash != first),
+                    .filter(|generation| generation.key_id != first.0)
+                    .map(|generation| {
+                        (
+                            generation.key_id,
+                            generation.keyed_hash(b"token\0", token.expose()),
+                        )
+                    }),
             )
             .collect()
     }
@@ -621,6 +638,9 @@ mod tests {
             before.receipt_id(&receipt).as_bytes()
         );
         assert_eq!(after.token_hashes(&token)[1], before.token_hash(&token));
+        assert_eq!(after.token_hash(&token).0, 2);
+        assert_eq!(after.key_id_of(&id, &key), Some(1));
+        assert_eq!(after.key_id_of(&after.secret_id(&key), &key), Some(2));
         let opened = after
             .open_content(&id, &key, Some(&pass), &content)
             .expect("key 1's content opens");

@@ -146,6 +146,22 @@ impl MasterKeys {
         Ok(self)
     }
 
+    /// The set without key `id`.
+    ///
+    /// # Errors
+    /// [`CryptoError::MasterKey`] when it is not in the set or is the only key.
+    pub fn without(mut self, id: u32) -> Result<Self, CryptoError> {
+        let before = self.entries.len();
+        self.entries.retain(|entry| entry.id != id);
+        if self.entries.len() == before {
+            return Err(CryptoError::MasterKey(format!("there is no key {id}")));
+        }
+        if self.entries.is_empty() {
+            return Err(CryptoError::MasterKey(format!("key {id} is the only key")));
+        }
+        Ok(self)
+    }
+
     /// The file's text: one `ID BASE64 [active-from=SECONDS]` line per key.
     fn to_text(&self) -> Zeroizing<String> {
         let mut text = Zeroizing::new(String::from(

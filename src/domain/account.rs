@@ -139,6 +139,9 @@ pub struct TokenGrant {
     pub owner: Email,
     /// What the token may do.
     pub scope: Scope,
+    /// The id of the master key its hash was made under ([`crate::domain::UNKNOWN_KEY_ID`] for a
+    /// token stored before grants kept it).
+    pub key_id: u32,
 }
 
 /// An API token (`ks_live_…`): shown once when created, stored only as a keyed hash.

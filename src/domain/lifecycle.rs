@@ -142,10 +142,17 @@ pub struct SecretMeta {
     /// (Records written before files existed decode with it absent.)
     pub file: Option<StoredFile>,
     /// The content was encrypted by the sender's client with a key the server never holds (see
-    /// `docs/end-to-end.md`): the server keeps and returns it as sent. (Last field: records
-    /// written before end-to-end secrets decode with it false.)
+    /// `docs/end-to-end.md`): the server keeps and returns it as sent. (Records written before
+    /// end-to-end secrets decode with it false.)
     pub end_to_end: bool,
+    /// The id of the master key the secret was made under, so `burnbox master-key retire` can
+    /// tell what still needs a key. (Last field: records written before it decode with
+    /// [`UNKNOWN_KEY_ID`].)
+    pub key_id: u32,
 }
+
+/// The key id of a record or API key made before they kept one: it may need any master key.
+pub const UNKNOWN_KEY_ID: u32 = 0;
 
 impl SecretMeta {
     /// The state at `now`: a live secret whose TTL passed is expired even before a sweep.
@@ -321,6 +328,7 @@ impl SecretMeta {
             locked_until: None,
             file: None,
             end_to_end: false,
+            key_id: 1,
         }
     }
 }

@@ -76,14 +76,28 @@ impl Accounts {
 
     async fn new_token(&self, email: &Email, scope: Scope) -> Result<ApiToken, ServiceError> {
         let token = crypto::new_api_token()?;
+        let (key_id, hash) = self.keyring.token_hash(&token);
         let grant = TokenGrant {
             owner: email.clone(),
             scope,
+            key_id,
         };
-        self.store
-            .put_token(self.keyring.token_hash(&token), grant)
-            .await?;
+        self.store.put_token(hash, grant).await?;
         Ok(token)
+    }
+
+    /// Moves a token's grant from an older master key's hash to the sealing key's, on its first
+    /// use after a rotation, so the older key stops being needed for it: stored under the new hash
+    /// first, so a failure between the two steps leaves it usable.
+    async fn move_token(
+        &self,
+        old_hash: [u8; 32],
+        new_hash: [u8; 32],
+        grant: TokenGrant,
+    ) -> Result<(), ServiceError> {
+        self.store.put_token(new_hash, grant).await?;
+        self.store.delete_token(old_hash).await?;
+        Ok(())
     }
 
     /// Revokes an account: its tokens are refused from now on.
@@ -130,10 +144,13 @@ impl Accounts {
                 .unwrap_or_else(|| ApiToken::from_random_bytes([0; 32])),
         );
         // A token made before a master-key rotation is stored under an older key's hash.
+        let sealing = hashes.first().copied();
         let mut grant = None;
-        for hash in hashes {
+        let mut found_under = None;
+        for (key_id, hash) in hashes {
             grant = self.store.token_grant(hash).await?;
             if grant.is_some() {
+                found_under = Some((key_id, hash));
                 break;
             }
         }
@@ -150,14 +167,24 @@ impl Accounts {
         let (Some(token), Some(grant), true) = (token, grant, claimed_ok) else {
             return Err(ServiceError::Unauthorized);
         };
-        match self.store.account(&grant.owner).await? {
-            Some(account) if account.revoked_at.is_none() => Ok(Caller::Account {
-                email: grant.owner,
-                tier: account.tier,
-                token,
-                scope: grant.scope,
-            }),
-            _ => Err(ServiceError::Unauthorized),
+        let account = match self.store.account(&grant.owner).await? {
+            Some(account) if account.revoked_at.is_none() => account,
+            _ => return Err(ServiceError::Unauthorized),
+        };
+        if let (Some(old), Some((key_id, new_hash))) = (found_under, sealing)
+            && old != (key_id, new_hash)
+        {
+            let moved = TokenGrant {
+                key_id,
+                ..grant.clone()
+            };
+            self.move_token(old.1, new_hash, moved).await?;
         }
+        Ok(Caller::Account {
+            email: grant.owner,
+            tier: account.tier,
+            token,
+            scope: grant.scope,
+        })
     }
 }

@@ -329,6 +329,10 @@ impl SecretService {
             locked_until: None,
             file,
             end_to_end,
+            key_id: self
+                .keyring
+                .key_id_of(&id, &secret_key)
+                .unwrap_or(crate::domain::UNKNOWN_KEY_ID),
         };
         self.store.insert(id, meta.clone(), content).await?;
         Ok(Created {

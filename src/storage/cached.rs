@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use moka::future::Cache;
 use moka::ops::compute::Op;
 
-use super::{Outcome, SecretStore, StoreError};
+use super::{KeyUse, Outcome, SecretStore, StoreError};
 use crate::clock;
 use crate::domain::{Email, Lifecycle, Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
 use crate::telemetry;
@@ -264,6 +264,10 @@ impl SecretStore for CachedStore {
         limit: usize,
     ) -> Result<Vec<SecretId>, StoreError> {
         self.inner.owned_since(owner, since, limit).await
+    }
+
+    async fn records_made_under(&self, key_id: u32) -> Result<KeyUse, StoreError> {
+        self.inner.records_made_under(key_id).await
     }
 }
 

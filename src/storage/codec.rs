@@ -2,10 +2,13 @@
 
 use super::StoreError;
 use crate::crypto::{RECORD_TAG_LEN, RecordAuth};
-use crate::domain::{Email, Scope, SecretId, SecretMeta, Timestamp, TokenGrant};
+use crate::domain::{Email, Scope, SecretId, SecretMeta, Timestamp, TokenGrant, UNKNOWN_KEY_ID};
 
-/// Version byte of an authenticated secret record: `4 ‖ postcard ‖ tag` (see
+/// Version byte of an authenticated secret record: `5 ‖ postcard ‖ tag` (see
 /// [`encode_meta`]).
+const FORMAT_KEYED: u8 = 5;
+/// The authenticated format before records kept their master key's id: records end before
+/// [`SecretMeta::key_id`].
 const FORMAT_AUTHENTICATED: u8 = 4;
 /// Version byte in front of every other encoded record (accounts).
 const FORMAT: u8 = 3;
@@ -115,10 +118,11 @@ const SEND_SCOPE_PREFIX: &str = "send ";
 /// A token's grant as the embedded store keeps it: the owner's address, after a scope prefix
 /// for a send-only token.
 pub fn encode_grant(grant: &TokenGrant) -> String {
-    match grant.scope {
+    let scoped = match grant.scope {
         Scope::Full => grant.owner.as_str().to_owned(),
         Scope::Send => format!("{SEND_SCOPE_PREFIX}{}", grant.owner.as_str()),
-    }
+    };
+    format!("{} {scoped}", grant.key_id)
 }
 
 /// The grant [`encode_grant`] wrote.
@@ -126,12 +130,25 @@ pub fn encode_grant(grant: &TokenGrant) -> String {
 /// # Errors
 /// [`StoreError::Corrupt`] when the address is not one.
 pub fn decode_grant(stored: &str) -> Result<TokenGrant, StoreError> {
+    // A grant stored before grants kept their key id starts with the scope or the address.
+    let (key_id, stored) = match stored.split_once(' ') {
+        Some((id, rest)) if id.bytes().all(|b| b.is_ascii_digit()) => (
+            id.parse()
+                .map_err(|_| StoreError::Corrupt("token key id".into()))?,
+            rest,
+        ),
+        _ => (UNKNOWN_KEY_ID, stored),
+    };
     let (scope, address) = match stored.strip_prefix(SEND_SCOPE_PREFIX) {
         Some(address) => (Scope::Send, address),
         None => (Scope::Full, stored),
     };
     let owner = Email::parse(address).map_err(|_| StoreError::Corrupt("token owner".into()))?;
-    Ok(TokenGrant { owner, scope })
+    Ok(TokenGrant {
+        owner,
+        scope,
+        key_id,
+    })
 }
 
 /// Encodes any stored record as `version ‖ postcard`.
@@ -161,7 +178,7 @@ pub fn encode_meta(
     meta: &SecretMeta,
     auth: &RecordAuth,
 ) -> Result<Vec<u8>, StoreError> {
-    let mut out = vec![FORMAT_AUTHENTICATED];
+    let mut out = vec![FORMAT_KEYED];
     postcard::to_io(meta, &mut out).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let tag = auth.tag(id, &out);
     out.extend_from_slice(&tag);
@@ -186,7 +203,8 @@ pub fn decode_meta(
         );
         StoreError::Tampered(why)
     };
-    if bytes.first() != Some(&FORMAT_AUTHENTICATED) {
+    let format = bytes.first().copied();
+    if format != Some(FORMAT_KEYED) && format != Some(FORMAT_AUTHENTICATED) {
         return Err(refused("no authentication tag"));
     }
     let body_len = bytes
@@ -198,22 +216,35 @@ pub fn decode_meta(
     if !auth.verify(id, body, tag) {
         return Err(refused("the tag does not match"));
     }
+    if format == Some(FORMAT_AUTHENTICATED) {
+        return decode_appending(&body[1..], &[UNKNOWN_KEY_BYTE]);
+    }
     postcard::from_bytes(&body[1..]).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// postcard's encoding of [`UNKNOWN_KEY_ID`] (a varint zero): what records older than key ids
+/// lack at their end.
+const UNKNOWN_KEY_BYTE: u8 = 0;
+
+/// Decodes a record `body` of an older format with the bytes of the fields it lacks appended.
+fn decode_appending(body: &[u8], missing: &[u8]) -> Result<SecretMeta, StoreError> {
+    let mut upgraded = body.to_vec();
+    upgraded.extend_from_slice(missing);
+    postcard::from_bytes(&upgraded).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// Decodes a secret's record as written before records were authenticated (formats 1 to 3), for
 /// the one upgrade that tags them ([`super::EmbeddedStore`] on opening an older data directory).
 pub fn decode_unauthenticated_meta(bytes: &[u8]) -> Result<SecretMeta, StoreError> {
-    // postcard writes an absent `Option` and a `false` as one zero byte each: the fields a
-    // format lacks are appended as those.
+    // postcard writes an absent `Option`, a `false` and a zero as one zero byte each: the fields
+    // a format lacks are appended as those (no file, not end-to-end, an unknown key).
     let missing: &[u8] = match bytes.first() {
-        Some(&FORMAT_BEFORE_FILES) => &[0, 0],
-        Some(&FORMAT_BEFORE_END_TO_END) => &[0],
-        _ => return decode(bytes),
+        Some(&FORMAT_BEFORE_FILES) => &[0, 0, UNKNOWN_KEY_BYTE],
+        Some(&FORMAT_BEFORE_END_TO_END) => &[0, UNKNOWN_KEY_BYTE],
+        Some(&FORMAT) => &[UNKNOWN_KEY_BYTE],
+        _ => return Err(StoreError::Corrupt("unknown record version".into())),
     };
-    let mut upgraded = bytes.get(1..).unwrap_or_default().to_vec();
-    upgraded.extend_from_slice(missing);
-    postcard::from_bytes(&upgraded).map_err(|e| StoreError::Corrupt(e.to_string()))
+    decode_appending(bytes.get(1..).unwrap_or_default(), missing)
 }
 
 #[cfg(test)]
@@ -227,13 +258,26 @@ mod tests {
             let grant = TokenGrant {
                 owner: owner.clone(),
                 scope,
+                key_id: 2,
             };
             assert_eq!(decode_grant(&encode_grant(&grant)).ok(), Some(grant));
         }
-        // What a token created before scopes existed holds.
+        // What a token created before scopes existed holds, and one before key ids.
         assert_eq!(
-            decode_grant("a@example.com").map(|g| g.scope).ok(),
-            Some(Scope::Full)
+            decode_grant("a@example.com")
+                .map(|g| (g.scope, g.key_id))
+                .ok(),
+            Some((Scope::Full, UNKNOWN_KEY_ID))
+        );
+        assert_eq!(
+            decode_grant("send a@example.com")
+                .map(|g| (g.scope, g.key_id))
+                .ok(),
+            Some((Scope::Send, UNKNOWN_KEY_ID))
+        );
+        assert_eq!(
+            decode_grant("1 send a@example.com").map(|g| g.key_id).ok(),
+            Some(1)
         );
         assert!(decode_grant("send ").is_err());
         assert!(decode_grant("not an address").is_err());
@@ -266,17 +310,33 @@ mod tests {
         let (_, meta) =
             crate::storage::conformance::record(1, crate::domain::ViewLimit::Limited(2));
         let current = encode(&meta).expect("encoded");
-        // A record of the second format is the current one without the trailing `false`; of the
-        // first, without the `None` before it too.
-        for (format, cut) in [(FORMAT_BEFORE_END_TO_END, 1), (FORMAT_BEFORE_FILES, 2)] {
+        // A record of the third format is the current body without the trailing key id (1 is one
+        // byte); of the second, without the `false` before it too; of the first, without the
+        // `None` before that. They decode with the key unknown.
+        let keyless = SecretMeta {
+            key_id: UNKNOWN_KEY_ID,
+            ..meta.clone()
+        };
+        for (format, cut) in [
+            (FORMAT, 1),
+            (FORMAT_BEFORE_END_TO_END, 2),
+            (FORMAT_BEFORE_FILES, 3),
+        ] {
             let mut old = current[..current.len() - cut].to_vec();
             old[0] = format;
-            assert_eq!(decode_unauthenticated_meta(&old).expect("decoded"), meta);
+            assert_eq!(decode_unauthenticated_meta(&old).expect("decoded"), keyless);
         }
-        assert_eq!(
-            decode_unauthenticated_meta(&current).expect("decoded"),
-            meta
-        );
+        // An authenticated record of the format before key ids: its tag covers what was stored.
+        let auth = RecordAuth::from_master(&crate::crypto::MasterKey::from_bytes([3; 32]));
+        let id = SecretId::from_bytes([5; 32]);
+        let mut body = current[..current.len() - 1].to_vec();
+        body[0] = FORMAT_AUTHENTICATED;
+        let tag = auth.tag(&id, &body);
+        body.extend_from_slice(&tag);
+        assert_eq!(decode_meta(&id, &body, &auth).expect("decoded"), keyless);
+        let stored = encode_meta(&id, &meta, &auth).expect("encoded");
+        assert_eq!(stored[0], FORMAT_KEYED);
+        assert_eq!(decode_meta(&id, &stored, &auth).expect("decoded"), meta);
         let end_to_end = SecretMeta {
             end_to_end: true,
             ..meta.clone()

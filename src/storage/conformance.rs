@@ -258,19 +258,58 @@ async fn accounts_and_token_grants(store: &dyn AccountStore) {
         .collect();
     assert_eq!(listed, ["a@example.com", "b@example.com"]);
 
+    let under_1_before = store.tokens_made_under(1).await.expect("counted");
     let full = TokenGrant {
         owner: email("a@example.com"),
         scope: Scope::Full,
+        key_id: 1,
     };
     let send = TokenGrant {
         owner: email("a@example.com"),
         scope: Scope::Send,
+        key_id: 2,
     };
     store.put_token([1; 32], full.clone()).await.expect("put");
     store.put_token([2; 32], send.clone()).await.expect("put");
     assert_eq!(store.token_grant([1; 32]).await.expect("read"), Some(full));
     assert_eq!(store.token_grant([2; 32]).await.expect("read"), Some(send));
     assert_eq!(store.token_grant([3; 32]).await.expect("read"), None);
+
+    // Tokens are counted by the master key that hashed them, and a deleted one no longer is.
+    let under_1 = store.tokens_made_under(1).await.expect("counted");
+    assert_eq!(under_1.made_under, under_1_before.made_under + 1);
+    store.delete_token([1; 32]).await.expect("deleted");
+    assert_eq!(store.token_grant([1; 32]).await.expect("read"), None);
+    assert_eq!(
+        store.tokens_made_under(1).await.expect("counted"),
+        under_1_before
+    );
+    store
+        .delete_token([1; 32])
+        .await
+        .expect("deleting twice is fine");
+}
+
+/// Records are counted by the master key that made them; those from before key ids, apart.
+async fn records_are_counted_by_their_key(store: &dyn SecretStore) {
+    let under_1 = store.records_made_under(1).await.expect("counted");
+    let under_2 = store.records_made_under(2).await.expect("counted");
+    for (n, key_id) in [
+        (61u8, 1),
+        (62, 2),
+        (63, 2),
+        (64, crate::domain::UNKNOWN_KEY_ID),
+    ] {
+        let (id, mut meta) = record_at(n, 0);
+        meta.key_id = key_id;
+        insert_all(store, &[(id, meta)]).await;
+    }
+    let now_1 = store.records_made_under(1).await.expect("counted");
+    let now_2 = store.records_made_under(2).await.expect("counted");
+    assert_eq!(now_1.made_under, under_1.made_under + 1);
+    assert_eq!(now_2.made_under, under_2.made_under + 2);
+    assert_eq!(now_1.unknown, under_1.unknown + 1);
+    assert_eq!(now_2.unknown, now_1.unknown);
 }
 
 /// A live record numbered `n`, created `offset_secs` after [`t0`] (negative: before).
@@ -403,6 +442,7 @@ pub async fn run_suite(store: Arc<dyn SecretStore>, accounts: &dyn AccountStore)
     due_comes_in_deadline_order_up_to_the_limit(store.as_ref()).await;
     owner_lists_are_newest_first_up_to_the_limit(store.as_ref()).await;
     the_live_count_follows_inserts_and_final_states(store.as_ref()).await;
+    records_are_counted_by_their_key(store.as_ref()).await;
     racing_views_count_once(store).await;
 }
 

@@ -25,7 +25,7 @@ use super::codec::{
 use super::tables::RecordTables;
 use super::writer::{BatchResult, Write, WriteTables, Writer, apply_writes};
 use super::zero_ahead::ZeroAheadFile;
-use super::{AccountStore, Outcome, SecretStore, StoreError};
+use super::{AccountStore, KeyUse, Outcome, SecretStore, StoreError};
 use crate::crypto::RecordAuth;
 use crate::domain::{
     Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, TokenGrant,
@@ -324,6 +324,10 @@ impl WriteTables for RedbTables<'_> {
             .map_err(fail)?;
         Ok(())
     }
+    fn delete_token(&mut self, token_hash: &[u8; 32]) -> Result<(), StoreError> {
+        self.tokens.remove(token_hash.as_slice()).map_err(fail)?;
+        Ok(())
+    }
 }
 
 impl RedbTables<'_> {
@@ -510,6 +514,23 @@ impl SecretStore for EmbeddedStore {
         .await
     }
 
+    async fn records_made_under(&self, key_id: u32) -> Result<KeyUse, StoreError> {
+        let auth = self.auth.clone();
+        self.read_blocking(move |txn| {
+            let records = txn.open_table(RECORDS).map_err(fail)?;
+            let mut used = KeyUse::default();
+            for entry in records.iter().map_err(fail)? {
+                let (key, bytes) = entry.map_err(fail)?;
+                if kind_of_record_key(key.value()) == Some(RecordKind::Meta) {
+                    let id = id_of_record_key(key.value())?;
+                    used.count(decode_meta(&id, bytes.value(), &auth)?.key_id, key_id);
+                }
+            }
+            Ok(used)
+        })
+        .await
+    }
+
     async fn owned_since(
         &self,
         owner: &Email,
@@ -583,6 +604,23 @@ impl AccountStore for EmbeddedStore {
                 Some(stored) => decode_grant(stored.value()).map(Some),
                 None => Ok(None),
             }
+        })
+        .await
+    }
+
+    async fn delete_token(&self, token_hash: [u8; 32]) -> Result<(), StoreError> {
+        self.writer.store(Write::DeleteToken { token_hash }).await
+    }
+
+    async fn tokens_made_under(&self, key_id: u32) -> Result<KeyUse, StoreError> {
+        self.read_blocking(move |txn| {
+            let table = txn.open_table(TOKENS).map_err(fail)?;
+            let mut used = KeyUse::default();
+            for entry in table.iter().map_err(fail)? {
+                let (_, stored) = entry.map_err(fail)?;
+                used.count(decode_grant(stored.value())?.key_id, key_id);
+            }
+            Ok(used)
         })
         .await
     }

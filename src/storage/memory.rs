@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::tables::{RecordTables, apply_operation, insert_record};
-use super::{AccountStore, Outcome, SecretStore, StoreError};
+use super::{AccountStore, KeyUse, Outcome, SecretStore, StoreError};
 use crate::domain::{
     Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, TokenGrant,
 };
@@ -168,6 +168,16 @@ impl SecretStore for MemoryStore {
         self.with(|t| Ok(u64::try_from(t.live).unwrap_or(0)))
     }
 
+    async fn records_made_under(&self, key_id: u32) -> Result<KeyUse, StoreError> {
+        self.with(|t| {
+            let mut used = KeyUse::default();
+            for meta in t.metas.values() {
+                used.count(meta.key_id, key_id);
+            }
+            Ok(used)
+        })
+    }
+
     async fn owned_since(
         &self,
         owner: &Email,
@@ -212,5 +222,22 @@ impl AccountStore for MemoryStore {
 
     async fn token_grant(&self, token_hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError> {
         self.with(|t| Ok(t.tokens.get(&token_hash).cloned()))
+    }
+
+    async fn delete_token(&self, token_hash: [u8; 32]) -> Result<(), StoreError> {
+        self.with(|t| {
+            t.tokens.remove(&token_hash);
+            Ok(())
+        })
+    }
+
+    async fn tokens_made_under(&self, key_id: u32) -> Result<KeyUse, StoreError> {
+        self.with(|t| {
+            let mut used = KeyUse::default();
+            for grant in t.tokens.values() {
+                used.count(grant.key_id, key_id);
+            }
+            Ok(used)
+        })
     }
 }

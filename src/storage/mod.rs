@@ -128,6 +128,32 @@ pub trait SecretStore: Send + Sync + 'static {
         since: Timestamp,
         limit: usize,
     ) -> Result<Vec<SecretId>, StoreError>;
+
+    /// How many stored secret records master key `key_id` made, and how many predate key ids
+    /// (which may need any key). Reads every record: for `burnbox master-key retire`, not for
+    /// requests.
+    async fn records_made_under(&self, key_id: u32) -> Result<KeyUse, StoreError>;
+}
+
+/// What still needs one master key: what it made, and what was stored before records and
+/// grants kept their key's id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyUse {
+    /// Made under the key.
+    pub made_under: u64,
+    /// Of unknown key.
+    pub unknown: u64,
+}
+
+impl KeyUse {
+    /// Counts one record or grant of `key_id` against the key asked about, `wanted`.
+    pub fn count(&mut self, key_id: u32, wanted: u32) {
+        if key_id == wanted {
+            self.made_under += 1;
+        } else if key_id == crate::domain::UNKNOWN_KEY_ID {
+            self.unknown += 1;
+        }
+    }
 }
 
 /// Accounts and their API tokens: what the credential check and the account commands need. A
@@ -148,4 +174,10 @@ pub trait AccountStore: Send + Sync + 'static {
 
     /// What an API token (by its keyed hash) grants: its account and scope.
     async fn token_grant(&self, token_hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError>;
+
+    /// Forgets an API token's keyed hash (once the token is stored under a newer one).
+    async fn delete_token(&self, token_hash: [u8; 32]) -> Result<(), StoreError>;
+
+    /// How many API tokens master key `key_id` hashed, and how many predate key ids.
+    async fn tokens_made_under(&self, key_id: u32) -> Result<KeyUse, StoreError>;
 }

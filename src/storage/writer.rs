@@ -52,6 +52,11 @@ pub enum Write {
         /// What it grants.
         grant: TokenGrant,
     },
+    /// See [`super::AccountStore::delete_token`].
+    DeleteToken {
+        /// The token's keyed hash.
+        token_hash: [u8; 32],
+    },
 }
 
 /// The answer to one [`Write`].
@@ -76,6 +81,8 @@ pub trait WriteTables: RecordTables {
     fn put_account(&mut self, account: &Account) -> Result<(), StoreError>;
     /// Records what an API token grants.
     fn put_token(&mut self, token_hash: &[u8; 32], grant: &TokenGrant) -> Result<(), StoreError>;
+    /// Forgets an API token's keyed hash.
+    fn delete_token(&mut self, token_hash: &[u8; 32]) -> Result<(), StoreError>;
 }
 
 /// Runs `writes` against `tables` in order, stopping at the first backend failure.
@@ -96,6 +103,9 @@ pub fn apply_writes(tables: &mut impl WriteTables, writes: Vec<Write>) -> BatchR
             Write::PutToken { token_hash, grant } => tables
                 .put_token(&token_hash, &grant)
                 .map(|()| Written::Done),
+            Write::DeleteToken { token_hash } => {
+                tables.delete_token(&token_hash).map(|()| Written::Done)
+            }
         };
         if let Err(err @ (StoreError::Backend { .. } | StoreError::Closed)) = result {
             return Err(err);

@@ -212,3 +212,74 @@ fn rotate_refuses_keys_from_the_environment_and_a_missing_file() {
         "the key is not echoed"
     );
 }
+
+/// `retire` drops the oldest key only once nothing stored needs it: it says how many secrets and
+/// API keys still do; a secret stops needing it when it is purged, an API key when it is next
+/// used (it moves to the newest key); afterwards that API key still signs in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retire_waits_until_nothing_needs_the_key_and_api_keys_move_on_use() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let token = account(dir.path(), "owner@example.com", "api");
+    let flags = ["--test-min-ttl", "1", "--sweep-interval-ms", "200"];
+    let mut server = ServerProcess::start(dir.path(), &flags).await;
+    let (status, created) = post(
+        &server,
+        &token,
+        "/api/secrets",
+        &json!({"secret": "short-lived", "ttl": 1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let (_, receipt) = keys(&created);
+    server.terminate().await;
+
+    burnbox(dir.path(), &["master-key", "rotate"]).expect("rotated");
+    let not_oldest = burnbox(dir.path(), &["master-key", "retire", "2"]).expect_err("key 2 seals");
+    assert!(
+        not_oldest.contains("only the oldest key, 1"),
+        "{not_oldest}"
+    );
+    let needed = burnbox(dir.path(), &["master-key", "retire", "1"]).expect_err("still needed");
+    assert!(
+        needed.contains("1 stored secret(s) and 1 API key(s)"),
+        "{needed}"
+    );
+
+    // The secret is purged (twice its one-second TTL), and the API key is used once.
+    let mut server = ServerProcess::start(dir.path(), &flags).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while server.api.status(&receipt).await.status() != StatusCode::NOT_FOUND {
+        assert!(tokio::time::Instant::now() < deadline, "never purged");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let (status, made) = post(
+        &server,
+        &token,
+        "/api/secrets",
+        &json!({"secret": "key 2's"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{made}");
+    let (made_key, _) = keys(&made);
+    server.terminate().await;
+
+    let retired = burnbox(dir.path(), &["master-key", "retire", "1"]).expect("nothing needs it");
+    assert!(retired.contains("Retired key 1"), "{retired}");
+    let listed = burnbox(dir.path(), &["master-key", "list"]).expect("listed");
+    assert_eq!(listed, "2\tseals new secrets");
+    let key_file = std::fs::read_to_string(dir.path().join("master.key")).expect("key file");
+    assert!(
+        !key_file.lines().any(|line| line.starts_with("1 ")),
+        "{key_file}"
+    );
+
+    // Without key 1: the API key (moved on its use) signs in, and key 2's secret opens.
+    let server = ServerProcess::start(dir.path(), &flags).await;
+    let (status, _) = post(&server, &token, "/api/secrets", &json!({"secret": "after"})).await;
+    assert_eq!(status, StatusCode::OK, "the moved API key signs in");
+    let (status, viewed) = status_and_json(server.api.view(&made_key, None).await).await;
+    assert_eq!(
+        (status, viewed["secret"].clone()),
+        (StatusCode::OK, json!("key 2's"))
+    );
+}

@@ -28,14 +28,14 @@ use redis::Value;
 use connection::Connection;
 pub use connection::RedisTarget;
 use keys::{
-    ACCOUNT_LIST, BUCKETS, SecretKeys, account_key, due_key, live_key, owned_key, receipt_key,
-    token_key, unhex_id,
+    ACCOUNT_LIST, BUCKETS, SecretKeys, TOKEN_PATTERN, account_key, due_key, live_key, owned_key,
+    receipt_key, token_key, unhex_id,
 };
 pub use quotas::{Counted, RedisQuotas, WindowCount, WindowSpec};
 
 use super::codec::{decode, decode_grant, decode_meta, encode, encode_grant, encode_meta};
 use super::transition::{Transition, Writes, plan};
-use super::{AccountStore, Outcome, SecretStore, StoreError};
+use super::{AccountStore, KeyUse, Outcome, SecretStore, StoreError};
 use crate::crypto::RecordAuth;
 use crate::domain::{
     Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, TokenGrant,
@@ -568,6 +568,36 @@ impl SecretStore for RedisStore {
         found.truncate(limit);
         Ok(found.into_iter().map(|(_, id)| id).collect())
     }
+
+    async fn records_made_under(&self, key_id: u32) -> Result<KeyUse, StoreError> {
+        // Every record is in its bucket's expiry index until it is purged.
+        let mut used = KeyUse::default();
+        for bucket in 0..BUCKETS {
+            let members: Vec<Vec<u8>> = self
+                .connection
+                .query(redis::cmd("ZRANGE").arg(due_key(bucket)).arg(0).arg(-1))
+                .await
+                .map_err(fail)?;
+            let ids: Vec<SecretId> = members
+                .iter()
+                .filter_map(|member| unhex_id(member).map(SecretId::from_bytes))
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let mut get = redis::cmd("MGET");
+            for id in &ids {
+                get.arg(SecretKeys::of(id).meta);
+            }
+            let stored: Vec<Option<Vec<u8>>> = self.connection.query(&get).await.map_err(fail)?;
+            for (id, stored) in ids.iter().zip(stored) {
+                if let Some(stored) = stored {
+                    used.count(self.decode_stored(id, &stored)?.key_id, key_id);
+                }
+            }
+        }
+        Ok(used)
+    }
 }
 
 #[async_trait]
@@ -632,5 +662,24 @@ impl AccountStore for RedisStore {
             .await
             .map_err(fail)?;
         stored.map(|text| decode_grant(&text)).transpose()
+    }
+
+    async fn delete_token(&self, token_hash: [u8; 32]) -> Result<(), StoreError> {
+        self.connection
+            .query::<()>(redis::cmd("DEL").arg(token_key(&token_hash)))
+            .await
+            .map_err(fail)
+    }
+
+    async fn tokens_made_under(&self, key_id: u32) -> Result<KeyUse, StoreError> {
+        let script = scripts::token_grants();
+        let mut invocation = script.prepare_invoke();
+        invocation.key(token_key(&[0; 32])).arg(TOKEN_PATTERN);
+        let grants: Vec<String> = self.connection.invoke(&invocation).await.map_err(fail)?;
+        let mut used = KeyUse::default();
+        for grant in grants {
+            used.count(decode_grant(&grant)?.key_id, key_id);
+        }
+        Ok(used)
     }
 }

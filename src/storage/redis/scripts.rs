@@ -61,3 +61,25 @@ return {2}
 ",
     )
 }
+
+/// KEYS: any key in the tokens' slot (only to route the script to the node that holds them).
+/// ARGV: the pattern of token keys.
+/// Returns every token's grant: SCAN here walks this node's keys, which hold every token, as
+/// they share one hash tag.
+pub fn token_grants() -> Script {
+    Script::new(
+        r"
+local cursor = '0'
+local grants = {}
+repeat
+  local reply = redis.call('SCAN', cursor, 'MATCH', ARGV[1], 'COUNT', 1000)
+  cursor = reply[1]
+  for _, key in ipairs(reply[2]) do
+    local grant = redis.call('GET', key)
+    if grant then table.insert(grants, grant) end
+  end
+until cursor == '0'
+return grants
+",
+    )
+}
