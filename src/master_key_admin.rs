@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 use crate::admin::{StoreArgs, open_store};
 use crate::crypto::MasterKeys;
 use crate::crypto::master_key::KEY_FILE_NAME;
-use crate::storage::SecretStore as _;
+use crate::storage::{KeyUse, SecretStore as _};
 
 /// Where the key file is: the same options as `serve`.
 #[derive(Debug, Clone, Args)]
@@ -173,11 +173,23 @@ async fn retire(id: u32, store: &StoreArgs) -> Result<String, String> {
         .records_made_under(id)
         .await
         .map_err(|e| e.to_string())?;
-    let tokens = stores
+    // API keys of a revoked (or deleted) account are refused anyway: they need nothing.
+    let mut tokens = KeyUse::default();
+    for grant in stores
         .accounts
-        .tokens_made_under(id)
+        .token_grants()
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+    {
+        let account = stores
+            .accounts
+            .account(&grant.owner)
+            .await
+            .map_err(|e| e.to_string())?;
+        if account.is_some_and(|account| account.revoked_at.is_none()) {
+            tokens.count(grant.key_id, id);
+        }
+    }
     let (secrets_left, tokens_left) = (
         records.made_under + records.unknown,
         tokens.made_under + tokens.unknown,

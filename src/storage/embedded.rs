@@ -612,15 +612,15 @@ impl AccountStore for EmbeddedStore {
         self.writer.store(Write::DeleteToken { token_hash }).await
     }
 
-    async fn tokens_made_under(&self, key_id: u32) -> Result<KeyUse, StoreError> {
+    async fn token_grants(&self) -> Result<Vec<TokenGrant>, StoreError> {
         self.read_blocking(move |txn| {
             let table = txn.open_table(TOKENS).map_err(fail)?;
-            let mut used = KeyUse::default();
+            let mut grants = Vec::new();
             for entry in table.iter().map_err(fail)? {
                 let (_, stored) = entry.map_err(fail)?;
-                used.count(decode_grant(stored.value())?.key_id, key_id);
+                grants.push(decode_grant(stored.value())?);
             }
-            Ok(used)
+            Ok(grants)
         })
         .await
     }

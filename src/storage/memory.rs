@@ -231,13 +231,7 @@ impl AccountStore for MemoryStore {
         })
     }
 
-    async fn tokens_made_under(&self, key_id: u32) -> Result<KeyUse, StoreError> {
-        self.with(|t| {
-            let mut used = KeyUse::default();
-            for grant in t.tokens.values() {
-                used.count(grant.key_id, key_id);
-            }
-            Ok(used)
-        })
+    async fn token_grants(&self) -> Result<Vec<TokenGrant>, StoreError> {
+        self.with(|t| Ok(t.tokens.values().cloned().collect()))
     }
 }

@@ -178,6 +178,7 @@ pub trait AccountStore: Send + Sync + 'static {
     /// Forgets an API token's keyed hash (once the token is stored under a newer one).
     async fn delete_token(&self, token_hash: [u8; 32]) -> Result<(), StoreError>;
 
-    /// How many API tokens master key `key_id` hashed, and how many predate key ids.
-    async fn tokens_made_under(&self, key_id: u32) -> Result<KeyUse, StoreError>;
+    /// Every API token's grant (for `burnbox master-key retire`, which counts the ones a master
+    /// key hashed; not for requests).
+    async fn token_grants(&self) -> Result<Vec<TokenGrant>, StoreError>;
 }

@@ -220,6 +220,9 @@ fn rotate_refuses_keys_from_the_environment_and_a_missing_file() {
 async fn retire_waits_until_nothing_needs_the_key_and_api_keys_move_on_use() {
     let dir = tempfile::tempdir().expect("temp dir");
     let token = account(dir.path(), "owner@example.com", "api");
+    // A revoked account's API key is refused anyway: it needs no key.
+    account(dir.path(), "gone@example.com", "api");
+    burnbox(dir.path(), &["account", "revoke", "gone@example.com"]).expect("revoked");
     let flags = ["--test-min-ttl", "1", "--sweep-interval-ms", "200"];
     let mut server = ServerProcess::start(dir.path(), &flags).await;
     let (status, created) = post(

@@ -671,15 +671,11 @@ impl AccountStore for RedisStore {
             .map_err(fail)
     }
 
-    async fn tokens_made_under(&self, key_id: u32) -> Result<KeyUse, StoreError> {
+    async fn token_grants(&self) -> Result<Vec<TokenGrant>, StoreError> {
         let script = scripts::token_grants();
         let mut invocation = script.prepare_invoke();
         invocation.key(token_key(&[0; 32])).arg(TOKEN_PATTERN);
         let grants: Vec<String> = self.connection.invoke(&invocation).await.map_err(fail)?;
-        let mut used = KeyUse::default();
-        for grant in grants {
-            used.count(decode_grant(&grant)?.key_id, key_id);
-        }
-        Ok(used)
+        grants.iter().map(|grant| decode_grant(grant)).collect()
     }
 }
