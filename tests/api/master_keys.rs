@@ -286,3 +286,43 @@ async fn retire_waits_until_nothing_needs_the_key_and_api_keys_move_on_use() {
         (StatusCode::OK, json!("key 2's"))
     );
 }
+
+/// With the keys in `BURNBOX_MASTER_KEY` (several nodes, usually), `retire` counts the same and
+/// says whether the entry may go; the variable is the operator's to change.
+#[test]
+fn retire_counts_keys_held_in_the_environment_and_leaves_the_variable_to_the_operator() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let keys = "1 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=;2 ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_burnbox"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .env("BURNBOX_MASTER_KEY", keys)
+            .output()
+            .expect("binary runs")
+    };
+    let made = run(&["account", "create", "env@example.com", "--tier", "api"]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    // The account's API key was made under key 2: key 1 is needed by nothing.
+    let retired = run(&["master-key", "retire", "1"]);
+    let said = String::from_utf8_lossy(&retired.stdout);
+    assert!(
+        retired.status.success(),
+        "{}",
+        String::from_utf8_lossy(&retired.stderr)
+    );
+    assert!(
+        said.contains("Nothing stored needs key 1: remove its entry from BURNBOX_MASTER_KEY"),
+        "{said}"
+    );
+    assert!(!said.contains("AAECAwQF"), "no key is printed");
+    assert!(
+        !dir.path().join("master.key").exists(),
+        "no key file is written"
+    );
+}
