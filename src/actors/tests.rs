@@ -183,7 +183,9 @@ async fn keys_written_before_time_ordered_ids_still_open_their_secrets() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stored_secrets_are_not_resident_and_used_ones_passivate() {
-    let f = fixture(Arc::new(MemoryStore::new()), Duration::from_millis(300)).await;
+    // Idle long enough that the 40 asks below finish before the first actor passivates, even on
+    // a loaded machine; the passivation is then waited for.
+    let f = fixture(Arc::new(MemoryStore::new()), Duration::from_secs(1)).await;
     let mut secrets = Vec::new();
     for _ in 0..100 {
         secrets.push(f.secret(ViewLimit::Unlimited).await);

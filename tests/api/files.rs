@@ -868,8 +868,16 @@ async fn uploads_beyond_the_limit_at_once_get_503() {
         client: f.app.client.clone(),
     };
     let first = tokio::spawn(async move { api.upload_stream(chunks, "slow.bin").await });
-    tokio::time::sleep(Duration::from_millis(500)).await;
 
+    // The first upload holds the one slot once its blob is being written: another is refused.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while f.blobs().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the first upload never started its blob"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_upload_unavailable(&f.app, sample_file(1000, 13)).await;
 
     drop(more);
