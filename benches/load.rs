@@ -647,17 +647,28 @@ fn main() {
         return;
     }
     let full = args.iter().any(|a| a == "--bench");
-    if full && args.iter().any(|a| a == "soak") {
+    let alone = ["soak", "create-runs"]
+        .into_iter()
+        .find(|name| args.iter().any(|a| a == name));
+    if let (true, Some(name)) = (full, alone) {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .expect("runtime");
         runtime.block_on(async {
             let scratch = tempfile::tempdir().expect("temp dir");
-            let section = soak::section(scratch.path()).await;
+            let (heading, section) = if name == "soak" {
+                ("## Soak", soak::section(scratch.path()).await)
+            } else {
+                (
+                    "## Create runs",
+                    soak::create_runs_section(scratch.path()).await,
+                )
+            };
             let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/RESULTS.md");
             let previous = std::fs::read_to_string(&path).unwrap_or_default();
-            std::fs::write(&path, soak::with_section(&previous, &section)).expect("write results");
+            let written = soak::with_section(&previous, heading, &section);
+            std::fs::write(&path, written).expect("write results");
             println!("wrote {}", path.display());
         });
         return;

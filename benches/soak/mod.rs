@@ -3,14 +3,16 @@
 //! errors, latency quantiles, and the server's resident memory and open file descriptors, so a
 //! leak, a slow drift or a stall shows in the minute it happened.
 //!
-//! `cargo bench --bench load -- soak` runs it alone and writes its section of `benches/RESULTS.md`.
+//! `cargo bench --bench load -- soak` runs it alone and writes its section of `benches/RESULTS.md`;
+//! `cargo bench --bench load -- create-runs` runs ten 6-second runs of creates alone, one row each,
+//! so a stall in one short run shows as that run's outlier.
 
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Server, drive, machine, mix_request, pool_of, start_burnbox};
+use super::{Server, create_request, drive, machine, mix_request, pool_of, start_burnbox};
 
 /// Secrets the reveals cycle through: 999 views each, far more than ten minutes of reveals take.
 const SOAK_POOL: usize = 6000;
@@ -55,10 +57,46 @@ pub async fn section(scratch: &Path) -> String {
     )
 }
 
-/// `results` with its `## Soak` section replaced by `section` (or placed before `## Parts`, or at
-/// the end, when it has none).
-pub fn with_section(results: &str, section: &str) -> String {
-    if let Some(start) = results.find("## Soak") {
+/// Runs of creates and the seconds each lasts.
+const CREATE_RUNS: u32 = 10;
+const CREATE_RUN_SECS: u64 = 6;
+
+/// Runs creates at 64 connections in [`CREATE_RUNS`] runs of [`CREATE_RUN_SECS`] seconds on one
+/// server and returns their section of `RESULTS.md`: one row per run.
+pub async fn create_runs_section(scratch: &Path) -> String {
+    let server = start_burnbox(&scratch.join("create-runs")).await;
+    let mut rows = String::new();
+    for run in 1..=CREATE_RUNS {
+        let make = create_request(&server.base);
+        let figures = drive(
+            "create",
+            &server,
+            Duration::from_secs(CREATE_RUN_SECS),
+            make,
+        )
+        .await;
+        let row = format!(
+            "| {run} | {} | {} | {:.0} | {:.2} | {:.1} | {:.1} |",
+            figures.requests,
+            figures.errors,
+            figures.rps,
+            figures.p50_ms,
+            figures.p99_ms,
+            figures.p999_ms,
+        );
+        println!("{row}");
+        let _ = writeln!(rows, "{row}");
+    }
+    format!(
+        "## Create runs\n\nWritten by `cargo bench --bench load -- create-runs`: creates (100-byte texts) at 64 connections against the release binary on the embedded store (every create fsynced before its answer), in {CREATE_RUNS} runs of {CREATE_RUN_SECS} seconds one after another on one server, each opening new connections: how far the tail moves from one short run to the next.\n\n{}\n| run | requests | errors | req/s | p50 ms | p99 ms | p99.9 ms |\n| --- | --- | --- | --- | --- | --- | --- |\n{rows}\n",
+        machine()
+    )
+}
+
+/// `results` with its section under `heading` replaced by `section` (or placed before
+/// `## Parts`, or at the end, when it has none).
+pub fn with_section(results: &str, heading: &str, section: &str) -> String {
+    if let Some(start) = results.find(heading) {
         let end = results[start + 1..]
             .find("\n## ")
             .map_or(results.len(), |offset| start + 1 + offset + 1);
