@@ -2,10 +2,12 @@
 //! anonymous callers, the receipt object with its v0.24 alias fields, and errors as
 //! `{error, message, field, error_id}`.
 
+mod context;
 mod error;
 mod handlers;
 mod models;
 mod receipt;
+mod responses;
 mod strict_text;
 
 pub use error::{OtsError, OtsErrorBody};
