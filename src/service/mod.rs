@@ -14,6 +14,7 @@ mod upload;
 pub use caller::Caller;
 pub use error::ServiceError;
 pub use secrets::{
-    Created, KeyKind, Limits, NewSecret, Receipt, Revelation, SecretOptions, SecretService, Status,
+    Created, KeyKind, NewSecret, Receipt, Revelation, SecretOptions, SecretService, Status,
 };
+pub use tiers::Limits;
 pub use upload::FileUpload;

@@ -1,9 +1,11 @@
-//! The tier table of the Burn the Secret documentation: requests per hour and per day, largest
-//! secret, longest TTL and largest view limit, for anonymous callers, people and programs.
+//! The tier table of the Burn the Secret documentation (requests per hour and per day, largest
+//! secret, longest TTL and largest view limit, for anonymous callers, people and programs), and
+//! the limits a new secret meets, by caller.
 
 use serde::Deserialize;
 
-use crate::domain::Tier;
+use super::Caller;
+use crate::domain::{DomainError, Tier, TtlRange, ViewLimit};
 
 /// A request quota: a number, or no limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -93,6 +95,77 @@ impl TierTable {
             Tier::Anonymous => &self.anonymous,
             Tier::Authenticated => &self.authenticated,
             Tier::Api => &self.api,
+        }
+    }
+}
+
+/// Limits that apply to new secrets.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// TTLs accepted by the Burn the Secret dialect (refused outside), before the tier's cap.
+    pub ttl: TtlRange,
+    /// TTLs of the Onetime Secret dialect for anonymous callers (clamped into it).
+    pub ots_ttl: TtlRange,
+    /// Server-wide ceiling on a secret's size, in bytes, over every tier.
+    pub max_secret_bytes: usize,
+    /// The limits of each tier.
+    pub tiers: TierTable,
+    /// Whether callers without an API key may create secrets.
+    pub anonymous_create: bool,
+    /// File uploads and text bodies over [`super::slots::LARGE_BODY_BYTES`] served at once.
+    pub max_uploads: usize,
+}
+
+/// Onetime Secret's longest TTL for callers with an account: 30 days.
+const OTS_ACCOUNT_MAX_TTL: u64 = 30 * 86_400;
+impl Limits {
+    /// The Burn the Secret TTL range of `caller`'s tier.
+    pub fn ttl_for(&self, caller: &Caller) -> TtlRange {
+        let max = self
+            .ttl
+            .max
+            .min(self.tiers.of(caller.tier()).max_ttl_secs)
+            .max(self.ttl.min);
+        TtlRange {
+            max,
+            default: self.ttl.default.min(max),
+            ..self.ttl
+        }
+    }
+
+    /// The Onetime Secret TTL range of `caller`: 7 days anonymous, 30 days with an account.
+    pub fn ots_ttl_for(&self, caller: &Caller) -> TtlRange {
+        let dialect_max = match caller {
+            Caller::Anonymous { .. } => self.ots_ttl.max,
+            Caller::Account { .. } => self.ots_ttl.max.max(OTS_ACCOUNT_MAX_TTL),
+        };
+        // The tier's own cap applies too, so an operator's lower limit holds in both dialects.
+        let max = dialect_max
+            .min(self.tiers.of(caller.tier()).max_ttl_secs)
+            .max(self.ots_ttl.min);
+        TtlRange {
+            max,
+            default: self.ots_ttl.default.min(max),
+            ..self.ots_ttl
+        }
+    }
+
+    /// The largest secret `caller` may store, in bytes.
+    pub fn max_secret_bytes_for(&self, caller: &Caller) -> usize {
+        self.max_secret_bytes
+            .min(self.tiers.of(caller.tier()).max_secret_bytes)
+    }
+
+    /// Checks a view limit against `caller`'s tier (unlimited views need the full 999).
+    ///
+    /// # Errors
+    /// [`DomainError::InvalidViewLimit`] naming the tier's maximum.
+    pub fn check_views(&self, caller: &Caller, views: ViewLimit) -> Result<ViewLimit, DomainError> {
+        let max = self.tiers.of(caller.tier()).max_views.min(ViewLimit::MAX);
+        match views {
+            ViewLimit::Limited(n) if n <= max => Ok(views),
+            ViewLimit::Unlimited if max >= ViewLimit::MAX => Ok(views),
+            _ => Err(DomainError::InvalidViewLimit { max }),
         }
     }
 }
