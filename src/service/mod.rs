@@ -6,6 +6,7 @@ pub mod accounts;
 mod caller;
 mod error;
 pub mod ratelimit;
+mod receipts;
 mod secrets;
 pub mod slots;
 pub mod tiers;
@@ -13,8 +14,7 @@ mod upload;
 
 pub use caller::Caller;
 pub use error::ServiceError;
-pub use secrets::{
-    Created, KeyKind, NewSecret, Receipt, Revelation, SecretOptions, SecretService, Status,
-};
+pub use receipts::Receipt;
+pub use secrets::{Created, KeyKind, NewSecret, Revelation, SecretOptions, SecretService, Status};
 pub use tiers::Limits;
 pub use upload::FileUpload;

@@ -6,20 +6,15 @@ use zeroize::Zeroizing;
 
 use super::slots::UploadSlots;
 use super::{Caller, Limits, ServiceError};
-use crate::actors::{Actors, Content, FileStream, Proof, Revealed, SecretMsg};
+use crate::actors::{Actors, Content, FileStream, Revealed, SecretMsg};
 use crate::clock;
 use crate::crypto::{self, Keyring};
 use crate::domain::{
     AnyKey, FileDetails, Gone, Lifecycle, Ownership, Passphrase, ReceiptKey, SecretId, SecretKey,
-    SecretMeta, SecretText, StoredFile, Timestamp, Ttl, ViewLimit,
+    SecretMeta, SecretText, StoredFile, Ttl, ViewLimit,
 };
 use crate::storage::SecretStore;
 use crate::storage::blob::{BlobStore, UploadsInFlight};
-
-/// How far back an account's receipt list reaches: 30 days.
-const RECENT_WINDOW_SECS: u64 = 30 * 86_400;
-/// Most receipts a list returns.
-const RECENT_LIMIT: usize = 1000;
 
 /// A validated request to create a text secret.
 #[derive(Debug)]
@@ -83,17 +78,6 @@ pub struct Status {
     pub file: Option<FileDetails>,
 }
 
-/// A receipt as its holder reads it.
-#[derive(Debug)]
-pub struct Receipt {
-    /// The record as it was before this read.
-    pub meta: SecretMeta,
-    /// The secret key, read back from the receipt's seal.
-    pub secret_key: SecretKey,
-    /// The secret should be readable but its content is gone.
-    pub orphaned: bool,
-}
-
 /// What a reveal hands out.
 #[derive(Debug)]
 pub enum Revelation {
@@ -119,7 +103,7 @@ pub struct SecretService {
     /// One slot per file upload or large text body served at once.
     pub(super) upload_slots: UploadSlots,
     pub(super) keyring: Arc<Keyring>,
-    actors: Actors,
+    pub(super) actors: Actors,
     limits: Limits,
 }
 
@@ -278,7 +262,10 @@ impl SecretService {
     }
 
     /// The secret a receipt key leads to, under whichever master key made the receipt.
-    async fn find_receipt(&self, key: &ReceiptKey) -> Result<Option<SecretId>, ServiceError> {
+    pub(super) async fn find_receipt(
+        &self,
+        key: &ReceiptKey,
+    ) -> Result<Option<SecretId>, ServiceError> {
         for receipt_id in self.keyring.receipt_ids(key) {
             if let Some(id) = self.store.resolve_receipt(receipt_id).await? {
                 return Ok(Some(id));
@@ -463,107 +450,6 @@ impl SecretService {
             .ask(id, |reply| SecretMsg::Burn { proof: None, reply })
             .await
             .map_err(Into::into)
-    }
-
-    async fn receipt_target(&self, key: &ReceiptKey) -> Result<SecretId, ServiceError> {
-        self.find_receipt(key).await?.ok_or(ServiceError::NotFound)
-    }
-
-    /// Reads a receipt by its key and marks it read. Never counts a view.
-    ///
-    /// # Errors
-    /// [`ServiceError::SendOnlyKey`] for a send-only API key (before any lookup);
-    /// [`ServiceError::NotFound`] when no receipt answers to the key.
-    pub async fn read_receipt(
-        &self,
-        key: &ReceiptKey,
-        caller: &Caller,
-    ) -> Result<Receipt, ServiceError> {
-        if !caller.reads_receipts() {
-            return Err(ServiceError::SendOnlyKey);
-        }
-        let id = self.receipt_target(key).await?;
-        let read = self.actors.ask(id, SecretMsg::ReadReceipt).await?;
-        let secret_key = self
-            .keyring
-            .open_secret_key(key, &read.meta.sealed_secret_key)?;
-        Ok(Receipt {
-            meta: read.meta,
-            secret_key,
-            orphaned: read.content_missing,
-        })
-    }
-
-    /// Burns a secret by its receipt key; a passphrase-protected secret burns only with its
-    /// passphrase (the Onetime Secret rule). Returns the record after the burn and the secret key.
-    /// As with [`Self::burn`], the receipt key is the capability, whatever the credentials.
-    ///
-    /// # Errors
-    /// [`ServiceError::NotFound`], [`ServiceError::Gone`], or [`ServiceError::WrongPassphrase`].
-    pub async fn burn_with_passphrase(
-        &self,
-        key: &ReceiptKey,
-        passphrase: Option<Passphrase>,
-    ) -> Result<(SecretMeta, SecretKey), ServiceError> {
-        let id = self.receipt_target(key).await?;
-        let meta = self.actors.ask(id, SecretMsg::Status).await?;
-        let secret_key = self.keyring.open_secret_key(key, &meta.sealed_secret_key)?;
-        let meta = self
-            .actors
-            .ask(id, |reply| SecretMsg::Burn {
-                proof: Some(Proof {
-                    key: secret_key.clone(),
-                    passphrase: passphrase.clone(),
-                }),
-                reply,
-            })
-            .await?;
-        Ok((meta, secret_key))
-    }
-
-    /// The receipts `caller`'s account created in the last 30 days with the token it presents,
-    /// newest first, each with its receipt key. Never counts a view or marks a receipt read.
-    ///
-    /// # Errors
-    /// [`ServiceError::AuthenticationRequired`] for an anonymous caller,
-    /// [`ServiceError::SendOnlyKey`] for a send-only API key.
-    pub async fn recent(
-        &self,
-        caller: &Caller,
-    ) -> Result<Vec<(ReceiptKey, SecretMeta)>, ServiceError> {
-        let Caller::Account {
-            email,
-            token,
-            scope,
-            ..
-        } = caller
-        else {
-            return Err(ServiceError::AuthenticationRequired);
-        };
-        if !scope.reads_receipts() {
-            return Err(ServiceError::SendOnlyKey);
-        }
-        let since = Timestamp::from_millis(
-            clock::now()
-                .as_millis()
-                .saturating_sub(RECENT_WINDOW_SECS * 1000),
-        );
-        let mut receipts = Vec::new();
-        for id in self.store.owned_since(email, since, RECENT_LIMIT).await? {
-            let Some(meta) = self.store.load(id).await? else {
-                continue;
-            };
-            // Receipts made with another token of the account cannot be opened with this one.
-            let Some(receipt_key) = meta.owner.as_ref().and_then(|owner| {
-                self.keyring
-                    .open_for_token(token, &id, &owner.sealed_receipt_key)
-                    .ok()
-            }) else {
-                continue;
-            };
-            receipts.push((receipt_key, meta));
-        }
-        Ok(receipts)
     }
 
     /// Why a record can no longer be read at this moment, if it cannot.
