@@ -10,11 +10,13 @@ use crate::helpers::spawn_app;
 use crate::pages::{Driver, console_errors, visible_text};
 
 /// Opens operation `operation_id` (tag `Secrets`), switches it to "Try it out", and returns the
-/// CSS selector of its block.
+/// CSS selector of its block. Swagger UI renders each step after the click: every element is
+/// waited for, never assumed.
 async fn try_out(browser: &Client, operation_id: &str) -> String {
     let block = format!("#operations-Secrets-{operation_id}");
     browser
-        .find(Locator::Css(&format!("{block} .opblock-summary")))
+        .wait()
+        .for_element(Locator::Css(&format!("{block} .opblock-summary")))
         .await
         .unwrap_or_else(|e| panic!("{operation_id} listed: {e}"))
         .click()
@@ -34,7 +36,8 @@ async fn try_out(browser: &Client, operation_id: &str) -> String {
 /// Presses Execute in `block` and returns the answer's status and JSON body as the page shows them.
 async fn execute(browser: &Client, block: &str) -> (u16, Value) {
     browser
-        .find(Locator::Css(&format!("{block} .execute")))
+        .wait()
+        .for_element(Locator::Css(&format!("{block} .execute")))
         .await
         .expect("an Execute button")
         .click()
@@ -125,7 +128,8 @@ async fn try_it_out_creates_a_secret_and_views_it() {
 
     let view = try_out(&browser, "viewSecret").await;
     let key_input = browser
-        .find(Locator::Css(&format!(
+        .wait()
+        .for_element(Locator::Css(&format!(
             "{view} tr[data-param-name='key'] input"
         )))
         .await

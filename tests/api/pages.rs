@@ -299,8 +299,11 @@ async fn a_passphrase_is_asked_for_and_a_receipt_burns_its_secret() {
         .await;
     let secret_url = created["secretUrl"].as_str().expect("url").to_owned();
     browser.goto(&secret_url).await.expect("secret page");
+    // The page shows the passphrase row once its script has read the secret's status: wait for it.
     let passphrase = browser
-        .find(Locator::Css("#passphrase-row:not([hidden]) #passphrase"))
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#passphrase-row:not([hidden]) #passphrase"))
         .await;
     passphrase
         .expect("asked for")
