@@ -56,7 +56,7 @@ pub enum StartError {
     Settings(String),
     /// The actor system could not start.
     #[error("cannot start actors: {0}")]
-    Actors(#[from] crate::actors::SecretError),
+    Actors(#[from] crate::actors::ActorError),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Listen {

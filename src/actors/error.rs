@@ -6,7 +6,7 @@ use crate::storage::StoreError;
 
 /// Failure of an operation routed through a secret's actor.
 #[derive(Debug, thiserror::Error)]
-pub enum SecretError {
+pub enum ActorError {
     /// No such secret (never existed, or its record was purged).
     #[error("secret not found")]
     NotFound,

@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use zeroize::Zeroizing;
 
-use super::SecretError;
+use super::ActorError;
 use crate::crypto::stream::{ChunkOpener, FileKey, sealed_len};
 use crate::domain::{SecretId, StoredFile};
 use crate::storage::blob::{BlobStore, BlobStream};
@@ -49,12 +49,12 @@ struct ChunkReader {
 
 impl ChunkReader {
     /// The next plaintext chunk, `None` after the last.
-    async fn next_chunk(&mut self) -> Result<Option<Bytes>, SecretError> {
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, ActorError> {
         let Some(need) = self.opener.next_len() else {
             // Past the last chunk: anything more was appended.
             while let Some(bytes) = self.source.next().await {
                 if !bytes?.is_empty() {
-                    return Err(SecretError::Integrity("bytes after the last chunk"));
+                    return Err(ActorError::Integrity("bytes after the last chunk"));
                 }
             }
             return Ok(None);
@@ -62,14 +62,14 @@ impl ChunkReader {
         while self.pending.len() < need {
             match self.source.next().await {
                 Some(bytes) => self.pending.extend_from_slice(&bytes?),
-                None => return Err(SecretError::Integrity("the file ends early")),
+                None => return Err(ActorError::Integrity("the file ends early")),
             }
         }
         // Opened where it lies: the chunk's bytes are not copied again.
         let mut chunk = self.pending.split_to(need);
         self.opener
             .open(&mut chunk)
-            .map_err(|_| SecretError::Integrity("a chunk failed its authentication"))?;
+            .map_err(|_| ActorError::Integrity("a chunk failed its authentication"))?;
         Ok(Some(chunk.freeze()))
     }
 }
@@ -77,20 +77,20 @@ impl ChunkReader {
 /// Opens the blob of `id` and checks its length and first chunk.
 ///
 /// # Errors
-/// [`SecretError::Integrity`] when the blob is missing, has the wrong length or its first chunk
-/// fails; [`SecretError::Store`] when the blob store cannot be reached.
+/// [`ActorError::Integrity`] when the blob is missing, has the wrong length or its first chunk
+/// fails; [`ActorError::Store`] when the blob store cannot be reached.
 pub async fn open_checked(
     blobs: &dyn BlobStore,
     id: SecretId,
     key: &FileKey,
     size: u64,
-) -> Result<CheckedFile, SecretError> {
+) -> Result<CheckedFile, ActorError> {
     let blob = blobs
         .open(id)
         .await?
-        .ok_or(SecretError::Integrity("the file's contents are missing"))?;
+        .ok_or(ActorError::Integrity("the file's contents are missing"))?;
     if blob.len != sealed_len(size) {
-        return Err(SecretError::Integrity("the file has the wrong length"));
+        return Err(ActorError::Integrity("the file has the wrong length"));
     }
     let mut reader = ChunkReader {
         source: blob.bytes,
@@ -100,7 +100,7 @@ pub async fn open_checked(
     let first = reader
         .next_chunk()
         .await?
-        .ok_or(SecretError::Integrity("the file has no chunk"))?;
+        .ok_or(ActorError::Integrity("the file has no chunk"))?;
     Ok(CheckedFile { first, reader })
 }
 

@@ -7,7 +7,7 @@ use dashmap::DashMap;
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorId, ActorRef, RpcReplyPort};
 
-use super::SecretError;
+use super::ActorError;
 use super::secret::SecretMsg;
 use super::supervisor::{Directory, SecretSupervisor, SupervisorArgs, SupervisorMsg, is_active};
 use crate::crypto::Keyring;
@@ -40,13 +40,13 @@ impl Actors {
     /// Starts the supervisor.
     ///
     /// # Errors
-    /// [`SecretError::Unavailable`] when the supervisor cannot be spawned.
+    /// [`ActorError::Unavailable`] when the supervisor cannot be spawned.
     pub async fn start(
         store: Arc<CachedStore>,
         keyring: Arc<Keyring>,
         blobs: Arc<dyn BlobStore>,
         settings: ActorSettings,
-    ) -> Result<Self, SecretError> {
+    ) -> Result<Self, ActorError> {
         let directory: Directory = Arc::new(DashMap::new());
         let args = SupervisorArgs {
             directory: Arc::clone(&directory),
@@ -57,7 +57,7 @@ impl Actors {
         };
         let (supervisor, _) = Actor::spawn(None, SecretSupervisor, args)
             .await
-            .map_err(|e| SecretError::Unavailable(e.to_string()))?;
+            .map_err(|e| ActorError::Unavailable(e.to_string()))?;
         Ok(Self {
             supervisor,
             directory,
@@ -78,7 +78,7 @@ impl Actors {
         &self,
         id: SecretId,
         stale: Option<ActorId>,
-    ) -> Result<Option<ActorRef<SecretMsg>>, SecretError> {
+    ) -> Result<Option<ActorRef<SecretMsg>>, ActorError> {
         if let Some(actor) = self.resident(&id)
             && Some(actor.get_id()) != stale
         {
@@ -93,38 +93,36 @@ impl Actors {
             .await
         {
             Ok(CallResult::Success(result)) => result,
-            Ok(CallResult::Timeout) => Err(SecretError::Unavailable("supervisor timed out".into())),
+            Ok(CallResult::Timeout) => Err(ActorError::Unavailable("supervisor timed out".into())),
             Ok(CallResult::SenderError) | Err(_) => {
-                Err(SecretError::Unavailable("supervisor stopped".into()))
+                Err(ActorError::Unavailable("supervisor stopped".into()))
             }
         }
     }
 
-    /// Asks the actor of `id` the request `build` makes. [`SecretError::NotFound`] when the store
+    /// Asks the actor of `id` the request `build` makes. [`ActorError::NotFound`] when the store
     /// has no such secret.
     pub async fn ask<T: Send + 'static>(
         &self,
         id: SecretId,
-        build: impl Fn(RpcReplyPort<Result<T, SecretError>>) -> SecretMsg,
-    ) -> Result<T, SecretError> {
+        build: impl Fn(RpcReplyPort<Result<T, ActorError>>) -> SecretMsg,
+    ) -> Result<T, ActorError> {
         let mut stale = None;
         for _ in 0..ATTEMPTS {
             let Some(actor) = self.actor_for(id, stale).await? else {
-                return Err(SecretError::NotFound);
+                return Err(ActorError::NotFound);
             };
             match actor.call(&build, Some(CALL_TIMEOUT)).await {
                 Ok(CallResult::Success(result)) => return result,
                 Ok(CallResult::Timeout) => {
-                    return Err(SecretError::Unavailable("secret actor timed out".into()));
+                    return Err(ActorError::Unavailable("secret actor timed out".into()));
                 }
                 // The actor passivated or failed between lookup and call: it answers nothing
                 // more, so a fresh one is activated from the store.
                 Ok(CallResult::SenderError) | Err(_) => stale = Some(actor.get_id()),
             }
         }
-        Err(SecretError::Unavailable(
-            "secret actor kept stopping".into(),
-        ))
+        Err(ActorError::Unavailable("secret actor kept stopping".into()))
     }
 
     /// Stops every resident actor, then the supervisor, and waits for them.

@@ -18,7 +18,7 @@ mod secret;
 mod supervisor;
 pub mod sweeper;
 
-pub use error::SecretError;
+pub use error::ActorError;
 pub use file_stream::FileStream;
 pub use handle::{ActorSettings, Actors};
 pub use secret::{Content, Proof, ReceiptRead, Revealed, SecretMsg, discard_blob};

@@ -8,7 +8,7 @@ use tokio::task::JoinHandle;
 use zeroize::Zeroizing;
 
 use super::file_stream::{self, FileStream};
-use super::{ActorSettings, SecretError};
+use super::{ActorError, ActorSettings};
 use crate::clock;
 use crate::crypto::stream::split_file_content;
 use crate::crypto::{CryptoError, Keyring};
@@ -37,32 +37,35 @@ pub struct Revealed {
 /// Messages a secret's actor serves.
 pub enum SecretMsg {
     /// The current record, without counting a view.
-    Status(RpcReplyPort<Result<SecretMeta, SecretError>>),
+    Status(RpcReplyPort<Result<SecretMeta, ActorError>>),
     /// Decrypt, count one view durably, then hand out the plaintext.
     Reveal {
         /// The link key (needed to derive the content key).
         key: SecretKey,
         /// The passphrase the caller gave, if any.
         passphrase: Option<Passphrase>,
-        /// Refuse a file secret (with [`SecretError::NotText`], before anything is counted).
+        /// Refuse a file secret (with [`ActorError::NotText`], before anything is counted).
         text_only: bool,
         /// Where the answer goes.
-        reply: RpcReplyPort<Result<Revealed, SecretError>>,
+        reply: RpcReplyPort<Result<Revealed, ActorError>>,
     },
     /// The record as the receipt's holder sees it before this read, then mark the receipt read.
-    ReadReceipt(RpcReplyPort<Result<ReceiptRead, SecretError>>),
+    ReadReceipt(RpcReplyPort<Result<ReceiptRead, ActorError>>),
     /// Destroy the content now; with a proof, only if it opens the content (Onetime Secret asks
     /// for the passphrase to burn a protected secret).
     Burn {
         /// The key and passphrase the burner must show, if the dialect asks for them.
         proof: Option<Proof>,
         /// Where the answer goes.
-        reply: RpcReplyPort<Result<SecretMeta, SecretError>>,
+        reply: RpcReplyPort<Result<SecretMeta, ActorError>>,
     },
     /// The sweeper found this secret due: expire or purge it.
-    Sweep,
-    /// Timer: check expiry and idleness. Carries the generation of the timer that sent it.
-    Tick(u64),
+    Due,
+    /// The actor's timer fired: check expiry and idleness.
+    TimerFired {
+        /// Which timer: only the latest one set counts, an older one that fires is ignored.
+        generation: u64,
+    },
 }
 
 /// What a burner shows to prove they may burn a passphrase-protected secret.
@@ -142,13 +145,13 @@ impl SecretState {
         } else {
             until_idle
         };
-        self.timer = Some(myself.send_after(delay, move || SecretMsg::Tick(generation)));
+        self.timer = Some(myself.send_after(delay, move || SecretMsg::TimerFired { generation }));
     }
 
     /// Applies `op` through the store and keeps the local copy in step. `Ok(None)` when the
     /// record is gone. A file secret's blob is deleted when its content ends, except on the last
     /// view: the reveal's stream deletes it once sent.
-    async fn apply(&mut self, op: Operation) -> Result<Result<SecretMeta, Gone>, SecretError> {
+    async fn apply(&mut self, op: Operation) -> Result<Result<SecretMeta, Gone>, ActorError> {
         let outcome = self.store.apply_resident(self.id, op, clock::now()).await?;
         let ended = match &outcome {
             Outcome::Updated(meta) => meta.is_final() && !self.meta.is_final(),
@@ -169,7 +172,7 @@ impl SecretState {
             }
             Outcome::Missing | Outcome::Purged => {
                 self.gone = true;
-                Err(SecretError::NotFound)
+                Err(ActorError::NotFound)
             }
         }
     }
@@ -182,7 +185,7 @@ impl SecretState {
         !due || self.apply(Operation::Sweep).await.is_ok()
     }
 
-    async fn read_receipt(&mut self) -> Result<ReceiptRead, SecretError> {
+    async fn read_receipt(&mut self) -> Result<ReceiptRead, ActorError> {
         self.catch_up_expiry().await;
         let before = self.meta.clone();
         let live = before.gone_at(clock::now()).is_none();
@@ -190,7 +193,7 @@ impl SecretState {
         if live && !before.receipt_viewed {
             self.apply(Operation::ViewReceipt)
                 .await?
-                .map_err(SecretError::Gone)?;
+                .map_err(ActorError::Gone)?;
         }
         Ok(ReceiptRead {
             meta: before,
@@ -198,25 +201,23 @@ impl SecretState {
         })
     }
 
-    async fn burn(&mut self, proof: Option<Proof>) -> Result<SecretMeta, SecretError> {
+    async fn burn(&mut self, proof: Option<Proof>) -> Result<SecretMeta, ActorError> {
         if let Some(gone) = self.meta.gone_at(clock::now()) {
-            return Err(SecretError::Gone(gone));
+            return Err(ActorError::Gone(gone));
         }
         if let Some(Proof { key, passphrase }) = proof
             && self.meta.has_passphrase
         {
             self.refuse_while_locked()?;
-            let passphrase = passphrase.ok_or(SecretError::WrongPassphrase { tries_left: None })?;
+            let passphrase = passphrase.ok_or(ActorError::WrongPassphrase { tries_left: None })?;
             let sealed = self
                 .store
                 .content(self.id)
                 .await?
-                .ok_or(SecretError::NotFound)?;
+                .ok_or(ActorError::NotFound)?;
             self.unlock(key, Some(passphrase), sealed).await?;
         }
-        self.apply(Operation::Burn)
-            .await?
-            .map_err(SecretError::Gone)
+        self.apply(Operation::Burn).await?.map_err(ActorError::Gone)
     }
 
     async fn reveal(
@@ -224,18 +225,18 @@ impl SecretState {
         key: SecretKey,
         passphrase: Option<Passphrase>,
         text_only: bool,
-        reply: &RpcReplyPort<Result<Revealed, SecretError>>,
-    ) -> Result<Revealed, SecretError> {
+        reply: &RpcReplyPort<Result<Revealed, ActorError>>,
+    ) -> Result<Revealed, ActorError> {
         if let Some(gone) = self.meta.gone_at(clock::now()) {
-            return Err(SecretError::Gone(gone));
+            return Err(ActorError::Gone(gone));
         }
         if text_only && self.meta.file.is_some() {
-            return Err(SecretError::NotText);
+            return Err(ActorError::NotText);
         }
         if self.meta.has_passphrase {
             self.refuse_while_locked()?;
             if passphrase.is_none() {
-                return Err(SecretError::WrongPassphrase { tries_left: None });
+                return Err(ActorError::WrongPassphrase { tries_left: None });
             }
         }
         let sealed = match self.prefetched.take() {
@@ -246,8 +247,8 @@ impl SecretState {
             // Another node took the last view or burned it: read what happened.
             self.apply(Operation::Sweep)
                 .await?
-                .map_err(SecretError::Gone)?;
-            return Err(SecretError::Gone(
+                .map_err(ActorError::Gone)?;
+            return Err(ActorError::Gone(
                 self.meta.gone_at(clock::now()).unwrap_or(Gone::Expired),
             ));
         };
@@ -267,12 +268,12 @@ impl SecretState {
         };
         if reply.is_closed() {
             // The caller gave up: counting a view nobody receives would lose it.
-            return Err(SecretError::Unavailable("caller went away".into()));
+            return Err(ActorError::Unavailable("caller went away".into()));
         }
         let meta = self
             .apply(Operation::TakeView)
             .await?
-            .map_err(SecretError::Gone)?;
+            .map_err(ActorError::Gone)?;
         let content = match checked {
             None => Content::Text(plaintext),
             Some((checked, file, note)) => {
@@ -284,10 +285,10 @@ impl SecretState {
     }
 
     /// Refuses passphrase attempts while the secret is locked.
-    fn refuse_while_locked(&self) -> Result<(), SecretError> {
+    fn refuse_while_locked(&self) -> Result<(), ActorError> {
         let now = clock::now();
         match self.meta.locked_at(now) {
-            Some(until) => Err(SecretError::Locked {
+            Some(until) => Err(ActorError::Locked {
                 retry_after_secs: now.millis_until(until).div_ceil(1000),
             }),
             None => Ok(()),
@@ -300,18 +301,18 @@ impl SecretState {
         key: SecretKey,
         passphrase: Option<Passphrase>,
         sealed: Vec<u8>,
-    ) -> Result<Zeroizing<Vec<u8>>, SecretError> {
+    ) -> Result<Zeroizing<Vec<u8>>, ActorError> {
         match self.open(key, passphrase, sealed).await {
-            Err(SecretError::WrongPassphrase { .. }) if self.meta.has_passphrase => {
+            Err(ActorError::WrongPassphrase { .. }) if self.meta.has_passphrase => {
                 let meta = self
                     .apply(Operation::FailPassphrase(self.lockout))
                     .await?
-                    .map_err(SecretError::Gone)?;
+                    .map_err(ActorError::Gone)?;
                 let now = clock::now();
                 if meta.locked_at(now).is_some() {
                     metrics::counter!(crate::telemetry::LOCKED).increment(1);
                 }
-                Err(SecretError::WrongPassphrase {
+                Err(ActorError::WrongPassphrase {
                     tries_left: Some(meta.passphrase_tries_left(self.lockout, now)),
                 })
             }
@@ -324,7 +325,7 @@ impl SecretState {
         key: SecretKey,
         passphrase: Option<Passphrase>,
         sealed: Vec<u8>,
-    ) -> Result<Zeroizing<Vec<u8>>, SecretError> {
+    ) -> Result<Zeroizing<Vec<u8>>, ActorError> {
         let keyring = Arc::clone(&self.keyring);
         let id = self.id;
         let work = move || keyring.open_content(&id, &key, passphrase.as_ref(), &sealed);
@@ -335,8 +336,8 @@ impl SecretState {
             work()
         };
         opened.map_err(|e| match e {
-            CryptoError::Authentication => SecretError::WrongPassphrase { tries_left: None },
-            other => SecretError::Crypto(other),
+            CryptoError::Authentication => ActorError::WrongPassphrase { tries_left: None },
+            other => ActorError::Crypto(other),
         })
     }
 }
@@ -348,25 +349,25 @@ pub async fn discard_blob(blobs: &dyn BlobStore, id: SecretId) {
     }
 }
 
-/// Answers a request with [`SecretError::NotFound`].
+/// Answers a request with [`ActorError::NotFound`].
 fn answer_not_found(msg: SecretMsg) {
     match msg {
         SecretMsg::Status(reply) | SecretMsg::Burn { reply, .. } => {
-            let _ = reply.send(Err(SecretError::NotFound));
+            let _ = reply.send(Err(ActorError::NotFound));
         }
         SecretMsg::ReadReceipt(reply) => {
-            let _ = reply.send(Err(SecretError::NotFound));
+            let _ = reply.send(Err(ActorError::NotFound));
         }
         SecretMsg::Reveal { reply, .. } => {
-            let _ = reply.send(Err(SecretError::NotFound));
+            let _ = reply.send(Err(ActorError::NotFound));
         }
-        SecretMsg::Sweep | SecretMsg::Tick(_) => {}
+        SecretMsg::Due | SecretMsg::TimerFired { .. } => {}
     }
 }
 
 /// Answers a request with the store's failure.
 fn answer_unavailable(msg: SecretMsg, backend: &'static str, err: &crate::storage::StoreError) {
-    let unavailable = || SecretError::Store(crate::storage::StoreError::unavailable(backend, err));
+    let unavailable = || ActorError::Store(crate::storage::StoreError::unavailable(backend, err));
     match msg {
         SecretMsg::Status(reply) | SecretMsg::Burn { reply, .. } => {
             let _ = reply.send(Err(unavailable()));
@@ -377,7 +378,7 @@ fn answer_unavailable(msg: SecretMsg, backend: &'static str, err: &crate::storag
         SecretMsg::Reveal { reply, .. } => {
             let _ = reply.send(Err(unavailable()));
         }
-        SecretMsg::Sweep | SecretMsg::Tick(_) => {}
+        SecretMsg::Due | SecretMsg::TimerFired { .. } => {}
     }
 }
 
@@ -430,7 +431,7 @@ impl Actor for SecretActor {
         msg: SecretMsg,
         state: &mut SecretState,
     ) -> Result<(), ActorProcessingErr> {
-        if !matches!(msg, SecretMsg::Tick(_)) {
+        if !matches!(msg, SecretMsg::TimerFired { .. }) {
             state.last_used = Instant::now();
         }
         if clock::now() >= state.meta.purge_at {
@@ -442,7 +443,7 @@ impl Actor for SecretActor {
             return Ok(());
         }
         let fresh = std::mem::take(&mut state.fresh);
-        if state.store.is_shared() && !fresh && !matches!(msg, SecretMsg::Tick(_)) {
+        if state.store.is_shared() && !fresh && !matches!(msg, SecretMsg::TimerFired { .. }) {
             // Other nodes write this record too: start from what the store holds now (a reveal
             // reads the content with it).
             let read = if matches!(msg, SecretMsg::Reveal { .. }) {
@@ -486,16 +487,16 @@ impl Actor for SecretActor {
                 reply,
             } => {
                 let result = state.reveal(key, passphrase, text_only, &reply).await;
-                stop = matches!(result, Err(SecretError::NotFound));
+                stop = matches!(result, Err(ActorError::NotFound));
                 let _ = reply.send(result);
             }
             SecretMsg::Burn { proof, reply } => {
                 let result = state.burn(proof).await;
-                stop = matches!(result, Err(SecretError::NotFound));
+                stop = matches!(result, Err(ActorError::NotFound));
                 let _ = reply.send(result);
             }
-            SecretMsg::Sweep => stop = state.apply(Operation::Sweep).await.is_err(),
-            SecretMsg::Tick(generation) if generation == state.generation => {
+            SecretMsg::Due => stop = state.apply(Operation::Sweep).await.is_err(),
+            SecretMsg::TimerFired { generation } if generation == state.generation => {
                 stop = !state.catch_up_expiry().await;
                 if !stop && state.last_used.elapsed() >= state.idle_timeout {
                     // Handed back while this actor still runs, so no other actor of this secret
@@ -508,7 +509,7 @@ impl Actor for SecretActor {
                     state.arm(&myself);
                 }
             }
-            SecretMsg::Tick(_) => {}
+            SecretMsg::TimerFired { .. } => {}
         }
         // Read for this request only (and it may be large).
         state.prefetched = None;

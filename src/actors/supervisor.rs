@@ -9,7 +9,7 @@ use ractor::{
 };
 
 use super::secret::{SecretActor, SecretArgs, SecretMsg};
-use super::{ActorSettings, SecretError};
+use super::{ActorError, ActorSettings};
 use crate::crypto::Keyring;
 use crate::domain::SecretId;
 use crate::storage::blob::BlobStore;
@@ -37,7 +37,7 @@ pub enum SupervisorMsg {
         /// its status has not caught up yet.
         stale: Option<ActorId>,
         /// Where the answer goes.
-        reply: RpcReplyPort<Result<Option<ActorRef<SecretMsg>>, SecretError>>,
+        reply: RpcReplyPort<Result<Option<ActorRef<SecretMsg>>, ActorError>>,
     },
 }
 
@@ -125,7 +125,7 @@ async fn activate(
     state: &mut SupervisorState,
     id: SecretId,
     stale: Option<ActorId>,
-) -> Result<Option<ActorRef<SecretMsg>>, SecretError> {
+) -> Result<Option<ActorRef<SecretMsg>>, ActorError> {
     if let Some(actor) = state.args.directory.get(&id).map(|a| a.clone())
         && is_active(&actor)
         && Some(actor.get_id()) != stale
@@ -145,7 +145,7 @@ async fn activate(
     };
     let (actor, _) = Actor::spawn_linked(None, SecretActor, args, myself.get_cell())
         .await
-        .map_err(|e| SecretError::Unavailable(e.to_string()))?;
+        .map_err(|e| ActorError::Unavailable(e.to_string()))?;
     state.children.insert(actor.get_id(), id);
     state.args.directory.insert(id, actor.clone());
     Ok(Some(actor))

@@ -131,7 +131,7 @@ pub async fn sweep_once(
         for id in due {
             let delegated = actors
                 .resident(&id)
-                .is_some_and(|actor| actor.cast(SecretMsg::Sweep).is_ok());
+                .is_some_and(|actor| actor.cast(SecretMsg::Due).is_ok());
             if !delegated {
                 // A record purged straight from live (its whole lifetime passed while no sweep
                 // ran) takes its file with it; an expired one gave its file back when it expired.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{ActorSettings, Actors, Content, SecretError, SecretMsg};
+use super::{ActorError, ActorSettings, Actors, Content, SecretMsg};
 use crate::clock;
 use crate::crypto::{Keyring, MasterKey, new_receipt_key, new_secret_key};
 use crate::domain::{
@@ -137,7 +137,7 @@ impl Fixture {
         (key, id)
     }
 
-    async fn reveal(&self, key: &SecretKey, id: SecretId) -> Result<Vec<u8>, SecretError> {
+    async fn reveal(&self, key: &SecretKey, id: SecretId) -> Result<Vec<u8>, ActorError> {
         self.actors
             .ask(id, |reply| SecretMsg::Reveal {
                 key: key.clone(),

@@ -1,6 +1,6 @@
 //! Errors of the service layer, as the API layers map them.
 
-use crate::actors::SecretError;
+use crate::actors::ActorError;
 use crate::crypto::CryptoError;
 use crate::domain::{DomainError, Gone};
 use crate::storage::StoreError;
@@ -74,17 +74,17 @@ pub enum ServiceError {
     Internal(String),
 }
 
-impl From<SecretError> for ServiceError {
-    fn from(err: SecretError) -> Self {
+impl From<ActorError> for ServiceError {
+    fn from(err: ActorError) -> Self {
         match err {
-            SecretError::NotFound => Self::NotFound,
-            SecretError::Gone(gone) => Self::Gone(gone),
-            SecretError::WrongPassphrase { tries_left } => Self::WrongPassphrase { tries_left },
-            SecretError::Locked { retry_after_secs } => Self::Locked { retry_after_secs },
-            SecretError::NotText => Self::NotText,
-            SecretError::Integrity(what) => Self::Integrity(what),
-            SecretError::Store(store) => store.into(),
-            SecretError::Crypto(crypto) => crypto.into(),
+            ActorError::NotFound => Self::NotFound,
+            ActorError::Gone(gone) => Self::Gone(gone),
+            ActorError::WrongPassphrase { tries_left } => Self::WrongPassphrase { tries_left },
+            ActorError::Locked { retry_after_secs } => Self::Locked { retry_after_secs },
+            ActorError::NotText => Self::NotText,
+            ActorError::Integrity(what) => Self::Integrity(what),
+            ActorError::Store(store) => store.into(),
+            ActorError::Crypto(crypto) => crypto.into(),
             other => Self::Internal(other.to_string()),
         }
     }
