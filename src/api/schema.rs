@@ -324,6 +324,13 @@ documented_text!(
 #[derive(Clone, PartialEq, Eq)]
 pub struct KeyParam<const MIN_LEN: usize>(pub String);
 
+impl<const MIN_LEN: usize> KeyParam<MIN_LEN> {
+    /// The key as the path carried it, for the dialect to parse.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 impl<const MIN_LEN: usize> Type for KeyParam<MIN_LEN> {
     const IS_REQUIRED: bool = true;
     type RawValueType = String;

@@ -258,7 +258,7 @@ impl NativeApi {
             Ok(created) => created,
             Err(err) => return err.into(),
         };
-        let base = public_url.0.0.trim_end_matches('/');
+        let base = public_url.0.base();
         let meta = &created.meta;
         telemetry::secret_event(telemetry::CREATED, "native");
         CreateResponse::Ok(Json(CreateSecretResponse {
@@ -297,7 +297,7 @@ impl NativeApi {
         /// The metadata key or the secret key.
         key: Path<KeyParam<1>>,
     ) -> StatusResponse {
-        let status = match AnyKey::parse(&key.0.0) {
+        let status = match AnyKey::parse(key.0.as_str()) {
             Ok(key) => service.status(&key, &caller).await,
             Err(err) => Err(err.into()),
         };
@@ -361,7 +361,7 @@ impl NativeApi {
             .and_then(|b| b.passphrase.0)
             .filter(|p| !p.is_empty());
         let revealed = match (
-            SecretKey::parse(&secret_key.0.0),
+            SecretKey::parse(secret_key.0.as_str()),
             passphrase.map(Passphrase::parse).transpose(),
         ) {
             (Ok(key), Ok(passphrase)) => service.reveal(&key, passphrase).await,
@@ -417,7 +417,7 @@ impl NativeApi {
         #[oai(name = "key")]
         metadata_key: Path<KeyParam<1>>,
     ) -> BurnResponse {
-        let burned = match AnyKey::parse(&metadata_key.0.0) {
+        let burned = match AnyKey::parse(metadata_key.0.as_str()) {
             Ok(key) => service.burn(&key).await,
             Err(err) => Err(err.into()),
         };

@@ -15,3 +15,10 @@ pub use upload::{FORM_SCHEMA, is_multipart_form};
 /// Base URL that `secretUrl` and `metadataUrl` are built on.
 #[derive(Debug, Clone)]
 pub struct PublicUrl(pub String);
+
+impl PublicUrl {
+    /// The base of every link handed out, without a trailing `/`.
+    pub fn base(&self) -> &str {
+        self.0.trim_end_matches('/')
+    }
+}

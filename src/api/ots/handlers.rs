@@ -189,7 +189,7 @@ impl OtsApi {
         body: PassphraseBody,
     ) -> RevealResponse {
         let passphrase = either(body.into_params().passphrase.0, passphrase.0);
-        let result = reveal(&service, &key.0.0, passphrase).await;
+        let result = reveal(&service, key.0.as_str(), passphrase).await;
         result.map_or_else(Into::into, |r| RevealResponse::Ok(Json(r)))
     }
 
@@ -211,7 +211,7 @@ impl OtsApi {
         key: Path<KeyParam<MIN_KEY_LEN>>,
     ) -> ReceiptResponse {
         let result = Context::new(&service, &public_url, &caller)
-            .receipt(&key.0.0)
+            .receipt(key.0.as_str())
             .await;
         result.map_or_else(Into::into, |r| ReceiptResponse::Ok(Json(Box::new(r))))
     }
@@ -334,7 +334,7 @@ impl OtsApi {
     ) -> BurnResponse {
         let passphrase = either(body.into_params().passphrase.0, passphrase.0);
         let result = Context::new(&service, &public_url, &caller)
-            .burn(&key.0.0, passphrase)
+            .burn(key.0.as_str(), passphrase)
             .await;
         result.map_or_else(Into::into, |r| BurnResponse::Ok(Json(Box::new(r))))
     }
