@@ -11,6 +11,7 @@ use clap::{Args, Subcommand};
 use crate::admin::{StoreArgs, open_store};
 use crate::crypto::MasterKeys;
 use crate::crypto::master_key::KEY_FILE_NAME;
+use crate::crypto::master_keys::now_secs;
 use crate::storage::{KeyUse, SecretStore as _};
 
 /// Where the key file is: the same options as `serve`.
@@ -87,12 +88,7 @@ fn read(path: &Path) -> Result<MasterKeys, String> {
 }
 
 fn describe(keys: &MasterKeys, now_secs: u64) -> String {
-    let sealing = keys
-        .entries()
-        .iter()
-        .rev()
-        .find(|entry| entry.active_from <= now_secs)
-        .map(|entry| entry.id);
+    let sealing = keys.sealing_id();
     keys.entries()
         .iter()
         .map(|entry| {
@@ -110,10 +106,6 @@ fn describe(keys: &MasterKeys, now_secs: u64) -> String {
             format!("{}\t{when}\n", entry.id)
         })
         .collect()
-}
-
-fn now_secs() -> u64 {
-    crate::clock::system().as_millis() / 1000
 }
 
 fn rotate(path: &Path, activate_in: u64) -> Result<String, String> {
@@ -157,13 +149,7 @@ async fn retire(id: u32, store: &StoreArgs) -> Result<String, String> {
              as new as the one that made it)"
         ));
     }
-    let sealing = keys
-        .entries()
-        .iter()
-        .rev()
-        .find(|entry| entry.active_from <= now_secs())
-        .map(|entry| entry.id);
-    if sealing == Some(id) || keys.entries().len() == 1 {
+    if keys.sealing_id() == Some(id) || keys.entries().len() == 1 {
         return Err(format!(
             "key {id} seals new secrets: `burnbox master-key rotate` first, then retire it once \
              nothing made under it is left"

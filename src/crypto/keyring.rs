@@ -13,6 +13,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use super::master_keys::sealing_of;
 use super::{
     CryptoError, HashingLimits, MasterKey, MasterKeys, PassphraseHashing, envelope, random_bytes,
 };
@@ -186,11 +187,7 @@ impl Keyring {
     /// The generation new secrets are made under: the newest key active now (the oldest key
     /// when none is active yet, which a set with a key active from the start never has).
     fn sealing(&self) -> &Generation {
-        let now_secs = crate::clock::now().as_millis() / 1000;
-        self.generations
-            .iter()
-            .find(|generation| generation.active_from <= now_secs)
-            .or(self.generations.last())
+        sealing_of(&self.generations, |generation| generation.active_from)
             .unwrap_or_else(|| unreachable!("a keyring has at least one key"))
     }
 

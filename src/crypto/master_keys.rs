@@ -15,6 +15,28 @@ use zeroize::Zeroizing;
 
 use super::{CryptoError, MasterKey, random_bytes};
 
+/// Now, in Unix seconds, as the sealing rule reads it (the followed clock on several nodes).
+pub fn now_secs() -> u64 {
+    crate::clock::now().as_millis() / 1000
+}
+
+/// The key that seals now, of keys given newest first: the first one already active, else the
+/// oldest (so a set whose every key activates later still seals with one).
+pub fn sealing_of<T>(
+    newest_first: impl IntoIterator<Item = T>,
+    active_from: impl Fn(&T) -> u64,
+) -> Option<T> {
+    let now = now_secs();
+    let mut oldest = None;
+    for key in newest_first {
+        if active_from(&key) <= now {
+            return Some(key);
+        }
+        oldest = Some(key);
+    }
+    oldest
+}
+
 /// One master key with its id and the moment it starts sealing.
 pub struct KeyEntry {
     /// Its id, written with the key; ids only grow.
@@ -127,6 +149,11 @@ impl MasterKeys {
     /// The keys, by ascending id.
     pub fn entries(&self) -> &[KeyEntry] {
         &self.entries
+    }
+
+    /// The id of the key that seals now (see [`sealing_of`]).
+    pub fn sealing_id(&self) -> Option<u32> {
+        sealing_of(self.entries.iter().rev(), |entry| entry.active_from).map(|entry| entry.id)
     }
 
     /// The set with a new random key, the next id, sealing from `active_from` (Unix seconds).

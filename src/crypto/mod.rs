@@ -11,7 +11,7 @@ mod error;
 mod hashing;
 mod keyring;
 pub mod master_key;
-mod master_keys;
+pub mod master_keys;
 pub mod password;
 mod random;
 mod record_auth;

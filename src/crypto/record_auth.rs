@@ -8,6 +8,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use super::master_keys::sealing_of;
 use super::{MasterKey, MasterKeys};
 use crate::domain::SecretId;
 
@@ -65,13 +66,7 @@ impl RecordAuth {
 
     /// The tag of record `body` stored under `id`, under the newest master key active now.
     pub fn tag(&self, id: &SecretId, body: &[u8]) -> [u8; TAG_LEN] {
-        let now_secs = crate::clock::now().as_millis() / 1000;
-        let sealing = self
-            .macs
-            .iter()
-            .find(|(active_from, _)| *active_from <= now_secs)
-            .or(self.macs.last())
-            .map(|(_, mac)| mac)
+        let (_, sealing) = sealing_of(&self.macs, |(active_from, _)| *active_from)
             .unwrap_or_else(|| unreachable!("at least one master key"));
         tag_with(sealing, id, body)
     }

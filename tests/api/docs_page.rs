@@ -9,40 +9,31 @@ use serde_json::Value;
 use crate::helpers::spawn_app;
 use crate::pages::{Driver, console_errors, visible_text};
 
+/// Clicks `css` once it is there: Swagger UI renders each step after the click before it, so
+/// every element is waited for, never assumed.
+async fn click_when_shown(browser: &Client, css: &str) {
+    browser
+        .wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} shows: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
 /// Opens operation `operation_id` (tag `Secrets`), switches it to "Try it out", and returns the
-/// CSS selector of its block. Swagger UI renders each step after the click: every element is
-/// waited for, never assumed.
+/// CSS selector of its block.
 async fn try_out(browser: &Client, operation_id: &str) -> String {
     let block = format!("#operations-Secrets-{operation_id}");
-    browser
-        .wait()
-        .for_element(Locator::Css(&format!("{block} .opblock-summary")))
-        .await
-        .unwrap_or_else(|e| panic!("{operation_id} listed: {e}"))
-        .click()
-        .await
-        .expect("opened");
-    browser
-        .wait()
-        .for_element(Locator::Css(&format!("{block} .try-out__btn")))
-        .await
-        .expect("a Try it out button")
-        .click()
-        .await
-        .expect("try it out");
+    click_when_shown(browser, &format!("{block} .opblock-summary")).await;
+    click_when_shown(browser, &format!("{block} .try-out__btn")).await;
     block
 }
 
 /// Presses Execute in `block` and returns the answer's status and JSON body as the page shows them.
 async fn execute(browser: &Client, block: &str) -> (u16, Value) {
-    browser
-        .wait()
-        .for_element(Locator::Css(&format!("{block} .execute")))
-        .await
-        .expect("an Execute button")
-        .click()
-        .await
-        .expect("executed");
+    click_when_shown(browser, &format!("{block} .execute")).await;
     let status = visible_text(
         browser,
         &format!("{block} .live-responses-table tr.response .response-col_status"),

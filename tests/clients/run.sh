@@ -12,13 +12,8 @@ BURNBOX=$1
 VENV=$2
 SPEC=openapi/burnbox.json
 
-WORK=$(mktemp -d)
-SERVER_PID=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=tests/burnbox-server.sh
+. tests/burnbox-server.sh
 
 echo "-- Python client (openapi-python-client)"
 # The generator formats its output with ruff, which it looks for on the PATH.
@@ -55,14 +50,7 @@ echo "-- TypeScript client (openapi-typescript, openapi-fetch)"
 )
 
 API_KEY=$("$BURNBOX" account create clients@example.com --tier api --data-dir "$WORK/data" 2>/dev/null)
-"$BURNBOX" serve --listen 127.0.0.1:0 --data-dir "$WORK/data" >"$WORK/stdout" 2>"$WORK/stderr" &
-SERVER_PID=$!
-for _ in $(seq 1 100); do
-  grep -q "listening on" "$WORK/stdout" && break
-  sleep 0.1
-done
-URL=$(sed -n 's/^burnbox listening on //p' "$WORK/stdout")
-[ -n "$URL" ] || { echo "burnbox did not start:"; cat "$WORK/stderr"; exit 1; }
+start_burnbox "$BURNBOX"
 
 echo "-- the Python program against $URL"
 PYTHONPATH="$WORK/python" "$VENV/bin/python" tests/clients/python/flow.py "$URL" clients@example.com "$API_KEY"

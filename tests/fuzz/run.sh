@@ -8,27 +8,14 @@ cd "$(dirname "$0")/../.."
 BURNBOX=$1
 SCHEMATHESIS=$2
 
-WORK=$(mktemp -d)
-SERVER_PID=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=tests/burnbox-server.sh
+. tests/burnbox-server.sh
 
 # An `api` account: the tier whose limits are the document's.
 BURNBOX_FUZZ_API_KEY=$("$BURNBOX" account create fuzz@example.com --tier api --data-dir "$WORK/data" 2>/dev/null)
 export BURNBOX_FUZZ_API_KEY
 
-"$BURNBOX" serve --listen 127.0.0.1:0 --no-rate-limits --data-dir "$WORK/data" \
-  >"$WORK/stdout" 2>"$WORK/stderr" &
-SERVER_PID=$!
-for _ in $(seq 1 100); do
-  grep -q "listening on" "$WORK/stdout" && break
-  sleep 0.1
-done
-URL=$(sed -n 's/^burnbox listening on //p' "$WORK/stdout")
-[ -n "$URL" ] || { echo "burnbox did not start:"; cat "$WORK/stderr"; exit 1; }
+start_burnbox "$BURNBOX" --no-rate-limits
 
 # Secrets that exist, for the operations that take a key (random keys only ever meet 404): one
 # with unlimited views to view, reveal and read receipts of, and one to burn per burn operation.
