@@ -10,15 +10,20 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 
 use crate::app::{create_data_dir, load_master_keys};
+use crate::config::{Settings, SettingsLayer};
 use crate::crypto::{Keyring, MasterKeys};
 use crate::domain::{Email, Scope, Tier};
 use crate::service::ServiceError;
 use crate::service::accounts::Accounts;
-use crate::storage::{self, Engine, EngineKind, StoreError};
+use crate::storage::{self, EngineKind, StoreError};
 
-/// Where the accounts live: the same options as `serve`.
+/// Where the accounts and keys live: the same options, file and variables as `serve`, resolved
+/// the same way.
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {
+    /// TOML file of the server's settings (snake_case keys)
+    #[arg(long, env = "BURNBOX_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Directory of the database and the master key [default: ./burnbox-data]
     #[arg(long, env = "BURNBOX_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
@@ -31,6 +36,24 @@ pub struct StoreArgs {
     /// With a `rediss://` store: the authority that signed the servers' certificates (PEM)
     #[arg(long, env = "BURNBOX_REDIS_CA_FILE", value_name = "FILE")]
     pub redis_ca_file: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    /// The server's settings with these options over its file and defaults.
+    ///
+    /// # Errors
+    /// The bad setting, as one line.
+    pub fn settings(&self) -> Result<Settings, String> {
+        Settings::resolve(SettingsLayer {
+            config: self.config.clone(),
+            data_dir: self.data_dir.clone(),
+            store: self.store.clone(),
+            master_key_file: self.master_key_file.clone(),
+            redis_ca_file: self.redis_ca_file.clone(),
+            ..SettingsLayer::default()
+        })
+        .map_err(|e| e.to_string())
+    }
 }
 
 /// `burnbox account …`.
@@ -89,61 +112,37 @@ fn describe(err: &ServiceError) -> String {
 
 /// The accounts of the store `args` name.
 async fn open(args: &StoreArgs) -> Result<Accounts, String> {
-    let (stores, keys) = open_store(args).await?;
+    let (stores, keys) = open_store(&args.settings()?).await?;
     Ok(Accounts::new(
         stores.accounts,
         Arc::new(Keyring::from_keys(&keys)),
     ))
 }
 
-/// The store `args` name, opened as the server opens it, and its master keys.
+/// The store `settings` name, opened as the server opens it, and its master keys.
 ///
 /// # Errors
 /// Why it cannot be opened, as one line (a server holding the embedded store among the causes).
-pub async fn open_store(args: &StoreArgs) -> Result<(storage::Stores, MasterKeys), String> {
-    let data_dir = args
-        .data_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_DATA_DIR));
-    let kind: EngineKind = args.store.as_deref().unwrap_or("embedded").parse()?;
-    let kind = crate::config::with_redis_ca(kind, args.redis_ca_file.clone())
-        .map_err(|e| e.to_string())?;
-    let engine = match &kind {
-        EngineKind::Embedded => Engine::Embedded {
-            data_dir: data_dir.clone(),
-            cache_bytes: storage::DEFAULT_CACHE_BYTES,
-        },
-        EngineKind::Memory => {
-            return Err(
-                "the memory store keeps nothing: account commands need the server's --store".into(),
-            );
-        }
-        EngineKind::Redis(target) => Engine::Redis {
-            target: target.clone(),
-            wait_replicas: 0,
-        },
-    };
-    if !kind.is_shared() {
-        create_data_dir(&data_dir).map_err(|e| e.to_string())?;
+pub async fn open_store(settings: &Settings) -> Result<(storage::Stores, MasterKeys), String> {
+    if matches!(settings.store, EngineKind::Memory) {
+        return Err(
+            "the memory store keeps nothing: account commands need the server's --store".into(),
+        );
     }
-    let master_env = std::env::var("BURNBOX_MASTER_KEY")
-        .ok()
-        .filter(|k| !k.is_empty());
-    let master = load_master_keys(
-        master_env.as_deref(),
-        args.master_key_file.as_deref(),
-        &data_dir,
-        kind.is_shared(),
-    )
-    .map_err(|e| e.to_string())?;
+    if !settings.store.is_shared() {
+        create_data_dir(&settings.data_dir).map_err(|e| e.to_string())?;
+    }
+    let master = load_master_keys(settings).map_err(|e| e.to_string())?;
     let auth = crate::crypto::RecordAuth::from_keys(&master);
-    let store = storage::open(&engine, auth).await.map_err(|err| match err {
-        StoreError::Backend { message, .. } if message.to_lowercase().contains("already open") => format!(
-            "{} is in use by a running burnbox server: stop it, run this command, then start it again",
-            data_dir.display()
-        ),
-        other => other.to_string(),
-    })?;
+    let store = storage::open(&settings.engine(), auth)
+        .await
+        .map_err(|err| match err {
+            StoreError::Backend { message, .. } if message.to_lowercase().contains("already open") => format!(
+                "{} is in use by a running burnbox server: stop it, run this command, then start it again",
+                settings.data_dir.display()
+            ),
+            other => other.to_string(),
+        })?;
     Ok((store, master))
 }
 

@@ -21,7 +21,7 @@ use crate::service::ratelimit::RateLimiter;
 use crate::service::{Limits, SecretService};
 use crate::storage::DB_FILE_NAME;
 use crate::storage::blob::{BlobStore, FsBlobStore, MeteredBlobs, S3BlobStore};
-use crate::storage::{self, Engine, EngineKind, RedisQuotas, SecretStore};
+use crate::storage::{self, EngineKind, RedisQuotas, SecretStore};
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const GRACE: Duration = Duration::from_secs(10);
@@ -106,12 +106,11 @@ pub fn create_data_dir(data_dir: &Path) -> Result<(), StartError> {
 ///
 /// # Errors
 /// [`StartError::MasterKey`].
-pub fn load_master_keys(
-    configured: Option<&str>,
-    key_file: Option<&Path>,
-    data_dir: &Path,
-    shared: bool,
-) -> Result<MasterKeys, StartError> {
+pub fn load_master_keys(settings: &Settings) -> Result<MasterKeys, StartError> {
+    let configured = settings.master_key.as_ref().map(SecretString::expose);
+    let key_file = settings.master_key_file.as_deref();
+    let data_dir = settings.data_dir.as_path();
+    let shared = settings.store.is_shared();
     let refuse =
         |message: String| StartError::MasterKey(crate::crypto::CryptoError::MasterKey(message));
     if configured.is_some() && key_file.is_some() {
@@ -124,10 +123,7 @@ pub fn load_master_keys(
             "a shared store needs the same master key on every node: give each node BURNBOX_MASTER_KEY (base64 of 32 random bytes, e.g. `openssl rand -base64 32`) or --master-key-file with the same existing key file".into(),
         ));
     }
-    let key_file = key_file.map_or_else(
-        || data_dir.join(crate::crypto::master_key::KEY_FILE_NAME),
-        Path::to_owned,
-    );
+    let key_file = settings.master_key_path();
     if configured.is_none() && !key_file.exists() && data_dir.join(DB_FILE_NAME).exists() {
         return Err(refuse(format!(
             "{} holds data but no master key: set BURNBOX_MASTER_KEY or --master-key-file to the key it was written with, or restore {}",
@@ -203,27 +199,11 @@ impl Application {
         create_data_dir(&settings.data_dir)?;
         warn_if_open_to_others(&settings.data_dir, "the data directory", "chmod 700");
         crate::telemetry::handle();
-        let master = load_master_keys(
-            settings.master_key.as_ref().map(SecretString::expose),
-            settings.master_key_file.as_deref(),
-            &settings.data_dir,
-            settings.store.is_shared(),
-        )?;
+        let master = load_master_keys(&settings)?;
         let keyring = Arc::new(Keyring::from_keys(&master).with_hashing_limits(settings.hashing));
         let record_auth = RecordAuth::from_keys(&master);
         drop(master);
-        let engine = match &settings.store {
-            EngineKind::Embedded => Engine::Embedded {
-                data_dir: settings.data_dir.clone(),
-                cache_bytes: settings.store_cache_bytes,
-            },
-            EngineKind::Memory => Engine::Memory,
-            EngineKind::Redis(target) => Engine::Redis {
-                target: target.clone(),
-                wait_replicas: settings.redis_wait_replicas,
-            },
-        };
-        let stores = storage::open(&engine, record_auth).await?;
+        let stores = storage::open(&settings.engine(), record_auth).await?;
         let store = Arc::clone(&stores.secrets);
         let blobs: Arc<dyn BlobStore> = Arc::new(MeteredBlobs::new(match &settings.blobs {
             BlobSettings::Fs => Arc::new(FsBlobStore::open(&settings.data_dir)?),

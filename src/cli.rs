@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::admin::{AccountCommand, KeyCommand};
 use crate::app::Application;
-use crate::config::{LogFormat, ServeArgs, Settings};
+use crate::config::{LogFormat, Settings, SettingsLayer};
 
 /// burnbox: one-time secrets, self-hosted.
 #[derive(Debug, Parser)]
@@ -23,13 +23,13 @@ pub struct Cli {
     command: Option<Command>,
     /// Flags of `serve`, also accepted without the word.
     #[command(flatten)]
-    serve: ServeArgs,
+    serve: SettingsLayer,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server (the default).
-    Serve(Box<ServeArgs>),
+    Serve(Box<SettingsLayer>),
     /// Print the OpenAPI document.
     Openapi {
         /// YAML instead of JSON.
@@ -99,7 +99,7 @@ async fn shutdown_signal() {
     tracing::info!("shutdown signal received; finishing in-flight requests");
 }
 
-async fn serve(args: ServeArgs) -> ExitCode {
+async fn serve(args: SettingsLayer) -> ExitCode {
     let settings = match Settings::resolve(args) {
         Ok(settings) => settings,
         Err(err) => {

@@ -3,38 +3,15 @@
 //! also counts in the store what still needs the key. Every node reads the set when it starts, so
 //! a change reaches a server at its next start.
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 
 use crate::admin::{StoreArgs, open_store};
+use crate::config::Settings;
 use crate::crypto::MasterKeys;
-use crate::crypto::master_key::KEY_FILE_NAME;
 use crate::crypto::master_keys::now_secs;
 use crate::storage::{KeyUse, SecretStore as _};
-
-/// Where the key file is: the same options as `serve`.
-#[derive(Debug, Clone, Args)]
-pub struct KeyFileArgs {
-    /// Directory of the database and the master key [default: ./burnbox-data]
-    #[arg(long, env = "BURNBOX_DATA_DIR", value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
-    /// File holding the master keys, when the server keeps it outside the data directory
-    #[arg(long, env = "BURNBOX_MASTER_KEY_FILE", value_name = "FILE")]
-    pub master_key_file: Option<PathBuf>,
-}
-
-impl KeyFileArgs {
-    fn path(&self) -> PathBuf {
-        self.master_key_file.clone().unwrap_or_else(|| {
-            self.data_dir
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_DATA_DIR))
-                .join(KEY_FILE_NAME)
-        })
-    }
-}
 
 /// `burnbox master-key …`.
 #[derive(Debug, Subcommand)]
@@ -42,7 +19,7 @@ pub enum MasterKeyCommand {
     /// List the master keys: each one's id and from when it seals (never the keys themselves).
     List {
         #[command(flatten)]
-        file: KeyFileArgs,
+        store: StoreArgs,
     },
     /// Add a master key that seals new secrets from `--activate-in` seconds on; the older keys keep
     /// opening what they sealed. With several nodes, give every node the new file and restart it
@@ -52,7 +29,7 @@ pub enum MasterKeyCommand {
         #[arg(long, default_value_t = 0, value_name = "SECS")]
         activate_in: u64,
         #[command(flatten)]
-        file: KeyFileArgs,
+        store: StoreArgs,
     },
     /// Remove the oldest master key once nothing stored needs it. Refused, saying how many, while
     /// secrets or API keys made under it remain (a secret goes when it is purged; an API key moves
@@ -67,24 +44,20 @@ pub enum MasterKeyCommand {
     },
 }
 
-/// The keys of the variable `BURNBOX_MASTER_KEY`, when it is set.
-fn keys_from_environment() -> Option<String> {
-    std::env::var("BURNBOX_MASTER_KEY")
-        .ok()
-        .filter(|keys| !keys.is_empty())
-}
-
-fn read(path: &Path) -> Result<MasterKeys, String> {
-    if let Some(keys) = keys_from_environment() {
-        return MasterKeys::parse(&keys).map_err(|e| format!("BURNBOX_MASTER_KEY: {e}"));
+/// The master keys `settings` name: those of `BURNBOX_MASTER_KEY` when it is set, else the key
+/// file's (which must exist: these commands never make the first key).
+fn read(settings: &Settings) -> Result<MasterKeys, String> {
+    if let Some(keys) = &settings.master_key {
+        return MasterKeys::parse(keys.expose()).map_err(|e| format!("BURNBOX_MASTER_KEY: {e}"));
     }
+    let path = settings.master_key_path();
     if !path.exists() {
         return Err(format!(
             "no key file at {}: start burnbox once to make one, or give --master-key-file",
             path.display()
         ));
     }
-    MasterKeys::load_or_create(None, path).map_err(|e| e.to_string())
+    MasterKeys::load_or_create(None, &path).map_err(|e| e.to_string())
 }
 
 fn describe(keys: &MasterKeys, now_secs: u64) -> String {
@@ -108,12 +81,13 @@ fn describe(keys: &MasterKeys, now_secs: u64) -> String {
         .collect()
 }
 
-fn rotate(path: &Path, activate_in: u64) -> Result<String, String> {
-    refuse_environment()?;
-    let keys = read(path)?
+fn rotate(settings: &Settings, activate_in: u64) -> Result<String, String> {
+    refuse_environment(settings)?;
+    let path = settings.master_key_path();
+    let keys = read(settings)?
         .with_new_key(now_secs().saturating_add(activate_in))
         .map_err(|e| e.to_string())?;
-    keys.replace_file(path).map_err(|e| e.to_string())?;
+    keys.replace_file(&path).map_err(|e| e.to_string())?;
     Ok(format!(
         "{} now holds:\n{}Restart burnbox (every node) to use it.\n",
         path.display(),
@@ -122,8 +96,8 @@ fn rotate(path: &Path, activate_in: u64) -> Result<String, String> {
 }
 
 /// Whether a key file could be changed: not when the keys come from the environment.
-fn refuse_environment() -> Result<(), String> {
-    if keys_from_environment().is_some() {
+fn refuse_environment(settings: &Settings) -> Result<(), String> {
+    if settings.master_key.is_some() {
         return Err(
             "the keys come from BURNBOX_MASTER_KEY: change its lines there yourself (`ID BASE64`, \
              a new key from `openssl rand -base64 32`, its ID one above the highest)"
@@ -135,13 +109,10 @@ fn refuse_environment() -> Result<(), String> {
 
 async fn retire(id: u32, store: &StoreArgs) -> Result<String, String> {
     // Keys held in the variable are counted the same; the variable is the operator's to change.
-    let from_environment = keys_from_environment().is_some();
-    let path = KeyFileArgs {
-        data_dir: store.data_dir.clone(),
-        master_key_file: store.master_key_file.clone(),
-    }
-    .path();
-    let keys = read(&path)?;
+    let settings = store.settings()?;
+    let from_environment = settings.master_key.is_some();
+    let path = settings.master_key_path();
+    let keys = read(&settings)?;
     let oldest = keys.entries().first().map_or(0, |entry| entry.id);
     if id != oldest {
         return Err(format!(
@@ -155,7 +126,7 @@ async fn retire(id: u32, store: &StoreArgs) -> Result<String, String> {
              nothing made under it is left"
         ));
     }
-    let (stores, _) = open_store(store).await?;
+    let (stores, _) = open_store(&settings).await?;
     let records = stores
         .secrets
         .records_made_under(id)
@@ -212,10 +183,13 @@ async fn retire(id: u32, store: &StoreArgs) -> Result<String, String> {
 /// Runs a `master-key` command.
 pub async fn master_key(command: MasterKeyCommand) -> ExitCode {
     let result = match command {
-        MasterKeyCommand::List { file } => {
-            read(&file.path()).map(|keys| describe(&keys, now_secs()))
-        }
-        MasterKeyCommand::Rotate { activate_in, file } => rotate(&file.path(), activate_in),
+        MasterKeyCommand::List { store } => store
+            .settings()
+            .and_then(|settings| read(&settings))
+            .map(|keys| describe(&keys, now_secs())),
+        MasterKeyCommand::Rotate { activate_in, store } => store
+            .settings()
+            .and_then(|settings| rotate(&settings, activate_in)),
         MasterKeyCommand::Retire { id, store } => retire(id, &store).await,
     };
     match result {

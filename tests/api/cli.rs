@@ -185,3 +185,50 @@ async fn config_file_settings_apply_and_flags_override_them() {
     );
     assert!(data_dir.join("burnbox.redb").exists());
 }
+
+#[test]
+fn the_account_and_key_commands_read_the_servers_config_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().join("from-file");
+    let key_file = dir.path().join("keys").join("master.key");
+    std::fs::create_dir_all(key_file.parent().expect("parent")).expect("key dir");
+    let config = dir.path().join("burnbox.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\nmaster_key_file = {:?}\n",
+            data_dir.to_str().expect("utf-8 path"),
+            key_file.to_str().expect("utf-8 path")
+        ),
+    )
+    .expect("write config");
+    let config = config.to_str().expect("utf-8 path");
+    let created = burnbox(&["account", "create", "a@example.com", "--config", config]);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert!(
+        data_dir.join("burnbox.redb").exists() && key_file.exists(),
+        "the store in the file's data_dir, the key at its master_key_file"
+    );
+    assert!(!data_dir.join("master.key").exists());
+    let listed = burnbox(&["account", "list", "--config", config]);
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains("a@example.com\tauthenticated\tactive")
+    );
+    let keys = burnbox(&["master-key", "list", "--config", config]);
+    assert_eq!(
+        String::from_utf8_lossy(&keys.stdout),
+        "1\tseals new secrets\n",
+        "{}",
+        String::from_utf8_lossy(&keys.stderr)
+    );
+    let bad = burnbox(&["account", "list", "--config", config, "--store", "postgres"]);
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        !bad.status.success() && stderr.contains("--store"),
+        "{stderr}"
+    );
+}

@@ -53,7 +53,8 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut Settings)) -> TestApp {
 /// A server over an existing data directory (a restart), with settings adjusted by `tune`.
 pub async fn spawn_app_in(data_dir: TempDir, tune: impl FnOnce(&mut Settings)) -> TestApp {
     let listen: SocketAddr = "127.0.0.1:0".parse().expect("address");
-    let mut settings = Settings::for_data_dir(listen, data_dir.path());
+    let mut settings =
+        Settings::for_data_dir(listen, data_dir.path()).expect("the defaults resolve");
     // Most tests exercise the engine, not quotas: no rate limits, and anonymous callers get the
     // API tier's limits. Tests of tiers and quotas set them back in `tune`.
     settings.rate_limits = false;
