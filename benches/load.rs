@@ -1,14 +1,15 @@
 //! The load benchmark: the real `burnbox` binary on a loopback port against the floor (the same
 //! poem server stack answering a no-op JSON handler), measured in the same run.
 //!
-//! `cargo bench --bench load` runs it in full and writes `benches/RESULTS.md`; `cargo test` runs
-//! it as a one-second smoke test. `BURNBOX_BENCH_SECS` sets the seconds per scenario (default 10),
+//! `cargo bench --bench load` runs it in full and writes `benches/results/load.md` and
+//! `benches/results/files.md`, each whole; `cargo test` runs it as a one-second smoke test. `BURNBOX_BENCH_SECS` sets the seconds per scenario (default 10),
 //! `BURNBOX_BENCH_MILLION=1` adds the 1 M live secrets level (minutes of preloading);
 //! `BURNBOX_BENCH_ARGS` adds flags to every burnbox started (`--store memory` to take the disk out
-//! of a comparison); `BURNBOX_BENCH_SKIP_FILES=1` skips the file scenarios,
-//! `BURNBOX_BENCH_ONLY_FILES=1` runs only them (printed, `RESULTS.md` untouched). The Redis
+//! of a comparison); `BURNBOX_BENCH_SKIP_FILES=1` skips the file scenarios
+//! (`files.md` is left as it is), `BURNBOX_BENCH_ONLY_FILES=1` runs only them. The Redis
 //! scenarios start Debian's `redis-server` (`BURNBOX_REDIS_SERVER` to name another).
-//! `cargo bench --bench load -- soak` runs the soak alone (`benches/soak/mod.rs`).
+//! `cargo bench --bench load -- soak` and `-- create-runs` run those alone (`benches/soak/mod.rs`),
+//! each writing its own file in `benches/results/`.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -502,8 +503,7 @@ async fn run(full: bool) {
     let duration = Duration::from_secs(secs);
     let scratch = tempfile::tempdir().expect("temp dir");
     if std::env::var_os("BURNBOX_BENCH_ONLY_FILES").is_some() {
-        // For work on the file path: its section alone, printed, RESULTS.md left as it is.
-        files::section(scratch.path()).await;
+        write_results("files.md", &files::section(scratch.path()).await);
         return;
     }
 
@@ -612,32 +612,25 @@ async fn run(full: bool) {
     }
     drop(servers);
     let growth = growth_table(&measured);
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/RESULTS.md");
-    let previous = std::fs::read_to_string(&path).unwrap_or_default();
-    let files = if std::env::var_os("BURNBOX_BENCH_SKIP_FILES").is_some() {
-        // Keep the file figures of the last run that measured them.
-        let start = previous.find("## Files").unwrap_or(previous.len());
-        let end = previous
-            .find("\n## Parts")
-            .unwrap_or(previous.len())
-            .max(start);
-        previous[start..end].to_owned()
-    } else {
-        files::section(scratch.path()).await
-    };
+    if std::env::var_os("BURNBOX_BENCH_SKIP_FILES").is_none() {
+        write_results("files.md", &files::section(scratch.path()).await);
+    }
     let report = format!(
-        "# burnbox load benchmark\n\nWritten by `cargo bench --bench load` ({secs} s per scenario).\n\n{}\n## Against the floor\n\n`x floor` divides by the floor's requests/s measured right before and right after each scenario (half a scenario's time each), so a drift of the machine's speed during the run moves both sides.\n\n{}\nServer RSS after these runs: {rss_main:.0} MiB.\n\n{redis_section}## Growth\n\nCreate and reveal with secrets already stored (preloaded straight into the store). The levels' servers run side by side and take turns: {GROWTH_ROUNDS} rounds, each giving every level a slice of half a scenario's time for creates, then one for reveals; `vs empty` is the level's requests/s over the empty store's, summed over the rounds. Every level grows by the secrets its create slices add (tens of thousands per round), the empty one too.\n\n{growth}\n{files}",
+        "# burnbox load benchmark\n\nWritten by `cargo bench --bench load` ({secs} s per scenario).\n\n{}\n## Against the floor\n\n`x floor` divides by the floor's requests/s measured right before and right after each scenario (half a scenario's time each), so a drift of the machine's speed during the run moves both sides.\n\n{}\nServer RSS after these runs: {rss_main:.0} MiB.\n\n{redis_section}## Growth\n\nCreate and reveal with secrets already stored (preloaded straight into the store). The levels' servers run side by side and take turns: {GROWTH_ROUNDS} rounds, each giving every level a slice of half a scenario's time for creates, then one for reveals; `vs empty` is the level's requests/s over the empty store's, summed over the rounds. Every level grows by the secrets its create slices add (tens of thousands per round), the empty one too.\n\n{growth}",
         machine(),
         table(&rows)
     );
-    // Keep the soak's section (`cargo bench --bench load -- soak`) and the hand-copied
-    // micro-benchmark section (`cargo bench --bench parts`) at the end.
-    let parts = previous
-        .find("\n## Soak")
-        .or_else(|| previous.find("\n## Parts"))
-        .map_or("", |start| &previous[start..]);
-    std::fs::write(&path, format!("{report}{parts}")).expect("write results");
-    println!("\n{growth}\nwrote {}", path.display());
+    write_results("load.md", &report);
+    println!("\n{growth}");
+}
+
+/// Writes `text` as `benches/results/<name>`, whole.
+fn write_results(name: &str, text: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("benches/results")
+        .join(name);
+    std::fs::write(&path, text).expect("write results");
+    println!("wrote {}", path.display());
 }
 
 fn main() {
@@ -657,19 +650,14 @@ fn main() {
             .expect("runtime");
         runtime.block_on(async {
             let scratch = tempfile::tempdir().expect("temp dir");
-            let (heading, section) = if name == "soak" {
-                ("## Soak", soak::section(scratch.path()).await)
+            if name == "soak" {
+                write_results("soak.md", &soak::section(scratch.path()).await);
             } else {
-                (
-                    "## Create runs",
-                    soak::create_runs_section(scratch.path()).await,
-                )
-            };
-            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/RESULTS.md");
-            let previous = std::fs::read_to_string(&path).unwrap_or_default();
-            let written = soak::with_section(&previous, heading, &section);
-            std::fs::write(&path, written).expect("write results");
-            println!("wrote {}", path.display());
+                write_results(
+                    "create-runs.md",
+                    &soak::create_runs_section(scratch.path()).await,
+                );
+            }
         });
         return;
     }

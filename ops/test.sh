@@ -43,7 +43,7 @@ unset BURNBOX_UPDATE_OPENAPI
 echo "== rustfmt"
 cargo fmt --all -- --check
 echo "== clippy"
-cargo clippy --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== tests"
 TEST_LOG=$(mktemp)
 trap 'rm -f "$TEST_LOG"' EXIT

@@ -21,13 +21,8 @@ use super::{Server, cpu_seconds_of, start_burnbox_with};
 /// switched to single puts).
 const PART_LEN: usize = 8 * 1024 * 1024;
 
-#[path = "../../tests/api/s3.rs"]
-#[allow(dead_code, reason = "shared with the tests, which use all of it")]
-pub mod s3;
-use s3::S3Server;
-
-#[path = "../../tests/api/sample.rs"]
-mod sample;
+use burnbox_testkit::s3::{self, S3Server};
+use burnbox_testkit::sample;
 
 /// Bytes per file.
 const FILE_LEN: usize = 50_000_000;
@@ -315,7 +310,7 @@ impl Scenario {
     }
 }
 
-/// Runs every file scenario and returns the report's section.
+/// Runs every file scenario and returns its report.
 pub async fn section(scratch: &Path) -> String {
     let files: Vec<Bytes> = (0..AT_ONCE)
         .map(|i| Bytes::from(sample::sample_file(FILE_LEN, i as u8)))
@@ -375,7 +370,8 @@ pub async fn section(scratch: &Path) -> String {
     drop((on_s3, on_fs));
 
     let mut out = format!(
-        "## Files\n\n{AT_ONCE} files of {FILE_LEN} bytes at once; raw S3 is the same bytes put to and got from the same `s3s-fs` with aws-sdk-s3 (its default settings: payload signed, CRC32 checksum). {ROUNDS} rounds, in each every scenario moves every file once, the uploads in an order that shifts each round (each view right after its upload); MB/s is the median round, `x raw S3` its ratio to the raw scenario's median. CPU is each process's user + system time over all rounds per GB moved (burnbox's server, `s3s-fs`, the load generator). Peak RSS growth is a burnbox server's `VmHWM` after all rounds over its RSS before them (target: under {} MiB, 64 MiB per concurrent file).\n\n| scenario | MB/s | x raw S3 | CPU s per GB: burnbox / S3 server / client | server peak RSS growth MiB |\n| --- | --- | --- | --- | --- |\n",
+        "# Files\n\nWritten by `cargo bench --bench load` (or alone with `BURNBOX_BENCH_ONLY_FILES=1`).\n\n{}\n{AT_ONCE} files of {FILE_LEN} bytes at once; raw S3 is the same bytes put to and got from the same `s3s-fs` with aws-sdk-s3 (its default settings: payload signed, CRC32 checksum). {ROUNDS} rounds, in each every scenario moves every file once, the uploads in an order that shifts each round (each view right after its upload); MB/s is the median round, `x raw S3` its ratio to the raw scenario's median. CPU is each process's user + system time over all rounds per GB moved (burnbox's server, `s3s-fs`, the load generator). Peak RSS growth is a burnbox server's `VmHWM` after all rounds over its RSS before them (target: under {} MiB, 64 MiB per concurrent file).\n\n| scenario | MB/s | x raw S3 | CPU s per GB: burnbox / S3 server / client | server peak RSS growth MiB |\n| --- | --- | --- | --- | --- |\n",
+        super::machine(),
         64 * AT_ONCE
     );
     for scenario in Scenario::ALL {

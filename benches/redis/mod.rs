@@ -14,11 +14,8 @@ use super::{
     start_burnbox_with, status_request,
 };
 
-#[path = "../../tests/api/redis_servers.rs"]
-#[allow(dead_code, reason = "shared with the tests, which use all of it")]
-mod redis_servers;
-use super::files::s3::S3Server;
-use redis_servers::RedisServer;
+use burnbox_testkit::redis_servers::RedisServer;
+use burnbox_testkit::s3::S3Server;
 
 /// The key every node of the benchmark shares.
 const SHARED_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -70,7 +67,7 @@ fn alternate(a: MakeRequest, b: MakeRequest) -> MakeRequest {
 }
 
 /// Runs the Redis scenarios, the floor (`floor`, driven by `floor_request`) measured around
-/// each; the section of `RESULTS.md` they make.
+/// each; the section of `results/load.md` they make.
 pub async fn section(
     scratch: &Path,
     duration: Duration,

@@ -3,9 +3,9 @@
 //! errors, latency quantiles, and the server's resident memory and open file descriptors, so a
 //! leak, a slow drift or a stall shows in the minute it happened.
 //!
-//! `cargo bench --bench load -- soak` runs it alone and writes its section of `benches/RESULTS.md`;
+//! `cargo bench --bench load -- soak` runs it alone and writes `benches/results/soak.md`;
 //! `cargo bench --bench load -- create-runs` runs ten 6-second runs of creates alone, one row each,
-//! so a stall in one short run shows as that run's outlier.
+//! so a stall in one short run shows as that run's outlier (`benches/results/create-runs.md`).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -22,7 +22,7 @@ fn open_fds(server: &Server) -> usize {
     std::fs::read_dir(format!("/proc/{}/fd", server.pid())).map_or(0, Iterator::count)
 }
 
-/// Runs the soak and returns its section of `RESULTS.md`.
+/// Runs the soak and returns its report.
 pub async fn section(scratch: &Path) -> String {
     let minutes: u32 = std::env::var("BURNBOX_SOAK_MINUTES")
         .ok()
@@ -52,7 +52,7 @@ pub async fn section(scratch: &Path) -> String {
     }
     assert_eq!(errors, 0, "the soak saw failed requests");
     format!(
-        "## Soak\n\nWritten by `cargo bench --bench load -- soak`: the mix (1 create : 1 reveal : 2 status) at 64 connections for {minutes} minutes against the release binary on the embedded store, one row per minute (each minute's workers open new connections). RSS and open file descriptors are the server's at the end of the minute.\n\n{}\n| minute | requests | errors | req/s | p50 ms | p99 ms | p99.9 ms | RSS MiB | open fds |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n{rows}\n",
+        "# Soak\n\nWritten by `cargo bench --bench load -- soak`: the mix (1 create : 1 reveal : 2 status) at 64 connections for {minutes} minutes against the release binary on the embedded store, one row per minute (each minute's workers open new connections). RSS and open file descriptors are the server's at the end of the minute.\n\n{}\n| minute | requests | errors | req/s | p50 ms | p99 ms | p99.9 ms | RSS MiB | open fds |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n{rows}\n",
         machine()
     )
 }
@@ -62,7 +62,7 @@ const CREATE_RUNS: u32 = 10;
 const CREATE_RUN_SECS: u64 = 6;
 
 /// Runs creates at 64 connections in [`CREATE_RUNS`] runs of [`CREATE_RUN_SECS`] seconds on one
-/// server and returns their section of `RESULTS.md`: one row per run.
+/// server and returns their report: one row per run.
 pub async fn create_runs_section(scratch: &Path) -> String {
     let server = start_burnbox(&scratch.join("create-runs")).await;
     let mut rows = String::new();
@@ -88,22 +88,7 @@ pub async fn create_runs_section(scratch: &Path) -> String {
         let _ = writeln!(rows, "{row}");
     }
     format!(
-        "## Create runs\n\nWritten by `cargo bench --bench load -- create-runs`: creates (100-byte texts) at 64 connections against the release binary on the embedded store (every create fsynced before its answer), in {CREATE_RUNS} runs of {CREATE_RUN_SECS} seconds one after another on one server, each opening new connections: how far the tail moves from one short run to the next.\n\n{}\n| run | requests | errors | req/s | p50 ms | p99 ms | p99.9 ms |\n| --- | --- | --- | --- | --- | --- | --- |\n{rows}\n",
+        "# Create runs\n\nWritten by `cargo bench --bench load -- create-runs`: creates (100-byte texts) at 64 connections against the release binary on the embedded store (every create fsynced before its answer), in {CREATE_RUNS} runs of {CREATE_RUN_SECS} seconds one after another on one server, each opening new connections: how far the tail moves from one short run to the next.\n\n{}\n| run | requests | errors | req/s | p50 ms | p99 ms | p99.9 ms |\n| --- | --- | --- | --- | --- | --- | --- |\n{rows}\n",
         machine()
     )
-}
-
-/// `results` with its section under `heading` replaced by `section` (or placed before
-/// `## Parts`, or at the end, when it has none).
-pub fn with_section(results: &str, heading: &str, section: &str) -> String {
-    if let Some(start) = results.find(heading) {
-        let end = results[start + 1..]
-            .find("\n## ")
-            .map_or(results.len(), |offset| start + 1 + offset + 1);
-        return format!("{}{section}{}", &results[..start], &results[end..]);
-    }
-    match results.find("\n## Parts") {
-        Some(parts) => format!("{}\n{section}{}", &results[..parts], &results[parts..]),
-        None => format!("{results}\n{section}"),
-    }
 }

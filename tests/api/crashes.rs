@@ -18,8 +18,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
 use crate::helpers::{ServerProcess, files_under, keys};
-use crate::redis_servers::RedisServer;
-use crate::s3::S3Server;
+use burnbox_testkit::redis_servers::RedisServer;
+use burnbox_testkit::s3::S3Server;
 
 /// Views every text secret of the suite allows; files allow two.
 const TEXT_VIEWS: u32 = 3;

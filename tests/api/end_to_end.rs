@@ -14,7 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::accounts::account;
 use crate::helpers::{Encoding, files_under, keys, spawn_app, spawn_app_in, status_and_json};
-use crate::sample::sample_file;
+use burnbox_testkit::sample::sample_file;
 
 /// A TCP proxy on a loopback port that keeps every byte clients sent through it.
 pub struct RecordingProxy {

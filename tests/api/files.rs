@@ -17,9 +17,9 @@ use crate::helpers::{
     ApiClient, ServerProcess, TestApp, files_under, keys, sample, spawn_app_with, status_and_json,
     stored_records,
 };
-use crate::s3::S3Server;
-use crate::sample::sample_file;
 use burnbox::storage::blob::S3Settings;
+use burnbox_testkit::s3::S3Server;
+use burnbox_testkit::sample::sample_file;
 
 /// The largest file an API-tier caller may send: 50 MB.
 /// "50 MB" as a file manager shows it: 50 MiB, the largest file the API tier takes.

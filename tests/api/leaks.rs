@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use crate::accounts::account;
 use crate::end_to_end::{client, links};
 use crate::helpers::{Encoding, ServerProcess, files_under, keys};
-use crate::s3::S3Server;
-use crate::sample::sample_file;
+use burnbox_testkit::s3::S3Server;
+use burnbox_testkit::sample::sample_file;
 
 /// What must never appear, and what was seen.
 #[derive(Default)]

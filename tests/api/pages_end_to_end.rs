@@ -15,7 +15,7 @@ use crate::end_to_end::{
 };
 use crate::helpers::spawn_app;
 use crate::pages::{Driver, click, visible_text};
-use crate::sample::sample_file;
+use burnbox_testkit::sample::sample_file;
 
 /// Waits up to `secs` for `css` to be shown; its text.
 async fn shown_within(browser: &Client, css: &str, secs: u64) -> String {

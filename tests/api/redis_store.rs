@@ -7,7 +7,7 @@ use std::time::Duration;
 use burnbox::storage::conformance::run_suite;
 use burnbox::storage::{EngineKind, RedisStore, Stores};
 
-use crate::redis_servers::{RedisCluster, RedisServer, TlsRedisServer};
+use burnbox_testkit::redis_servers::{RedisCluster, RedisServer, TlsRedisServer};
 
 async fn connect(url: &str) -> Arc<RedisStore> {
     let EngineKind::Redis(target) = url.parse().expect("a redis address") else {

@@ -15,9 +15,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::helpers::{ServerProcess, TestApp, keys, spawn_app_with, status_and_json};
-use crate::redis_servers::{RedisCluster, RedisServer};
-use crate::s3::S3Server;
-use crate::sample::sample_file;
+use burnbox_testkit::redis_servers::{RedisCluster, RedisServer};
+use burnbox_testkit::s3::S3Server;
+use burnbox_testkit::sample::sample_file;
 
 /// The master key every node of these tests shares.
 const SHARED_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";

@@ -1,4 +1,4 @@
-//! Real Redis servers for the tests: Debian's `redis-server` (installed by `ops/test.sh`) started
+//! Real Redis servers for the tests and benchmarks: Debian's `redis-server` (installed by `ops/test.sh`) started
 //! on free loopback ports, standalone with an append-only file synced on every write, or as a
 //! Cluster of three primaries and three replicas. Each is stopped when dropped.
 
@@ -132,8 +132,7 @@ impl RedisServer {
         cli(self.port, args)
     }
 
-    /// Its process id while it runs.
-    #[allow(dead_code, reason = "the load benchmark reads the server's CPU time")]
+    /// Its process id while it runs (the load benchmark reads its CPU time).
     pub fn pid(&self) -> Option<u32> {
         self.node.as_ref().map(|n| n.process.id())
     }
