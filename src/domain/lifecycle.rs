@@ -85,7 +85,7 @@ pub struct Ownership {
     clippy::large_enum_variant,
     reason = "short-lived values; boxing would allocate on every state change"
 )]
-pub enum Step {
+pub enum Change {
     /// Store this new metadata; when it is final, delete the content in the same write.
     Update(SecretMeta),
     /// Nothing changes; the operation is refused for this reason.
@@ -226,28 +226,28 @@ impl SecretMeta {
     }
 
     /// What `op` at `now` does to this record.
-    pub fn apply(&self, op: Operation, now: Timestamp) -> Step {
+    pub fn apply(&self, op: Operation, now: Timestamp) -> Change {
         if now >= self.purge_at {
             return match op {
-                Operation::Sweep => Step::Purge,
-                _ => Step::Refuse(self.gone_at(now).unwrap_or(Gone::Expired)),
+                Operation::Sweep => Change::Purge,
+                _ => Change::Refuse(self.gone_at(now).unwrap_or(Gone::Expired)),
             };
         }
         if let Some(gone) = self.gone_at(now) {
             return match (op, self.lifecycle) {
                 (Operation::Sweep, Lifecycle::Live) => {
-                    Step::Update(self.with(Lifecycle::Expired, now))
+                    Change::Update(self.with(Lifecycle::Expired, now))
                 }
                 (Operation::Sweep | Operation::ViewReceipt | Operation::FailPassphrase(_), _) => {
-                    Step::Unchanged
+                    Change::Unchanged
                 }
-                _ => Step::Refuse(gone),
+                _ => Change::Refuse(gone),
             };
         }
         match op {
-            Operation::Sweep => Step::Unchanged,
-            Operation::ViewReceipt if self.receipt_viewed => Step::Unchanged,
-            Operation::ViewReceipt => Step::Update(Self {
+            Operation::Sweep => Change::Unchanged,
+            Operation::ViewReceipt if self.receipt_viewed => Change::Unchanged,
+            Operation::ViewReceipt => Change::Update(Self {
                 receipt_viewed: true,
                 updated_at: now,
                 ..self.clone()
@@ -263,9 +263,9 @@ impl SecretMeta {
                     next.passphrase_failures.clear();
                 }
                 next.updated_at = now;
-                Step::Update(next)
+                Change::Update(next)
             }
-            Operation::Burn => Step::Update(self.with(Lifecycle::Burned, now)),
+            Operation::Burn => Change::Update(self.with(Lifecycle::Burned, now)),
             Operation::TakeView => {
                 let mut next = self.clone();
                 next.view_count = next.view_count.saturating_add(1);
@@ -275,7 +275,7 @@ impl SecretMeta {
                     next.received_at = Some(now);
                     next.forget_file_details();
                 }
-                Step::Update(next)
+                Change::Update(next)
             }
         }
     }
@@ -345,9 +345,9 @@ mod tests {
         )
     }
 
-    fn update(step: Step) -> SecretMeta {
+    fn update(step: Change) -> SecretMeta {
         match step {
-            Step::Update(m) => m,
+            Change::Update(m) => m,
             other => panic!("expected an update, got {other:?}"),
         }
     }
@@ -387,11 +387,11 @@ mod tests {
         assert_eq!(m.received_at, Some(now));
         assert_eq!(
             m.apply(Operation::TakeView, now),
-            Step::Refuse(Gone::MaxViewsReached)
+            Change::Refuse(Gone::MaxViewsReached)
         );
         assert_eq!(
             m.apply(Operation::Burn, now),
-            Step::Refuse(Gone::MaxViewsReached)
+            Change::Refuse(Gone::MaxViewsReached)
         );
         assert_eq!(m.deadline(), m.purge_at);
     }
@@ -414,13 +414,16 @@ mod tests {
         assert_eq!(m.lifecycle_at(after), Lifecycle::Expired);
         assert_eq!(
             m.apply(Operation::TakeView, after),
-            Step::Refuse(Gone::Expired)
+            Change::Refuse(Gone::Expired)
         );
-        assert_eq!(m.apply(Operation::Burn, after), Step::Refuse(Gone::Expired));
+        assert_eq!(
+            m.apply(Operation::Burn, after),
+            Change::Refuse(Gone::Expired)
+        );
         let swept = update(m.apply(Operation::Sweep, after));
         assert_eq!(swept.lifecycle, Lifecycle::Expired);
-        assert_eq!(swept.apply(Operation::Sweep, after), Step::Unchanged);
-        assert_eq!(swept.apply(Operation::Sweep, m.purge_at), Step::Purge);
+        assert_eq!(swept.apply(Operation::Sweep, after), Change::Unchanged);
+        assert_eq!(swept.apply(Operation::Sweep, m.purge_at), Change::Purge);
     }
 
     #[test]
@@ -431,7 +434,7 @@ mod tests {
         assert!(burned.is_final());
         assert_eq!(
             burned.apply(Operation::TakeView, now),
-            Step::Refuse(Gone::Burned)
+            Change::Refuse(Gone::Burned)
         );
     }
 
@@ -441,9 +444,9 @@ mod tests {
         let m = meta(ViewLimit::Limited(1));
         let viewed = update(m.apply(Operation::ViewReceipt, now));
         assert!(viewed.receipt_viewed && viewed.revision() > m.revision());
-        assert_eq!(viewed.apply(Operation::ViewReceipt, now), Step::Unchanged);
+        assert_eq!(viewed.apply(Operation::ViewReceipt, now), Change::Unchanged);
         let burned = update(m.apply(Operation::Burn, now));
-        assert_eq!(burned.apply(Operation::ViewReceipt, now), Step::Unchanged);
+        assert_eq!(burned.apply(Operation::ViewReceipt, now), Change::Unchanged);
     }
 
     #[test]
@@ -483,7 +486,7 @@ mod tests {
         let m = meta(ViewLimit::Limited(1));
         assert_eq!(
             m.apply(Operation::Sweep, Timestamp::from_millis(1_000_001)),
-            Step::Unchanged
+            Change::Unchanged
         );
     }
 }

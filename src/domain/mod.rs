@@ -22,7 +22,7 @@ pub use file::{ContentType, FileDetails, FileName, OCTET_STREAM, StoredFile};
 pub use ids::{ReceiptId, SecretId};
 pub use keys::{AnyKey, KEY_ALPHABET, ReceiptKey, SecretKey, base36_fixed};
 pub use lifecycle::{
-    Gone, Lifecycle, LockoutPolicy, Operation, Ownership, SecretMeta, Step, UNKNOWN_KEY_ID,
+    Change, Gone, Lifecycle, LockoutPolicy, Operation, Ownership, SecretMeta, UNKNOWN_KEY_ID,
 };
 pub use limits::{Ttl, TtlRange, ViewLimit};
 pub use passphrase::Passphrase;

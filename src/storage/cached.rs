@@ -34,7 +34,7 @@ const ENTRY_TTL: Duration = Duration::from_secs(300);
 
 /// Who writes a record, which decides what the cache does with the result.
 #[derive(Clone, Copy)]
-enum Writer {
+enum WrittenBy {
     /// The secret's resident actor, which holds the record itself.
     ResidentActor,
     /// Anyone else (the sweeper).
@@ -89,7 +89,7 @@ impl CachedStore {
     /// and brings the cache in step.
     async fn apply_by(
         &self,
-        writer: Writer,
+        writer: WrittenBy,
         id: SecretId,
         op: Operation,
         now: Timestamp,
@@ -109,9 +109,9 @@ impl CachedStore {
             (Outcome::Missing | Outcome::Purged, _) => self.forget(id).await,
             (
                 Outcome::Updated(meta) | Outcome::Refused(meta, _) | Outcome::Unchanged(meta),
-                Writer::Other,
+                WrittenBy::Other,
             ) => self.remember(id, meta.clone()).await,
-            (_, Writer::ResidentActor) => {
+            (_, WrittenBy::ResidentActor) => {
                 // Usually absent (the actor holds the record): only the cheap lookup is paid.
                 if let Some(metas) = &self.metas
                     && metas.contains_key(&id)
@@ -160,7 +160,7 @@ impl CachedStore {
         op: Operation,
         now: Timestamp,
     ) -> Result<Outcome, StoreError> {
-        self.apply_by(Writer::ResidentActor, id, op, now).await
+        self.apply_by(WrittenBy::ResidentActor, id, op, now).await
     }
 
     /// The record a resident actor held when it passivated (it was the node's only writer of it
@@ -242,7 +242,7 @@ impl SecretStore for CachedStore {
         op: Operation,
         now: Timestamp,
     ) -> Result<Outcome, StoreError> {
-        self.apply_by(Writer::Other, id, op, now).await
+        self.apply_by(WrittenBy::Other, id, op, now).await
     }
 
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<SecretId>, StoreError> {

@@ -14,7 +14,7 @@ mod embedded;
 mod engine;
 mod error;
 mod memory;
-pub(crate) mod private;
+pub(crate) mod owner_only;
 mod redis;
 mod tables;
 mod transition;

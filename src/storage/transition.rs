@@ -4,7 +4,7 @@
 //! so the rules of what a write touches exist once.
 
 use super::Outcome;
-use crate::domain::{Email, Operation, ReceiptId, SecretMeta, Step, Timestamp};
+use crate::domain::{Change, Email, Operation, ReceiptId, SecretMeta, Timestamp};
 
 /// The writes one transition needs, all in one atomic step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,9 +55,9 @@ pub fn plan(current: Option<SecretMeta>, op: Operation, now: Timestamp) -> Trans
         return unchanged(Outcome::Missing);
     };
     match current.apply(op, now) {
-        Step::Unchanged => unchanged(Outcome::Unchanged(current)),
-        Step::Refuse(gone) => unchanged(Outcome::Refused(current, gone)),
-        Step::Update(next) => {
+        Change::Unchanged => unchanged(Outcome::Unchanged(current)),
+        Change::Refuse(gone) => unchanged(Outcome::Refused(current, gone)),
+        Change::Update(next) => {
             let ends = next.is_final() && !current.is_final();
             let moved_deadline = (next.deadline() != current.deadline())
                 .then(|| (current.deadline(), next.deadline()));
@@ -71,7 +71,7 @@ pub fn plan(current: Option<SecretMeta>, op: Operation, now: Timestamp) -> Trans
                 live_delta: if ends { -1 } else { 0 },
             }
         }
-        Step::Purge => Transition {
+        Change::Purge => Transition {
             outcome: Outcome::Purged,
             live_delta: if current.is_final() { 0 } else { -1 },
             writes: Some(Writes::Purge {

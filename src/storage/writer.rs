@@ -64,16 +64,16 @@ pub enum Write {
     clippy::large_enum_variant,
     reason = "short-lived values; boxing would allocate on every state change"
 )]
-pub enum Written {
+pub enum WriteReply {
     /// An insert, account or token write is stored.
-    Done,
+    Stored,
     /// What an apply did.
     Applied(Outcome),
 }
 
 /// The answers to a batch of writes, in order: per-write refusals (a conflict, a corrupt record)
 /// are results; a backend failure is the error of the whole batch, and nothing of it is stored.
-pub type BatchResult = Result<Vec<Result<Written, StoreError>>, StoreError>;
+pub type BatchResult = Result<Vec<Result<WriteReply, StoreError>>, StoreError>;
 
 /// The tables of one write transaction, accounts and tokens included.
 pub trait WriteTables: RecordTables {
@@ -94,18 +94,18 @@ pub fn apply_writes(tables: &mut impl WriteTables, writes: Vec<Write>) -> BatchR
     for write in writes {
         let result = match write {
             Write::Insert { id, meta, content } => {
-                insert_record(tables, &id, &meta, content).map(|()| Written::Done)
+                insert_record(tables, &id, &meta, content).map(|()| WriteReply::Stored)
             }
             Write::Apply { id, op, now } => {
-                apply_operation(tables, &id, op, now).map(Written::Applied)
+                apply_operation(tables, &id, op, now).map(WriteReply::Applied)
             }
-            Write::PutAccount(account) => tables.put_account(&account).map(|()| Written::Done),
+            Write::PutAccount(account) => tables.put_account(&account).map(|()| WriteReply::Stored),
             Write::PutToken { token_hash, grant } => tables
                 .put_token(&token_hash, &grant)
-                .map(|()| Written::Done),
-            Write::DeleteToken { token_hash } => {
-                tables.delete_token(&token_hash).map(|()| Written::Done)
-            }
+                .map(|()| WriteReply::Stored),
+            Write::DeleteToken { token_hash } => tables
+                .delete_token(&token_hash)
+                .map(|()| WriteReply::Stored),
         };
         if let Err(err @ (StoreError::Backend { .. } | StoreError::Closed)) = result {
             return Err(err);
@@ -117,7 +117,7 @@ pub fn apply_writes(tables: &mut impl WriteTables, writes: Vec<Write>) -> BatchR
 
 struct Job {
     write: Write,
-    reply: oneshot::Sender<Result<Written, StoreError>>,
+    reply: oneshot::Sender<Result<WriteReply, StoreError>>,
 }
 
 /// The queue of a backend's writer thread; dropping it waits for the last commit.
@@ -161,7 +161,7 @@ impl Writer {
     ///
     /// # Errors
     /// The write's own refusal, the batch's backend failure, or [`StoreError::Closed`].
-    async fn write(&self, write: Write) -> Result<Written, StoreError> {
+    async fn write(&self, write: Write) -> Result<WriteReply, StoreError> {
         let (reply, answer) = oneshot::channel();
         let queue = self.queue.as_ref().ok_or(StoreError::Closed)?;
         queue
@@ -181,8 +181,8 @@ impl Writer {
         now: Timestamp,
     ) -> Result<Outcome, StoreError> {
         match self.write(Write::Apply { id, op, now }).await? {
-            Written::Applied(outcome) => Ok(outcome),
-            Written::Done => Err(StoreError::Corrupt(
+            WriteReply::Applied(outcome) => Ok(outcome),
+            WriteReply::Stored => Err(StoreError::Corrupt(
                 "the writer answered an apply with an insert".into(),
             )),
         }

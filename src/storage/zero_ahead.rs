@@ -27,7 +27,7 @@ use std::thread::JoinHandle;
 use redb::backends::FileBackend;
 use redb::{BackendError, StorageBackend};
 
-use super::private;
+use super::owner_only;
 use rustix::fs::{OFlags, SeekFrom};
 use rustix::io::Errno;
 
@@ -269,12 +269,12 @@ impl ZeroAheadFile {
                 .write(true)
                 .create(true)
                 .truncate(false)
-                .mode(private::FILE_MODE)
+                .mode(owner_only::FILE_MODE)
                 .open(path)
         };
         let inner = FileBackend::new(open()?).map_err(io::Error::other)?;
         // A file from before, created under a wider umask, is narrowed too.
-        private::narrow(path, private::FILE_MODE)?;
+        owner_only::narrow(path, owner_only::FILE_MODE)?;
         let file = open()?;
         let direct = i32::try_from(OFlags::DIRECT.bits()).ok().and_then(|flag| {
             OpenOptions::new()

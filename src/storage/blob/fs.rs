@@ -35,8 +35,9 @@ impl FsBlobStore {
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         let dir = data_dir.join("blobs");
         let partial = dir.join("partial");
-        crate::storage::private::create_dir_all(&partial).map_err(fail)?;
-        crate::storage::private::narrow(&dir, crate::storage::private::DIR_MODE).map_err(fail)?;
+        crate::storage::owner_only::create_dir_all(&partial).map_err(fail)?;
+        crate::storage::owner_only::narrow(&dir, crate::storage::owner_only::DIR_MODE)
+            .map_err(fail)?;
         Ok(Self { dir, partial })
     }
 

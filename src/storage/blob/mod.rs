@@ -180,7 +180,7 @@ async fn create_temp_file(
     let file = tokio::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode(crate::storage::private::FILE_MODE)
+        .mode(crate::storage::owner_only::FILE_MODE)
         .open(&path)
         .await?;
     Ok((path, BatchedFile::new(file.into_std().await)))

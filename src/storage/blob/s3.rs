@@ -102,9 +102,12 @@ impl S3BlobStore {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
             Err(err) => return Err(fail(err)),
         }
-        crate::storage::private::create_dir_all(&spool).map_err(fail)?;
-        crate::storage::private::narrow(&data_dir.join("blobs"), crate::storage::private::DIR_MODE)
-            .map_err(fail)?;
+        crate::storage::owner_only::create_dir_all(&spool).map_err(fail)?;
+        crate::storage::owner_only::narrow(
+            &data_dir.join("blobs"),
+            crate::storage::owner_only::DIR_MODE,
+        )
+        .map_err(fail)?;
         let credentials = Credentials::new(
             settings.access_key_id.clone(),
             settings.secret_access_key.clone(),
