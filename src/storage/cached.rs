@@ -12,9 +12,9 @@
 //! it), so a reader never sees a state older than the last write. A cached record past its purge
 //! time is treated as a miss.
 //!
-//! Why not cache on every write: the profile showed a moka update costing more than the embedded
-//! store's point read it saves (about a tenth of a reveal's CPU), and a create does not fill the
-//! cache either, since most secrets are read once or never.
+//! Why not cache on every write: a moka update costs more than the embedded store's point read it
+//! saves, and a create does not fill the cache either, since most secrets are read once or never
+//! (`docs/decisions/0003-read-cache-filled-on-passivation.md`).
 
 use std::future::Future;
 use std::sync::Arc;

@@ -3,8 +3,8 @@
 //! redb grows its file with `ftruncate`, which leaves a hole: no disk blocks behind the new
 //! length. A commit that writes pages into a hole makes the file system allocate blocks, and
 //! then `fdatasync` must also write the changed block map (on ext4 a synchronous inode write: a
-//! second trip to the disk) before the commit is durable. The profile of creates showed most
-//! commits paying that. [`ZeroAheadFile`] keeps [`ZERO_AHEAD`] bytes beyond the furthest page
+//! second trip to the disk) before the commit is durable
+//! (`docs/decisions/0010-zero-ahead-file-backend.md`). [`ZeroAheadFile`] keeps [`ZERO_AHEAD`] bytes beyond the furthest page
 //! redb has written filled with zeros, from a thread of its own, [`ZERO_CHUNK`] at a time and
 //! past the page cache (`O_DIRECT`, where the file system allows it), each chunk followed by its
 //! own `fdatasync`: the blocks are allocated and recorded off the commit path, and commits

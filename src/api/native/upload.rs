@@ -4,8 +4,8 @@
 //! request fails.
 //!
 //! The form is parsed by `multer` straight from the body's chunks as they arrive (poem's own
-//! `Multipart` re-reads the body 4 KiB at a time and copies each part once more on the way out;
-//! those copies and polls were a fifth of an upload's CPU).
+//! `Multipart` re-reads the body 4 KiB at a time and copies each part once more on the way out:
+//! `docs/decisions/0013-file-bytes-in-large-writes-with-fewer-copies.md`).
 
 use multer::{Field, Multipart};
 use poem::error::ParseMultipartError;

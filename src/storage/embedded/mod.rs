@@ -8,7 +8,7 @@
 //!
 //! A secret's metadata, sealed content and receipt link live in one tree under keys that start
 //! with its creation time ([`record_key`]), so a commit of many creates rewrites a few pages at
-//! the end of one tree instead of a path in each of three (a third fewer page writes per commit).
+//! the end of one tree instead of a path in each of three (`docs/decisions/0008-one-record-tree.md`).
 //! Data directories of the per-kind layout before it are moved over on open.
 
 mod upgrades;
@@ -115,8 +115,8 @@ impl EmbeddedStore {
     }
 
     /// Runs `f` in a read transaction on the calling thread. Point reads come from redb's page
-    /// cache or the OS's in microseconds, less than a hand-off to the blocking pool costs (the
-    /// profile showed the hand-offs, not the reads). Scans that may be long (`due`,
+    /// cache or the OS's in microseconds, less than a hand-off to the blocking pool costs
+    /// (`docs/decisions/0001-seal-and-point-read-on-the-request-thread.md`). Scans that may be long (`due`,
     /// `count_live`, `accounts`) use [`Self::read_blocking`].
     async fn read<T: Send + 'static>(
         &self,
