@@ -9,15 +9,10 @@
 //! streams to its handler, which counts the file's bytes against the caller's limit as they
 //! arrive. Here it is refused up front when its declared length is over that limit plus room for
 //! the form's other parts, and its stream is cut at that size (whatever the declared length, and
-//! whatever the parts) and after [`UPLOAD_IDLE`] without a byte, flagging [`UploadOverLimit`] so
-//! the handler answers 413.
+//! whatever the parts), too slow or silent, by [`super::upload_stream`].
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use poem::Body;
 use poem::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use poem::http::{HeaderValue, Method};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
@@ -26,6 +21,7 @@ use tokio::io::AsyncReadExt;
 use super::dialect::Dialect;
 use super::native::{NativeError, is_multipart_form};
 use super::ots::{OtsError, refuse_non_text};
+use super::upload_stream::{UploadOverLimit, limit_upload};
 use crate::domain::DomainError;
 use crate::service::slots::{LARGE_BODY_BYTES, UploadSlot, UploadSlots};
 use crate::service::{Caller, Limits, ServiceError};
@@ -197,72 +193,6 @@ async fn discard_body(req: &mut Request) {
 
 /// Room for a file upload's other parts (note, options) and the form's boundaries.
 const FORM_OVERHEAD_BYTES: usize = 64 * 1024;
-/// How long an upload may send nothing before it is cut off.
-pub const UPLOAD_IDLE: Duration = Duration::from_secs(30);
-
-/// Set in a file upload's request when its body crossed the size limit and was cut.
-#[derive(Debug, Clone, Default)]
-pub struct UploadOverLimit(Arc<AtomicBool>);
-
-impl UploadOverLimit {
-    /// Whether the body was cut for its size.
-    pub fn is_set(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-/// How long an upload may take before it must keep up [`MIN_UPLOAD_BYTES_PER_SEC`].
-pub const UPLOAD_GRACE: Duration = Duration::from_secs(30);
-/// The slowest an upload may average after [`UPLOAD_GRACE`] (128 kbit/s: 50 MB in 51 minutes),
-/// so a client trickling bytes cannot hold one of the few upload slots for hours.
-pub const MIN_UPLOAD_BYTES_PER_SEC: u64 = 16 * 1024;
-
-/// Whether an upload that has sent `seen` bytes in `elapsed` is too slow to keep its slot.
-fn too_slow(seen: u64, elapsed: Duration) -> bool {
-    elapsed > UPLOAD_GRACE
-        && u128::from(seen) * 1000 < u128::from(MIN_UPLOAD_BYTES_PER_SEC) * elapsed.as_millis()
-}
-
-/// `body`, ending in an error after `max` bytes (flagging `over`), after [`UPLOAD_IDLE`] of
-/// silence, or once it averages under [`MIN_UPLOAD_BYTES_PER_SEC`] past [`UPLOAD_GRACE`].
-fn limit_upload(body: Body, max: u64, over: UploadOverLimit) -> Body {
-    let source = Box::pin(body.into_bytes_stream());
-    let started = tokio::time::Instant::now();
-    let cut = |reason: &'static str| std::io::Error::new(std::io::ErrorKind::TimedOut, reason);
-    let limited =
-        futures_util::stream::unfold((source, 0u64, false), move |(mut source, seen, ended)| {
-            let over = over.clone();
-            async move {
-                if ended {
-                    return None;
-                }
-                match tokio::time::timeout(UPLOAD_IDLE, source.next()).await {
-                    Err(_) => Some((
-                        Err(cut("the upload sent nothing for too long")),
-                        (source, seen, true),
-                    )),
-                    Ok(None) => None,
-                    Ok(Some(Err(err))) => Some((Err(err), (source, seen, true))),
-                    Ok(Some(Ok(bytes))) => {
-                        let seen = seen + bytes.len() as u64;
-                        if seen > max {
-                            over.0.store(true, Ordering::Relaxed);
-                            Some((
-                                Err(std::io::Error::other("the upload is over its size limit")),
-                                (source, seen, true),
-                            ))
-                        } else if too_slow(seen, started.elapsed()) {
-                            Some((Err(cut("the upload is too slow")), (source, seen, true)))
-                        } else {
-                            Some((Ok(bytes), (source, seen, false)))
-                        }
-                    }
-                }
-            }
-        });
-    Body::from_bytes_stream(limited)
-}
-
 /// Whether `req` uploads a file: it streams past this middleware.
 fn is_file_upload(req: &Request) -> bool {
     req.method() == Method::POST
@@ -283,6 +213,34 @@ fn carries_a_secret(req: &Request) -> bool {
         )
 }
 
+impl<E: Endpoint> BodyLimitEndpoint<E> {
+    /// Passes a file upload on with its body streaming, refused at once when its declared length
+    /// is over the caller's limit, else cut where it crosses it.
+    async fn pass_file_upload(
+        &self,
+        mut req: Request,
+        largest_secret: usize,
+        declared: Option<u64>,
+    ) -> Result<Response> {
+        let max_bytes = largest_secret.saturating_add(FORM_OVERHEAD_BYTES);
+        if let Some(len) = declared.filter(|len| *len > max_bytes as u64) {
+            if len <= DRAIN_LIMIT {
+                discard_body(&mut req).await;
+            }
+            let refused = DomainError::ContentTooLarge {
+                size: usize::try_from(len).unwrap_or(usize::MAX),
+                limit: largest_secret,
+            };
+            return Ok(NativeError::from(ServiceError::from(refused)).into_response());
+        }
+        let over = UploadOverLimit::default();
+        let body = limit_upload(req.take_body(), max_bytes as u64, over.clone());
+        req.set_body(body);
+        req.extensions_mut().insert(over);
+        self.inner.call(req).await.map(IntoResponse::into_response)
+    }
+}
+
 impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
     type Output = Response;
 
@@ -297,22 +255,7 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if is_file_upload(&req) {
-            let max_bytes = largest_secret.saturating_add(FORM_OVERHEAD_BYTES);
-            if let Some(len) = declared.filter(|len| *len > max_bytes as u64) {
-                if len <= DRAIN_LIMIT {
-                    discard_body(&mut req).await;
-                }
-                let refused = DomainError::ContentTooLarge {
-                    size: usize::try_from(len).unwrap_or(usize::MAX),
-                    limit: largest_secret,
-                };
-                return Ok(NativeError::from(ServiceError::from(refused)).into_response());
-            }
-            let over = UploadOverLimit::default();
-            let body = limit_upload(req.take_body(), max_bytes as u64, over.clone());
-            req.set_body(body);
-            req.extensions_mut().insert(over);
-            return self.inner.call(req).await.map(IntoResponse::into_response);
+            return self.pass_file_upload(req, largest_secret, declared).await;
         }
         let max_bytes = if carries_a_secret(&req) {
             largest_secret
@@ -329,7 +272,7 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             return Ok(too_large(&req, max_bytes));
         }
         // Held until the secret is stored (or refused), so large bodies in memory stay bounded.
-        let (mut body, _slot) = match self.read_body(&mut req, max_bytes, declared).await {
+        let (body, _slot) = match self.read_body(&mut req, max_bytes, declared).await {
             Ok(read) => read,
             Err(Unread::Busy) => {
                 // Refused before its body was read: drop it first, so the client reads the 503.
@@ -350,36 +293,48 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
         if body.len() > max_bytes {
             return Ok(too_large(&req, max_bytes));
         }
-        if body.is_empty() && !req.headers().contains_key(CONTENT_TYPE) {
-            // An empty body is an empty form (Onetime Secret) or JSON document (Burn the Secret):
-            // `curl -X POST .../secret/KEY` with no parameters must work as both document it.
-            let empty = if is_ots(&req) {
-                FORM
-            } else {
-                "application/json"
-            };
-            req.headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static(empty));
-        }
-        if is_ots(&req) {
-            let query = req.uri().query().unwrap_or_default().as_bytes();
-            let form = if has_media_type(&req, FORM) {
-                &body[..]
-            } else {
-                &[][..]
-            };
-            if let Some(refused) = refuse_non_text(query).or_else(|| refuse_non_text(form)) {
-                return Ok(refused.into_response());
+        match in_dialect_shape(&mut req, body) {
+            Ok(body) => {
+                req.set_body(body);
+                self.inner.call(req).await.map(IntoResponse::into_response)
             }
+            Err(refused) => Ok(refused.into_response()),
         }
-        if body.is_empty() && is_ots(&req) && has_media_type(&req, "application/json") {
-            // `curl -H 'Content-Type: application/json' -X POST .../secret/KEY` sends no
-            // parameters, as the form without a body does.
-            body = b"{}".to_vec();
-        }
-        req.set_body(body);
-        self.inner.call(req).await.map(IntoResponse::into_response)
     }
+}
+
+/// `body` as its dialect reads it: an empty body gets the dialect's content type (an empty form
+/// for Onetime Secret, an empty JSON document for Burn the Secret), and an Onetime Secret
+/// request's parameters must be text: its refusal otherwise.
+fn in_dialect_shape(
+    req: &mut Request,
+    mut body: Vec<u8>,
+) -> std::result::Result<Vec<u8>, OtsError> {
+    let ots = is_ots(req);
+    if body.is_empty() && !req.headers().contains_key(CONTENT_TYPE) {
+        // `curl -X POST .../secret/KEY` with no parameters must work as both dialects document.
+        let empty = if ots { FORM } else { "application/json" };
+        req.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(empty));
+    }
+    if !ots {
+        return Ok(body);
+    }
+    let query = req.uri().query().unwrap_or_default().as_bytes();
+    let form = if has_media_type(req, FORM) {
+        &body[..]
+    } else {
+        &[][..]
+    };
+    if let Some(refused) = refuse_non_text(query).or_else(|| refuse_non_text(form)) {
+        return Err(refused);
+    }
+    if body.is_empty() && has_media_type(req, "application/json") {
+        // `curl -H 'Content-Type: application/json' -X POST .../secret/KEY` sends no
+        // parameters, as the form without a body does.
+        body = b"{}".to_vec();
+    }
+    Ok(body)
 }
 
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -391,92 +346,4 @@ fn has_media_type(req: &Request, media: &str) -> bool {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|found| found.trim().eq_ignore_ascii_case(media))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// An upload body of `chunks` of `size` bytes, one every `every`.
-    fn paced(chunks: usize, size: usize, every: Duration) -> Body {
-        let stream = futures_util::stream::unfold(0, move |sent| async move {
-            if sent == chunks {
-                return None;
-            }
-            tokio::time::sleep(every).await;
-            Some((
-                Ok::<_, std::io::Error>(bytes::Bytes::from(vec![7u8; size])),
-                sent + 1,
-            ))
-        });
-        Body::from_bytes_stream(stream)
-    }
-
-    /// What the limited body yields: bytes passed before it ended, and its error if any.
-    async fn drain(body: Body) -> (usize, Option<std::io::Error>) {
-        let mut stream = Box::pin(body.into_bytes_stream());
-        let mut passed = 0;
-        while let Some(item) = stream.next().await {
-            match item {
-                Ok(bytes) => passed += bytes.len(),
-                Err(err) => return (passed, Some(err)),
-            }
-        }
-        (passed, None)
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_trickle_is_cut_once_past_the_grace_period() {
-        // A byte every 20 s: never idle for 30 s, but far under the minimum rate.
-        let body = limit_upload(
-            paced(100, 1, Duration::from_secs(20)),
-            1 << 20,
-            UploadOverLimit::default(),
-        );
-        let (passed, err) = drain(body).await;
-        let err = err.expect("cut off");
-        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
-        assert!(err.to_string().contains("too slow"), "{err}");
-        assert_eq!(
-            passed, 1,
-            "the chunk at 20 s passes, the one at 40 s is cut"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn an_upload_at_the_minimum_rate_passes_whole() {
-        // 20 KiB a second for two minutes.
-        let body = limit_upload(
-            paced(120, 20 * 1024, Duration::from_secs(1)),
-            50 << 20,
-            UploadOverLimit::default(),
-        );
-        let (passed, err) = drain(body).await;
-        assert!(err.is_none(), "{err:?}");
-        assert_eq!(passed, 120 * 20 * 1024);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn silence_and_size_still_cut() {
-        let (_, err) = drain(limit_upload(
-            paced(2, 1, Duration::from_secs(31)),
-            1 << 20,
-            UploadOverLimit::default(),
-        ))
-        .await;
-        assert!(
-            err.expect("cut")
-                .to_string()
-                .contains("nothing for too long")
-        );
-        let over = UploadOverLimit::default();
-        let (passed, err) = drain(limit_upload(
-            paced(3, 10, Duration::from_millis(1)),
-            25,
-            over.clone(),
-        ))
-        .await;
-        assert!(err.is_some() && over.is_set());
-        assert_eq!(passed, 20);
-    }
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod body_limit;
 pub mod content;
 pub mod dialect;
+pub mod dialect_error;
 mod docs;
 pub mod document;
 pub mod guard;
@@ -14,10 +15,12 @@ pub mod health;
 pub mod native;
 pub mod optional_json;
 pub mod ots;
+pub mod public_url;
 pub mod request_id;
 pub mod routes;
 pub mod schema;
 mod timefmt;
+pub mod upload_stream;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -120,6 +123,6 @@ pub fn routes(
     }
     route
         .with(AddData::new(service))
-        .with(AddData::new(native::PublicUrl(public_url)))
+        .with(AddData::new(public_url::PublicUrl(public_url)))
         .around(request_id::request_context)
 }

@@ -5,6 +5,7 @@
 pub mod accounts;
 mod caller;
 mod error;
+pub mod passwords;
 pub mod ratelimit;
 mod receipts;
 mod secrets;
@@ -12,6 +13,7 @@ pub mod slots;
 pub mod tiers;
 mod upload;
 
+pub use crate::actors::FileStream;
 pub use caller::Caller;
 pub use error::ServiceError;
 pub use receipts::Receipt;

@@ -8,8 +8,8 @@ use poem_openapi::payload::Payload;
 use poem_openapi::registry::{MetaHeader, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef};
 use poem_openapi::types::Type;
 
-use crate::actors::FileStream;
 use crate::domain::FileDetails;
+use crate::service::FileStream;
 
 /// Header with the views left after this one (absent when unlimited).
 pub const VIEWS_REMAINING: &str = "X-Views-Remaining";

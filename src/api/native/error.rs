@@ -5,7 +5,7 @@ use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
 use poem_openapi::{Enum, Object};
 
-use crate::api::dialect::{DialectError, describe_request_error, error_response};
+use crate::api::dialect_error::{DialectError, describe_request_error, error_response};
 use crate::api::request_id;
 use crate::domain::{DomainError, Gone, ViewLimit};
 use crate::service::ServiceError;

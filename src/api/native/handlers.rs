@@ -14,11 +14,12 @@ use super::models::{
 };
 use super::options::RawOptions;
 use super::upload::FileForm;
-use super::{ErrorBody, NativeError, PublicUrl};
+use super::{ErrorBody, NativeError};
 use crate::api::auth::ApiAuth;
 use crate::api::content::SecretContent;
-use crate::api::dialect::error_variants;
+use crate::api::dialect_error::error_variants;
 use crate::api::optional_json::OptionalJson;
+use crate::api::public_url::PublicUrl;
 use crate::api::request_id;
 use crate::api::schema::KeyParam;
 use crate::api::timefmt::iso_millis;

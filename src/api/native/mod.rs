@@ -11,14 +11,3 @@ mod upload;
 pub use error::{ErrorBody, ErrorCode, NativeError};
 pub use handlers::NativeApi;
 pub use upload::{FORM_SCHEMA, is_multipart_form};
-
-/// Base URL that `secretUrl` and `metadataUrl` are built on.
-#[derive(Debug, Clone)]
-pub struct PublicUrl(pub String);
-
-impl PublicUrl {
-    /// The base of every link handed out, without a trailing `/`.
-    pub fn base(&self) -> &str {
-        self.0.trim_end_matches('/')
-    }
-}

@@ -17,8 +17,8 @@ use poem_openapi::types::{MaybeUndefined, Type};
 
 use super::options::RawOptions;
 use super::{ErrorCode, NativeError};
-use crate::api::body_limit::UploadOverLimit;
 use crate::api::schema::BoundedInt;
+use crate::api::upload_stream::UploadOverLimit;
 use crate::domain::{ContentType, DomainError, FileDetails, FileName, SecretText};
 use crate::service::{Caller, Created, FileUpload, SecretService, ServiceError};
 

@@ -7,14 +7,11 @@ use poem_openapi::types::MaybeUndefined;
 use super::OtsError;
 use super::models::{BurnedReceipt, ReceiptObject, RevealedSecret};
 use super::receipt::{ReceiptParts, receipt_object};
-use crate::api::native::PublicUrl;
+use crate::api::public_url::PublicUrl;
 use crate::api::schema::Recipients;
-use crate::crypto::password::{
-    DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH, PasswordError, generate_password,
-};
 use crate::domain::recipient::obscure_list;
 use crate::domain::{AnyKey, DomainError, Passphrase, SecretKey, SecretText, Ttl, ViewLimit};
-use crate::service::{Caller, NewSecret, SecretOptions, SecretService, ServiceError};
+use crate::service::{Caller, NewSecret, SecretOptions, SecretService, ServiceError, passwords};
 use crate::telemetry;
 
 /// Shortest key the v1 dialect looks up; shorter ones are not found without a lookup.
@@ -197,17 +194,7 @@ pub(super) async fn reveal(
 
 /// Refuses a password length out of the generator's range.
 pub(super) fn check_length(length: i64) -> Result<(), OtsError> {
-    let in_range =
-        usize::try_from(length).is_ok_and(|length| (MIN_LENGTH..=MAX_LENGTH).contains(&length));
-    if in_range {
-        Ok(())
-    } else {
-        let invalid = DomainError::InvalidLength {
-            min: MIN_LENGTH,
-            max: MAX_LENGTH,
-        };
-        Err(ServiceError::from(invalid).into())
-    }
+    Ok(passwords::check_length(length)?)
 }
 
 /// The body's recipients, else the query's; a malformed list is refused wherever it was sent.
@@ -218,12 +205,10 @@ pub(super) fn recipients(body: Recipients, query: Recipients) -> Result<Option<S
     Ok(either(body.0, query.0))
 }
 
+/// A generated password of the asked length (the default when none is asked).
 pub(super) fn generated_password(length: Option<i64>) -> Result<String, OtsError> {
     let length = length
-        .map_or(Ok(DEFAULT_LENGTH), usize::try_from)
+        .map_or(Ok(passwords::DEFAULT_LENGTH), usize::try_from)
         .unwrap_or(0);
-    generate_password(length).map_err(|err| match err {
-        PasswordError::Length(invalid) => ServiceError::from(invalid).into(),
-        PasswordError::Rng(rng) => ServiceError::from(rng).into(),
-    })
+    Ok(passwords::generate(length)?)
 }

@@ -7,7 +7,7 @@ use poem::{IntoResponse, Response};
 use poem_openapi::Object;
 use poem_openapi::types::Example;
 
-use crate::api::dialect::{DialectError, describe_request_error, error_response};
+use crate::api::dialect_error::{DialectError, describe_request_error, error_response};
 use crate::api::request_id;
 use crate::domain::DomainError;
 use crate::service::ServiceError;

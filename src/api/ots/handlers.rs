@@ -10,7 +10,7 @@ use poem_openapi::payload::Json;
 use super::OtsError;
 use super::models::{GenerateBody, PassphraseBody, ShareBody, SystemStatus};
 use crate::api::auth::{AccountAuth, ApiAuth};
-use crate::api::native::PublicUrl;
+use crate::api::public_url::PublicUrl;
 use crate::api::schema::{BoundedInt, KeyParam, Recipients, Seconds};
 use crate::service::{Caller, SecretService};
 

@@ -6,7 +6,7 @@ use poem_openapi::payload::Json;
 
 use super::models::{BurnedReceipt, ReceiptObject, RevealedSecret, SystemStatus};
 use super::{OtsError, OtsErrorBody};
-use crate::api::dialect::error_variants;
+use crate::api::dialect_error::error_variants;
 
 /// Answers of `share`, `create` and `generate`.
 #[derive(ApiResponse)]

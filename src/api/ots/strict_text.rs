@@ -42,7 +42,7 @@ pub fn refuse_non_text(encoded: &[u8]) -> Option<OtsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::dialect::DialectError;
+    use crate::api::dialect_error::DialectError;
 
     fn field(refused: OtsError) -> Option<String> {
         refused.into_body().field
