@@ -19,6 +19,7 @@ pub use resolve::{DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_SECRET_BYTES};
 use crate::crypto::HashingLimits;
 use crate::crypto::master_key::KEY_FILE_NAME;
 use crate::domain::{LockoutPolicy, TtlRange};
+use crate::service::Limits;
 use crate::service::ratelimit::Windows;
 use crate::service::tiers::TierTable;
 use crate::storage::blob::S3Settings;
@@ -171,6 +172,18 @@ impl Settings {
                 target: target.clone(),
                 wait_replicas: self.redis_wait_replicas,
             },
+        }
+    }
+
+    /// The limits the service enforces, as these settings give them.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            ttl: self.ttl,
+            ots_ttl: self.ots_ttl,
+            max_secret_bytes: self.max_secret_bytes,
+            tiers: self.tiers,
+            anonymous_create: self.anonymous_create,
+            max_uploads: self.max_uploads,
         }
     }
 

@@ -2,7 +2,6 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,15 +12,19 @@ use crate::actors::sweeper::Sweeper;
 use crate::actors::{ActorSettings, Actors};
 use crate::api;
 use crate::api::guard::Guard;
-use crate::config::{BlobSettings, SecretString, Settings};
-use crate::crypto::{Keyring, MasterKeys, RecordAuth};
+use crate::config::{BlobSettings, Settings};
+use crate::crypto::{Keyring, RecordAuth};
 use crate::server::Server;
+use crate::service::SecretService;
 use crate::service::accounts::Accounts;
 use crate::service::ratelimit::RateLimiter;
-use crate::service::{Limits, SecretService};
-use crate::storage::DB_FILE_NAME;
 use crate::storage::blob::{BlobStore, FsBlobStore, MeteredBlobs, S3BlobStore};
-use crate::storage::{self, EngineKind, RedisQuotas, SecretStore};
+use crate::storage::{self, SecretStore};
+
+mod data_dir;
+mod shared_store;
+
+pub use data_dir::{create_data_dir, load_master_keys, warn_if_open_to_others};
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const GRACE: Duration = Duration::from_secs(10);
@@ -80,109 +83,32 @@ pub struct Application {
     settings: Settings,
 }
 
-/// Creates the data directory (mode 0700) if it does not exist.
-///
-/// # Errors
-/// [`StartError::DataDir`].
-pub fn create_data_dir(data_dir: &Path) -> Result<(), StartError> {
-    let fail = |source| StartError::DataDir {
-        path: data_dir.display().to_string(),
+/// The file store `settings` name, checked by writing, reading back and deleting a probe.
+async fn open_blobs(settings: &Settings) -> Result<Arc<dyn BlobStore>, StartError> {
+    let blobs: Arc<dyn BlobStore> = Arc::new(MeteredBlobs::new(match &settings.blobs {
+        BlobSettings::Fs => Arc::new(FsBlobStore::open(&settings.data_dir)?),
+        BlobSettings::S3(s3) => Arc::new(S3BlobStore::new(s3, &settings.data_dir)?),
+    }));
+    blobs.probe().await.map_err(|source| StartError::Blobs {
+        backend: blobs.backend(),
         source,
+    })?;
+    Ok(blobs)
+}
+
+/// The main listener and, when `/metrics` has its own address, its listener.
+async fn bind(settings: &Settings) -> Result<(TcpListener, Option<TcpListener>), StartError> {
+    let bind_one = |addr: SocketAddr| async move {
+        TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Listen { addr, source })
     };
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(data_dir).map_err(fail)
-}
-
-/// The master keys of `data_dir`: the configured set, else its key file (`key_file`, or
-/// `master.key` in the data directory), generated (one key) only for a directory that holds no
-/// data yet.
-/// (A store written under a key that is now missing must not get a new one: nothing in it could
-/// be opened, and the new key would be used from then on.) A `shared` store's nodes must all
-/// hold the same keys, so they are never generated for one. Warns when other users may read the
-/// key file.
-///
-/// # Errors
-/// [`StartError::MasterKey`].
-pub fn load_master_keys(settings: &Settings) -> Result<MasterKeys, StartError> {
-    let configured = settings.master_key.as_ref().map(SecretString::expose);
-    let key_file = settings.master_key_file.as_deref();
-    let data_dir = settings.data_dir.as_path();
-    let shared = settings.store.is_shared();
-    let refuse =
-        |message: String| StartError::MasterKey(crate::crypto::CryptoError::MasterKey(message));
-    if configured.is_some() && key_file.is_some() {
-        return Err(refuse(
-            "both BURNBOX_MASTER_KEY and a master key file are set: keep one".into(),
-        ));
-    }
-    if shared && configured.is_none() && key_file.is_none_or(|file| !file.exists()) {
-        return Err(refuse(
-            "a shared store needs the same master key on every node: give each node BURNBOX_MASTER_KEY (base64 of 32 random bytes, e.g. `openssl rand -base64 32`) or --master-key-file with the same existing key file".into(),
-        ));
-    }
-    let key_file = settings.master_key_path();
-    if configured.is_none() && !key_file.exists() && data_dir.join(DB_FILE_NAME).exists() {
-        return Err(refuse(format!(
-            "{} holds data but no master key: set BURNBOX_MASTER_KEY or --master-key-file to the key it was written with, or restore {}",
-            data_dir.display(),
-            key_file.display()
-        )));
-    }
-    let keys = MasterKeys::load_or_create(configured, &key_file)?;
-    if configured.is_none() {
-        warn_if_open_to_others(&key_file, "the master key file", "chmod 600");
-    }
-    Ok(keys)
-}
-
-/// Logs a warning when users other than burnbox's may read `path` (group or other bits set).
-pub fn warn_if_open_to_others(path: &Path, what: &str, fix: &str) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let Ok(metadata) = std::fs::metadata(path) else {
-            return;
-        };
-        let mode = metadata.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            tracing::warn!(
-                path = %path.display(),
-                mode = format!("{mode:o}"),
-                "{what} is open to other users: {fix} {}",
-                path.display()
-            );
-        }
-    }
-}
-
-/// How often a node on a shared store measures its clock against the store's.
-const CLOCK_FOLLOW_INTERVAL: Duration = Duration::from_secs(10);
-
-/// Moves this node's clock to the shared store's, warning when they were far apart.
-async fn follow_clock(store: &RedisQuotas) -> Result<(), crate::storage::StoreError> {
-    let sent = crate::clock::system();
-    let reference = store.server_time().await?;
-    let offset = crate::clock::follow(reference, sent, crate::clock::system());
-    if offset.abs() > 1_000 {
-        tracing::warn!(
-            offset_ms = offset,
-            "this host's clock is far from the shared store's; following the store's"
-        );
-    }
-    Ok(())
-}
-
-/// Follows the shared store's clock for as long as the runtime runs.
-async fn keep_following_clock(store: Arc<RedisQuotas>) {
-    loop {
-        tokio::time::sleep(CLOCK_FOLLOW_INTERVAL).await;
-        if let Err(err) = follow_clock(&store).await {
-            tracing::warn!(error = %err, "could not read the shared store's clock");
-        }
-    }
+    let listener = bind_one(settings.listen).await?;
+    let metrics_listener = match settings.metrics_listen {
+        Some(addr) => Some(bind_one(addr).await?),
+        None => None,
+    };
+    Ok((listener, metrics_listener))
 }
 
 impl Application {
@@ -205,14 +131,7 @@ impl Application {
         drop(master);
         let stores = storage::open(&settings.engine(), record_auth).await?;
         let store = Arc::clone(&stores.secrets);
-        let blobs: Arc<dyn BlobStore> = Arc::new(MeteredBlobs::new(match &settings.blobs {
-            BlobSettings::Fs => Arc::new(FsBlobStore::open(&settings.data_dir)?),
-            BlobSettings::S3(s3) => Arc::new(S3BlobStore::new(s3, &settings.data_dir)?),
-        }));
-        blobs.probe().await.map_err(|source| StartError::Blobs {
-            backend: blobs.backend(),
-            source,
-        })?;
+        let blobs = open_blobs(&settings).await?;
         let live = store.count_live().await?;
         metrics::gauge!(crate::telemetry::LIVE).set(live as f64);
         let actors = Actors::start(
@@ -225,35 +144,14 @@ impl Application {
             },
         )
         .await?;
-        let limits = Limits {
-            ttl: settings.ttl,
-            ots_ttl: settings.ots_ttl,
-            max_secret_bytes: settings.max_secret_bytes,
-            tiers: settings.tiers,
-            anonymous_create: settings.anonymous_create,
-            max_uploads: settings.max_uploads,
-        };
         // Nodes sharing Redis share its quotas and its clock.
-        let shared = match &settings.store {
-            EngineKind::Redis(target) => {
-                let quotas =
-                    Arc::new(RedisQuotas::connect(target, storage::SHARED_STORE_TIMEOUT).await?);
-                follow_clock(&quotas).await?;
-                tokio::spawn(keep_following_clock(Arc::clone(&quotas)));
-                Some(quotas)
-            }
-            _ => None,
-        };
+        let shared = shared_store::connect(&settings).await?;
         let guard = Guard {
             accounts: Accounts::new(stores.accounts, Arc::clone(&keyring)),
-            limiter: match (&shared, settings.rate_limits) {
-                (_, false) => None,
-                (Some(shared), true) => Some(RateLimiter::shared(
-                    settings.rate_windows,
-                    Arc::clone(shared),
-                )),
-                (None, true) => Some(RateLimiter::new(settings.rate_windows)),
-            },
+            limiter: settings.rate_limits.then(|| match &shared {
+                Some(shared) => RateLimiter::shared(settings.rate_windows, Arc::clone(shared)),
+                None => RateLimiter::new(settings.rate_windows),
+            }),
             tiers: settings.tiers,
             trusted_proxies: settings.trusted_proxies.clone(),
         };
@@ -262,23 +160,9 @@ impl Application {
             Arc::clone(&blobs),
             keyring,
             actors.clone(),
-            limits,
+            settings.limits(),
         );
-        let listen_error = |source| StartError::Listen {
-            addr: settings.listen,
-            source,
-        };
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .map_err(listen_error)?;
-        let metrics_listener = match settings.metrics_listen {
-            Some(addr) => Some(
-                TcpListener::bind(addr)
-                    .await
-                    .map_err(|source| StartError::Listen { addr, source })?,
-            ),
-            None => None,
-        };
+        let (listener, metrics_listener) = bind(&settings).await?;
         let local_addr = listener.local_addr().unwrap_or(settings.listen);
         let public_url = settings
             .public_url
