@@ -8,8 +8,9 @@
 //! of a comparison); `BURNBOX_BENCH_SKIP_FILES=1` skips the file scenarios
 //! (`files.md` is left as it is), `BURNBOX_BENCH_ONLY_FILES=1` runs only them. The Redis
 //! scenarios start Debian's `redis-server` (`BURNBOX_REDIS_SERVER` to name another).
-//! `cargo bench --bench load -- soak` and `-- create-runs` run those alone (`benches/soak/mod.rs`),
-//! each writing its own file in `benches/results/`.
+//! `cargo bench --bench load -- soak`, `-- create-runs` (`benches/soak/mod.rs`) and
+//! `-- passphrase-flood` (`benches/flood/mod.rs`) run those alone, each writing its own file in
+//! `benches/results/`.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -26,6 +27,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 mod common;
 mod files;
+mod flood;
 mod redis;
 mod soak;
 use common::live_record;
@@ -640,7 +642,7 @@ fn main() {
         return;
     }
     let full = args.iter().any(|a| a == "--bench");
-    let alone = ["soak", "create-runs"]
+    let alone = ["soak", "create-runs", "passphrase-flood"]
         .into_iter()
         .find(|name| args.iter().any(|a| a == name));
     if let (true, Some(name)) = (full, alone) {
@@ -650,13 +652,13 @@ fn main() {
             .expect("runtime");
         runtime.block_on(async {
             let scratch = tempfile::tempdir().expect("temp dir");
-            if name == "soak" {
-                write_results("soak.md", &soak::section(scratch.path()).await);
-            } else {
-                write_results(
+            match name {
+                "soak" => write_results("soak.md", &soak::section(scratch.path()).await),
+                "create-runs" => write_results(
                     "create-runs.md",
                     &soak::create_runs_section(scratch.path()).await,
-                );
+                ),
+                _ => write_results("passphrase-flood.md", &flood::report(scratch.path()).await),
             }
         });
         return;

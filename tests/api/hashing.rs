@@ -1,14 +1,13 @@
-//! A flood of passphrase requests against the real server: argon2id work waits its turn, so
-//! memory stays bounded, every request gets its answer or a 503 in its dialect's shape, and a
-//! refused view costs nothing.
+//! A flood of passphrase requests against the real server: argon2id work waits its turn, every
+//! request gets its answer or a 503 in its dialect's shape, and a refused view costs nothing.
+//! What the bound saves in memory is the benchmark's figure (`cargo bench --bench load --
+//! passphrase-flood`, `benches/results/passphrase-flood.md`).
 
 use futures_util::future::join_all;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    ApiClient, Encoding, ServerProcess, keys, memory_of, sample, status_and_json,
-};
+use crate::helpers::{ApiClient, Encoding, ServerProcess, keys, sample, status_and_json};
 
 /// Requests in each flood.
 const FLOOD: usize = 200;
@@ -21,13 +20,6 @@ const FLAGS: &[&str] = &[
     "--max-connections-per-client",
     "1024",
 ];
-/// What the flood may add to the server's resident memory: the one run's 19 MiB, 200 requests'
-/// buffers, and the allocator's slack. Without the bound the 200 runs go at once
-/// (1.3 GiB above the baseline, measured with `--passphrase-workers 1000`).
-const PEAK_ABOVE_BASELINE: u64 = 160 << 20;
-/// What may stay once the flood is over: about two runs' worth the allocator keeps for reuse.
-const SETTLED_ABOVE_BASELINE: u64 = 40 << 20;
-
 /// Checks a refusal: 503, a Retry-After, and the dialect's error body.
 fn assert_refused_in_shape(status: StatusCode, retry_after: Option<&str>, body: &Value, ots: bool) {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
@@ -110,13 +102,12 @@ async fn a_passphrase_flood_waits_its_turn_and_a_refused_view_costs_nothing() {
     let data = tempfile::tempdir().expect("data dir");
     let server = ServerProcess::start(data.path(), FLAGS).await;
     let api = &server.api;
-    // Warm up: one passphrase create and view, so the baseline holds what any use allocates.
+    // A lone passphrase create and view get their turn.
     let (warm, _) = create(api, 0).await.expect("a lone create gets its turn");
     assert_eq!(
         reveal(api, &warm, false).await.as_deref(),
         Some("flooded 0")
     );
-    let (_, baseline) = memory_of(server.pid());
 
     let created: Vec<_> = join_all((0..FLOOD).map(|i| create(api, i))).await;
     let stored: Vec<(String, bool)> = created.into_iter().flatten().collect();
@@ -127,13 +118,6 @@ async fn a_passphrase_flood_waits_its_turn_and_a_refused_view_costs_nothing() {
     );
 
     let shown: Vec<_> = join_all(stored.iter().map(|(key, ots)| reveal(api, key, *ots))).await;
-    let (peak, _) = memory_of(server.pid());
-    assert!(
-        peak < baseline + PEAK_ABOVE_BASELINE,
-        "peak RSS {} MiB over a baseline of {} MiB",
-        peak >> 20,
-        baseline >> 20
-    );
     // A refused view used nothing: asked again, one at a time, every secret still shows.
     for ((key, ots), first) in stored.iter().zip(shown) {
         let text = match first {
@@ -144,13 +128,6 @@ async fn a_passphrase_flood_waits_its_turn_and_a_refused_view_costs_nothing() {
         };
         assert!(text.starts_with("flooded "), "{text}");
     }
-    let (_, after) = memory_of(server.pid());
-    assert!(
-        after < baseline + SETTLED_ABOVE_BASELINE,
-        "RSS {} MiB after the flood over a baseline of {} MiB",
-        after >> 20,
-        baseline >> 20
-    );
     let metrics = api.scrape().await;
     let refused = sample(&metrics, "burnbox_passphrase_hashing_refused_total").expect("refusals");
     assert!(refused >= (FLOOD - stored.len()) as f64, "{refused}");

@@ -569,23 +569,3 @@ pub fn tool(name: &str) -> PathBuf {
             panic!("`{name}` is not installed: run `apt-get install prometheus` (ops/test.sh does)")
         })
 }
-
-/// Peak RSS (`VmHWM`) and current RSS of a process, in bytes.
-pub fn memory_of(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|rest| {
-                rest.trim()
-                    .trim_end_matches(" kB")
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-            })
-            .map(|kb| kb * 1024)
-            .expect("field")
-    };
-    (field("VmHWM:"), field("VmRSS:"))
-}
