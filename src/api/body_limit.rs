@@ -21,6 +21,7 @@ use tokio::io::AsyncReadExt;
 use super::dialect::Dialect;
 use super::native::{NativeError, is_multipart_form};
 use super::ots::{OtsError, refuse_non_text};
+use super::routes;
 use super::upload_stream::{UploadOverLimit, limit_upload};
 use crate::domain::DomainError;
 use crate::service::slots::{LARGE_BODY_BYTES, UploadSlot, UploadSlots};
@@ -193,10 +194,11 @@ async fn discard_body(req: &mut Request) {
 
 /// Room for a file upload's other parts (note, options) and the form's boundaries.
 const FORM_OVERHEAD_BYTES: usize = 64 * 1024;
-/// Whether `req` uploads a file: it streams past this middleware.
+/// Whether `req` uploads a file (a form to the Burn the Secret create): it streams past this
+/// middleware.
 fn is_file_upload(req: &Request) -> bool {
-    req.method() == Method::POST
-        && req.original_uri().path() == "/api/secrets"
+    carries_a_secret(req)
+        && !is_ots(req)
         && req
             .headers()
             .get(CONTENT_TYPE)
@@ -207,10 +209,7 @@ fn is_file_upload(req: &Request) -> bool {
 /// Whether `req` creates a secret from its body (only those bodies may be large).
 fn carries_a_secret(req: &Request) -> bool {
     req.method() == Method::POST
-        && matches!(
-            req.original_uri().path(),
-            "/api/secrets" | "/api/v1/share" | "/api/v1/create"
-        )
+        && routes::find(req.original_uri().path()).is_some_and(|route| route.creates)
 }
 
 impl<E: Endpoint> BodyLimitEndpoint<E> {

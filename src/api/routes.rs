@@ -1,6 +1,8 @@
-//! The table of every route burnbox serves, with the methods each takes: the metrics label a
-//! request is counted under, and the `Allow` header of a 405 (both set by `request_id.rs`) (RFC 9110 §15.5.6). A test holds
-//! the table to the OpenAPI document, so it cannot drift from the handlers.
+//! The table of every route burnbox serves, with the methods each takes and whether its `POST`
+//! creates a secret: the metrics label a request is counted under and the `Allow` header of a 405
+//! (RFC 9110 §15.5.6), both set by `request_id.rs`, and the body limit a request is held to
+//! (`body_limit.rs`). A test holds the table to the OpenAPI document, so it cannot drift from the
+//! handlers.
 
 use std::sync::OnceLock;
 
@@ -14,10 +16,25 @@ pub struct Route {
     pub template: &'static str,
     /// The methods the route answers, as `Allow` lists them (`HEAD` with every `GET`).
     pub allow: &'static str,
+    /// Whether its `POST` creates a secret from the body (only those bodies may be large).
+    pub creates: bool,
 }
 
 const fn route(template: &'static str, allow: &'static str) -> Route {
-    Route { template, allow }
+    Route {
+        template,
+        allow,
+        creates: false,
+    }
+}
+
+/// A route whose `POST` creates a secret.
+const fn creating(template: &'static str) -> Route {
+    Route {
+        template,
+        allow: POST,
+        creates: true,
+    }
 }
 
 const GET: &str = "GET, HEAD";
@@ -26,10 +43,10 @@ const POST: &str = "POST";
 /// Every route: the API's (the OpenAPI paths) and the pages, assets and documents outside it.
 pub const ROUTES: &[Route] = &[
     route("/", GET),
-    route("/api/secrets", POST),
+    creating("/api/secrets"),
     route("/api/secrets/{key}", "GET, HEAD, POST, DELETE"),
     route("/api/v1/authcheck", GET),
-    route("/api/v1/create", POST),
+    creating("/api/v1/create"),
     route("/api/v1/generate", POST),
     route("/api/v1/metadata/recent", GET),
     route("/api/v1/metadata/{key}", "GET, HEAD, POST"),
@@ -41,7 +58,7 @@ pub const ROUTES: &[Route] = &[
     route("/api/v1/receipt/{key}", "GET, HEAD, POST"),
     route("/api/v1/receipt/{key}/burn", POST),
     route("/api/v1/secret/{key}", POST),
-    route("/api/v1/share", POST),
+    creating("/api/v1/share"),
     route("/api/v1/status", GET),
     route("/assets/{key}", GET),
     route("/docs", GET),
@@ -179,5 +196,53 @@ mod tests {
                 "HEAD goes with GET: {path}"
             );
         }
+    }
+
+    /// Whether the document's `POST` of `operations` takes a body with a `secret` field.
+    fn post_carries_a_secret(spec: &serde_json::Value, operations: &serde_json::Value) -> bool {
+        let Some(content) = operations["post"]["requestBody"]["content"].as_object() else {
+            return false;
+        };
+        content.values().any(|media| {
+            let schema = &media["schema"];
+            let schema = match schema["$ref"].as_str() {
+                Some(reference) => {
+                    let name = reference.rsplit('/').next().unwrap_or_default();
+                    &spec["components"]["schemas"][name]
+                }
+                None => schema,
+            };
+            schema["properties"].get("secret").is_some()
+        })
+    }
+
+    #[test]
+    fn the_routes_that_create_are_the_posts_whose_body_carries_a_secret() {
+        let spec: serde_json::Value =
+            serde_json::from_str(&crate::api::spec_json()).expect("spec is JSON");
+        let mut creating = Vec::new();
+        for (path, operations) in spec["paths"].as_object().expect("paths") {
+            let real = path
+                .split('/')
+                .map(|s| {
+                    if s.starts_with('{') {
+                        "k3y-VALUE_0123456789"
+                    } else {
+                        s
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            let route = find(&real).unwrap_or_else(|| panic!("{path} has no route"));
+            assert_eq!(
+                route.creates,
+                post_carries_a_secret(&spec, operations),
+                "{path}"
+            );
+            if route.creates {
+                creating.push(route.template);
+            }
+        }
+        assert_eq!(creating.len(), 3, "{creating:?}");
     }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -44,16 +44,9 @@ impl MasterKey {
     /// whole, durable one, never a torn one next to a database it cannot open.
     pub(super) fn write_new(&self, path: &Path) -> Result<(), CryptoError> {
         let fail = |e: std::io::Error| CryptoError::MasterKey(format!("{}: {e}", path.display()));
-        let partial = path.with_extension("key.partial");
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&partial).map_err(fail)?;
-        let encoded = Zeroizing::new(BASE64.encode(self.0.as_slice()));
-        file.write_all(encoded.as_bytes()).map_err(fail)?;
-        file.write_all(b"\n").map_err(fail)?;
-        file.sync_all().map_err(fail)?;
+        let mut text = self.to_base64();
+        text.push('\n');
+        let partial = write_partial(path, text.as_bytes()).map_err(fail)?;
         let linked = std::fs::hard_link(&partial, path);
         let _ = std::fs::remove_file(&partial);
         linked.map_err(fail)?;
@@ -61,15 +54,29 @@ impl MasterKey {
         Ok(())
     }
 
-    /// The key bytes, for key derivation only.
     /// The key as base64, for the key file.
     pub(super) fn to_base64(&self) -> Zeroizing<String> {
         Zeroizing::new(BASE64.encode(self.0.as_slice()))
     }
 
+    /// The key bytes, for key derivation only.
     pub(super) fn expose(&self) -> &[u8; 32] {
         &self.0
     }
+}
+
+/// Writes `text` to `path`'s partial file (`*.key.partial`, mode 0600) and syncs it: the first
+/// step of writing a key file, which is then linked or renamed into place.
+pub(super) fn write_partial(path: &Path, text: &[u8]) -> std::io::Result<PathBuf> {
+    let partial = path.with_extension("key.partial");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&partial)?;
+    file.write_all(text)?;
+    file.sync_all()?;
+    Ok(partial)
 }
 
 /// Makes a new or renamed file's directory entry durable.

@@ -8,7 +8,6 @@
 //! written before keys had ids. In an environment variable, `;` separates lines too.
 
 use std::fmt;
-use std::io::Write;
 use std::path::Path;
 
 use zeroize::Zeroizing;
@@ -233,14 +232,8 @@ impl MasterKeys {
     /// [`CryptoError::MasterKey`] naming the file.
     pub fn replace_file(&self, path: &Path) -> Result<(), CryptoError> {
         let fail = |e: std::io::Error| CryptoError::MasterKey(format!("{}: {e}", path.display()));
-        let partial = path.with_extension("key.partial");
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&partial).map_err(fail)?;
-        file.write_all(self.to_text().as_bytes()).map_err(fail)?;
-        file.sync_all().map_err(fail)?;
+        let partial =
+            super::master_key::write_partial(path, self.to_text().as_bytes()).map_err(fail)?;
         std::fs::rename(&partial, path).map_err(fail)?;
         super::master_key::sync_parent(path).map_err(fail)
     }
