@@ -17,8 +17,8 @@ use crate::service::ServiceError;
 use crate::service::accounts::Accounts;
 use crate::storage::{self, EngineKind, StoreError};
 
-/// Where the accounts and keys live: the same options, file and variables as `serve`, resolved
-/// the same way.
+/// Where the accounts and keys live: the store's and the master keys' options of `serve`, from the
+/// same flags, variables and file, resolved the same way.
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {
     /// TOML file of the server's settings (snake_case keys)
@@ -39,12 +39,13 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
-    /// The server's settings with these options over its file and defaults.
+    /// Where the store and the master keys are: these options over the server's file over the
+    /// defaults (the server's other settings are not read).
     ///
     /// # Errors
     /// The bad setting, as one line.
     pub fn settings(&self) -> Result<Settings, String> {
-        Settings::resolve(SettingsLayer {
+        Settings::resolve_store(SettingsLayer {
             config: self.config.clone(),
             data_dir: self.data_dir.clone(),
             store: self.store.clone(),

@@ -208,8 +208,7 @@ fn is_file_upload(req: &Request) -> bool {
 
 /// Whether `req` creates a secret from its body (only those bodies may be large).
 fn carries_a_secret(req: &Request) -> bool {
-    req.method() == Method::POST
-        && routes::find(req.original_uri().path()).is_some_and(|route| route.creates)
+    req.method() == Method::POST && routes::creates(req.original_uri().path())
 }
 
 impl<E: Endpoint> BodyLimitEndpoint<E> {

@@ -112,6 +112,14 @@ pub fn find(path: &str) -> Option<&'static Route> {
     })
 }
 
+/// Whether `path` is a route whose `POST` creates a secret (those routes have no parameter, so
+/// the path is the template exactly).
+pub fn creates(path: &str) -> bool {
+    ROUTES
+        .iter()
+        .any(|route| route.creates && route.template == path)
+}
+
 /// Sets `Allow` on a 405 answer from `route`, so every 405 names the methods its path takes.
 pub fn allow_on_405(response: &mut Response, route: Option<&Route>) {
     if response.status() == StatusCode::METHOD_NOT_ALLOWED

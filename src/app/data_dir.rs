@@ -23,12 +23,11 @@ pub fn create_data_dir(data_dir: &Path) -> Result<(), StartError> {
     builder.create(data_dir).map_err(fail)
 }
 
-/// The master keys of `data_dir`: the configured set, else its key file (`key_file`, or
-/// `master.key` in the data directory), generated (one key) only for a directory that holds no
-/// data yet.
-/// (A store written under a key that is now missing must not get a new one: nothing in it could
-/// be opened, and the new key would be used from then on.) A `shared` store's nodes must all
-/// hold the same keys, so they are never generated for one. Warns when other users may read the
+/// The master keys `settings` name: those of `BURNBOX_MASTER_KEY`, else the key file's (the
+/// configured file, or `master.key` in the data directory), generated (one key) only for a data
+/// directory that holds no data yet. (A store written under a key that is now missing must not
+/// get a new one: nothing in it could be opened, and the new key would be used from then on.)
+/// The nodes of a shared store must all hold the same keys, so they are never generated for one. Warns when other users may read the
 /// key file.
 ///
 /// # Errors

@@ -42,6 +42,7 @@ pub struct SettingsLayer {
     #[arg(long, env = "BURNBOX_NO_ANONYMOUS_CREATE", value_name = "BOOL", num_args = 0..=1,
           require_equals = true, default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new())]
+    #[serde(skip)]
     pub no_anonymous_create: Option<bool>,
     /// The file's positive spelling of `no_anonymous_create`.
     #[arg(skip)]

@@ -44,7 +44,7 @@ pub(super) fn env_value(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-/// `Some(value)` when it is at least 1, else an error naming `flag`.
+/// `value` when it is at least 1, else an error naming `flag`.
 fn at_least_one<T: PartialEq + From<u8>>(
     value: T,
     what: &str,
@@ -77,6 +77,17 @@ fn http_url(url: String, what: &str, flag: &str) -> Result<String, ConfigError> 
     )))
 }
 
+/// The layers in precedence order: `flags` with `BURNBOX_MASTER_KEY`, then the TOML file they
+/// name.
+fn sources(mut flags: SettingsLayer) -> Result<Vec<SettingsLayer>, ConfigError> {
+    flags.master_key = env_value("BURNBOX_MASTER_KEY").map(SecretString::new);
+    let file = match &flags.config {
+        Some(path) => SettingsLayer::read_file(path)?,
+        None => SettingsLayer::default(),
+    };
+    Ok(vec![flags, file])
+}
+
 impl Settings {
     /// The defaults for a server on `listen` with its data in `data_dir`, the master key in the
     /// data directory (tests start servers this way).
@@ -99,13 +110,30 @@ impl Settings {
     ///
     /// # Errors
     /// A [`ConfigError`] naming the first bad setting.
-    pub fn resolve(mut flags: SettingsLayer) -> Result<Self, ConfigError> {
-        flags.master_key = env_value("BURNBOX_MASTER_KEY").map(SecretString::new);
-        let file = match &flags.config {
-            Some(path) => SettingsLayer::read_file(path)?,
-            None => SettingsLayer::default(),
-        };
-        Self::from_layers(&Layers::new(vec![flags, file]))
+    pub fn resolve(flags: SettingsLayer) -> Result<Self, ConfigError> {
+        Self::from_layers(&Layers::new(sources(flags)?))
+    }
+
+    /// Resolves, as [`Self::resolve`] does, only where the store and the master keys are (the
+    /// data directory, the store and its authority, the key file, `BURNBOX_MASTER_KEY`), every
+    /// other setting at its default: what the account and key commands need, so a server setting
+    /// they do not use cannot stop them.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first bad setting of those.
+    pub fn resolve_store(flags: SettingsLayer) -> Result<Self, ConfigError> {
+        let layers = sources(flags)?
+            .into_iter()
+            .map(|layer| SettingsLayer {
+                data_dir: layer.data_dir,
+                store: layer.store,
+                redis_ca_file: layer.redis_ca_file,
+                master_key_file: layer.master_key_file,
+                master_key: layer.master_key,
+                ..SettingsLayer::default()
+            })
+            .collect();
+        Self::from_layers(&Layers::new(layers))
     }
 
     /// Each setting from the first of `layers` that has it, else its default; checked.
@@ -117,6 +145,9 @@ impl Settings {
             "max secret bytes",
             "max-secret-bytes",
         )?;
+        let blobs = blob_settings(layers, max_secret_bytes)?;
+        let connections = connection_limits(layers)?;
+        let hashing = hashing_limits(layers)?;
         let listen = address(
             &layers
                 .first(|l| l.listen.clone())
@@ -147,7 +178,7 @@ impl Settings {
             ots_ttl.min = min.max(1);
         }
         Ok(Self {
-            blobs: blob_settings(layers, max_secret_bytes)?,
+            blobs,
             orphan_grace: Duration::from_secs(
                 layers
                     .first(|l| l.blob_orphan_grace_secs)
@@ -161,8 +192,8 @@ impl Settings {
                 "max uploads",
                 "max-uploads",
             )?,
-            connections: connection_limits(layers)?,
-            hashing: hashing_limits(layers)?,
+            connections,
+            hashing,
             listen,
             data_dir: layers
                 .first(|l| l.data_dir.clone())
@@ -498,6 +529,10 @@ mod tests {
         );
         let from_file = Settings::from_layers(&Layers::new(vec![file])).expect("resolves");
         assert!(!from_file.anonymous_create && !from_file.rate_limits);
+        assert!(
+            SettingsLayer::parse_file("no_anonymous_create = true\n").is_err(),
+            "the file has one spelling, anonymous_create"
+        );
     }
 
     proptest::proptest! {

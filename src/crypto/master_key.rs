@@ -44,7 +44,10 @@ impl MasterKey {
     /// whole, durable one, never a torn one next to a database it cannot open.
     pub(super) fn write_new(&self, path: &Path) -> Result<(), CryptoError> {
         let fail = |e: std::io::Error| CryptoError::MasterKey(format!("{}: {e}", path.display()));
-        let mut text = self.to_base64();
+        // Room for the newline first: growing the string would leave a copy of the key behind.
+        let encoded = self.to_base64();
+        let mut text = Zeroizing::new(String::with_capacity(encoded.len() + 1));
+        text.push_str(&encoded);
         text.push('\n');
         let partial = write_partial(path, text.as_bytes()).map_err(fail)?;
         let linked = std::fs::hard_link(&partial, path);

@@ -247,7 +247,8 @@ fn record_keys<'i, 'a>(
 
 /// A script's answer to a swap.
 enum Swapped {
-    WriteReply,
+    /// The script wrote it.
+    Written,
     /// This very write was done before (a resend after a lost reply).
     AlreadyWritten,
     Changed(Vec<u8>),
@@ -260,7 +261,7 @@ fn swapped(value: Value) -> Result<Swapped, StoreError> {
         return Err(corrupt());
     };
     match items.as_slice() {
-        [Value::Int(2)] => Ok(Swapped::WriteReply),
+        [Value::Int(2)] => Ok(Swapped::Written),
         [Value::Int(3)] => Ok(Swapped::AlreadyWritten),
         [Value::Int(0)] => Ok(Swapped::Missing),
         [Value::Int(1), Value::BulkString(current)] => Ok(Swapped::Changed(current.clone())),
@@ -481,11 +482,11 @@ impl SecretStore for RedisStore {
                 .arg(u8::from(owner.is_some()));
             let answer: Value = self.connection.invoke(&invocation).await.map_err(fail)?;
             let written = swapped(answer)?;
-            if matches!(written, Swapped::WriteReply | Swapped::AlreadyWritten) {
+            if matches!(written, Swapped::Written | Swapped::AlreadyWritten) {
                 self.replicated(&keys.meta).await?;
             }
             match written {
-                Swapped::WriteReply | Swapped::AlreadyWritten => {
+                Swapped::Written | Swapped::AlreadyWritten => {
                     if let Writes::Purge { receipt, .. } = &writes {
                         self.forget(&id);
                         // Another slot; left to its own expiry if this fails.

@@ -1,3 +1,5 @@
+//! The zeros land where redb has not written and nowhere else, on a real file.
+
 use std::os::unix::fs::FileExt;
 
 use super::*;
