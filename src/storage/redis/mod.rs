@@ -150,6 +150,58 @@ impl RedisStore {
         self.contents.invalidate(id);
     }
 
+    /// Sends `writes` as one compare-and-swap against the record read as `expected`: the
+    /// script's answer (once the replicas asked for hold a write) and the value written.
+    async fn compare_and_swap(
+        &self,
+        id: &SecretId,
+        keys: &SecretKeys,
+        expected: &[u8],
+        writes: &Writes,
+        live_delta: i64,
+        owner: Option<&Email>,
+    ) -> Result<(Swapped, Vec<u8>), StoreError> {
+        let (action, value, deadline, delete_content, expires) = match writes {
+            Writes::Update {
+                next,
+                moved_deadline,
+                delete_content,
+            } => (
+                "put",
+                self.stored_value(id, next)?,
+                moved_deadline
+                    .map(|(_, to)| to.as_millis().to_string())
+                    .unwrap_or_default(),
+                *delete_content,
+                Self::meta_expiry(next),
+            ),
+            Writes::Purge { .. } => ("purge", Vec::new(), String::new(), true, 0),
+        };
+        // The new value's nonce names the write; a purge writes no value, so it gets one.
+        let nonce: [u8; NONCE_LEN] = match value.get(..NONCE_LEN) {
+            Some(nonce) => nonce.try_into().unwrap_or_default(),
+            None => crate::crypto::random_bytes().map_err(|e| StoreError::backend(BACKEND, e))?,
+        };
+        let mut invocation = self.swap.prepare_invoke();
+        record_keys(&mut invocation, keys, id, owner)
+            .key(keys.write_marker(&nonce))
+            .arg(expected)
+            .arg(action)
+            .arg(value.as_slice())
+            .arg(deadline)
+            .arg(&keys.member)
+            .arg(u8::from(delete_content))
+            .arg(live_delta)
+            .arg(expires)
+            .arg(u8::from(owner.is_some()));
+        let answer: Value = self.connection.invoke(&invocation).await.map_err(fail)?;
+        let written = swapped(answer)?;
+        if matches!(written, Swapped::Written | Swapped::AlreadyWritten) {
+            self.replicated(&keys.meta).await?;
+        }
+        Ok((written, value))
+    }
+
     /// The stored bytes of `id`, from Redis.
     async fn read_stored(&self, id: &SecretId) -> Result<Option<Vec<u8>>, StoreError> {
         let keys = SecretKeys::of(id);
@@ -445,46 +497,9 @@ impl SecretStore for RedisStore {
                 }
                 return Ok(outcome);
             };
-            let (action, value, deadline, delete_content, expires) = match &writes {
-                Writes::Update {
-                    next,
-                    moved_deadline,
-                    delete_content,
-                } => (
-                    "put",
-                    self.stored_value(&id, next)?,
-                    moved_deadline
-                        .map(|(_, to)| to.as_millis().to_string())
-                        .unwrap_or_default(),
-                    *delete_content,
-                    Self::meta_expiry(next),
-                ),
-                Writes::Purge { .. } => ("purge", Vec::new(), String::new(), true, 0),
-            };
-            // The new value's nonce names the write; a purge writes no value, so it gets one.
-            let nonce: [u8; NONCE_LEN] = match value.get(..NONCE_LEN) {
-                Some(nonce) => nonce.try_into().unwrap_or_default(),
-                None => {
-                    crate::crypto::random_bytes().map_err(|e| StoreError::backend(BACKEND, e))?
-                }
-            };
-            let mut invocation = self.swap.prepare_invoke();
-            record_keys(&mut invocation, &keys, &id, owner.as_ref())
-                .key(keys.write_marker(&nonce))
-                .arg(expected.as_slice())
-                .arg(action)
-                .arg(value.as_slice())
-                .arg(deadline)
-                .arg(&keys.member)
-                .arg(u8::from(delete_content))
-                .arg(live_delta)
-                .arg(expires)
-                .arg(u8::from(owner.is_some()));
-            let answer: Value = self.connection.invoke(&invocation).await.map_err(fail)?;
-            let written = swapped(answer)?;
-            if matches!(written, Swapped::Written | Swapped::AlreadyWritten) {
-                self.replicated(&keys.meta).await?;
-            }
+            let (written, value) = self
+                .compare_and_swap(&id, &keys, &expected, &writes, live_delta, owner.as_ref())
+                .await?;
             match written {
                 Swapped::Written | Swapped::AlreadyWritten => {
                     if let Writes::Purge { receipt, .. } = &writes {
@@ -496,7 +511,13 @@ impl SecretStore for RedisStore {
                             .await;
                     } else {
                         self.seen.insert(id, Arc::new(value));
-                        if delete_content {
+                        if matches!(
+                            writes,
+                            Writes::Update {
+                                delete_content: true,
+                                ..
+                            }
+                        ) {
                             self.contents.invalidate(&id);
                         }
                     }
@@ -510,7 +531,7 @@ impl SecretStore for RedisStore {
                 Swapped::Missing => {
                     // The script dropped its expiry-index entry.
                     self.forget(&id);
-                    return Ok(if action == "purge" {
+                    return Ok(if matches!(writes, Writes::Purge { .. }) {
                         outcome
                     } else {
                         Outcome::Missing
