@@ -159,58 +159,15 @@ impl RateLimiter {
         }
         let (short, long, now) = match &self.counts {
             Counts::Local(callers) => {
-                let entry =
-                    callers.get_with(caller.to_owned(), || Arc::new(Mutex::new(Log::default())));
-                // A poisoned lock means a panic mid-update; the log is still a valid list of times.
-                let mut log = entry
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                let short =
-                    short_limit.map(|limit| window(&mut log.short, limit, self.windows.short, now));
-                let long =
-                    long_limit.map(|limit| window(&mut log.long, limit, self.windows.long, now));
-                if short.is_none_or(|(_, ok)| ok) && long.is_none_or(|(_, ok)| ok) {
-                    if short_limit.is_some() {
-                        log.short.push_back(now);
-                    }
-                    if long_limit.is_some() {
-                        log.long.push_back(now);
-                    }
-                }
+                let (short, long) = count_locally(callers, caller, limits, self.windows, now);
                 (short, long, now)
             }
             Counts::Shared(quotas) => {
-                let spec =
-                    |length, limit: Option<u32>| limit.map(|limit| WindowSpec { length, limit });
-                let specs = [
-                    spec(self.windows.short, short_limit),
-                    spec(self.windows.long, long_limit),
-                ];
-                let counted = match quotas.take(caller, specs).await {
-                    Ok(counted) => counted,
-                    Err(err) => {
-                        tracing::warn!(error = %err, "the shared quotas did not answer; the request is not counted");
-                        return Ok(None);
-                    }
-                };
-                let now = Timestamp::from_millis(counted.now_ms);
-                let standing =
-                    |spec: Option<WindowSpec>, count: Option<crate::storage::WindowCount>| {
-                        spec.zip(count).map(|(spec, count)| {
-                            standing_of(
-                                count.used,
-                                count.oldest_ms.map(Timestamp::from_millis),
-                                spec.limit,
-                                spec.length,
-                                now,
-                            )
-                        })
-                    };
-                (
-                    standing(specs[0], counted.windows[0]),
-                    standing(specs[1], counted.windows[1]),
-                    now,
-                )
+                match count_shared(quotas, caller, limits, self.windows).await {
+                    Some(counted) => counted,
+                    // The shared quotas did not answer: the request is not counted.
+                    None => return Ok(None),
+                }
             }
         };
         let allowed = short.is_none_or(|(_, ok)| ok) && long.is_none_or(|(_, ok)| ok);
@@ -232,6 +189,82 @@ impl RateLimiter {
         }
         Ok(Some(standing))
     }
+}
+
+/// A window's standing and whether one more request is allowed in it.
+type WindowCheck = Option<(Standing, bool)>;
+
+/// Counts `caller`'s request in this process's windows, if both allow it.
+fn count_locally(
+    callers: &Cache<String, Arc<Mutex<Log>>>,
+    caller: &str,
+    limits: &TierLimits,
+    windows: Windows,
+    now: Timestamp,
+) -> (WindowCheck, WindowCheck) {
+    let (short_limit, long_limit) = (
+        limits.requests_per_hour.limit(),
+        limits.requests_per_day.limit(),
+    );
+    let entry = callers.get_with(caller.to_owned(), || Arc::new(Mutex::new(Log::default())));
+    // A poisoned lock means a panic mid-update; the log is still a valid list of times.
+    let mut log = entry
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let short = short_limit.map(|limit| window(&mut log.short, limit, windows.short, now));
+    let long = long_limit.map(|limit| window(&mut log.long, limit, windows.long, now));
+    if short.is_none_or(|(_, ok)| ok) && long.is_none_or(|(_, ok)| ok) {
+        if short_limit.is_some() {
+            log.short.push_back(now);
+        }
+        if long_limit.is_some() {
+            log.long.push_back(now);
+        }
+    }
+    (short, long)
+}
+
+/// Counts `caller`'s request in the windows every node shares, on the store's clock (its "now"
+/// is returned); `None` when the store did not answer.
+async fn count_shared(
+    quotas: &RedisQuotas,
+    caller: &str,
+    limits: &TierLimits,
+    windows: Windows,
+) -> Option<(WindowCheck, WindowCheck, Timestamp)> {
+    let (short_limit, long_limit) = (
+        limits.requests_per_hour.limit(),
+        limits.requests_per_day.limit(),
+    );
+    let spec = |length, limit: Option<u32>| limit.map(|limit| WindowSpec { length, limit });
+    let specs = [
+        spec(windows.short, short_limit),
+        spec(windows.long, long_limit),
+    ];
+    let counted = match quotas.take(caller, specs).await {
+        Ok(counted) => counted,
+        Err(err) => {
+            tracing::warn!(error = %err, "the shared quotas did not answer; the request is not counted");
+            return None;
+        }
+    };
+    let now = Timestamp::from_millis(counted.now_ms);
+    let standing = |spec: Option<WindowSpec>, count: Option<crate::storage::WindowCount>| {
+        spec.zip(count).map(|(spec, count)| {
+            standing_of(
+                count.used,
+                count.oldest_ms.map(Timestamp::from_millis),
+                spec.limit,
+                spec.length,
+                now,
+            )
+        })
+    };
+    Some((
+        standing(specs[0], counted.windows[0]),
+        standing(specs[1], counted.windows[1]),
+        now,
+    ))
 }
 
 #[cfg(test)]
