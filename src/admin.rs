@@ -67,11 +67,13 @@ pub enum AccountCommand {
         /// `authenticated` (a person) or `api` (a program).
         #[arg(long, default_value = "authenticated")]
         tier: String,
+        /// Where the store and the master keys are.
         #[command(flatten)]
         store: StoreArgs,
     },
     /// List the accounts.
     List {
+        /// Where the store and the master keys are.
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -79,6 +81,7 @@ pub enum AccountCommand {
     Revoke {
         /// The account's e-mail address.
         email: String,
+        /// Where the store and the master keys are.
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -96,6 +99,7 @@ pub enum KeyCommand {
         /// secrets already shared).
         #[arg(long, default_value = "full")]
         scope: String,
+        /// Where the store and the master keys are.
         #[command(flatten)]
         store: StoreArgs,
     },

@@ -6,6 +6,8 @@
 //! [`app`] wires them; [`cli`] and [`config`] are the binary's front door; [`client`] is the
 //! command-line client, which reaches a server only over HTTP. See ARCHITECTURE.md.
 
+#![warn(missing_docs)]
+
 pub mod actors;
 pub mod admin;
 pub mod api;

@@ -18,6 +18,7 @@ use crate::storage::{KeyUse, SecretStore as _};
 pub enum MasterKeyCommand {
     /// List the master keys: each one's id and from when it seals (never the keys themselves).
     List {
+        /// Where the store and the master keys are.
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -28,6 +29,7 @@ pub enum MasterKeyCommand {
         /// Seconds until the new key seals (0: at once).
         #[arg(long, default_value_t = 0, value_name = "SECS")]
         activate_in: u64,
+        /// Where the store and the master keys are.
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -39,6 +41,7 @@ pub enum MasterKeyCommand {
     Retire {
         /// The key's id (the oldest of the set).
         id: u32,
+        /// Where the store and the master keys are.
         #[command(flatten)]
         store: StoreArgs,
     },
