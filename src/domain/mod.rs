@@ -12,6 +12,7 @@ mod keys;
 mod lifecycle;
 mod limits;
 mod passphrase;
+mod password_length;
 pub mod recipient;
 mod text;
 mod timestamp;
@@ -26,5 +27,6 @@ pub use lifecycle::{
 };
 pub use limits::{Ttl, TtlRange, ViewLimit};
 pub use passphrase::Passphrase;
+pub use password_length::PasswordLength;
 pub use text::SecretText;
 pub use timestamp::Timestamp;

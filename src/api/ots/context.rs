@@ -10,7 +10,9 @@ use super::receipt::{ReceiptParts, receipt_object};
 use crate::api::public_url::PublicUrl;
 use crate::api::schema::Recipients;
 use crate::domain::recipient::obscure_list;
-use crate::domain::{AnyKey, DomainError, Passphrase, SecretKey, SecretText, Ttl, ViewLimit};
+use crate::domain::{
+    AnyKey, DomainError, Passphrase, PasswordLength, SecretKey, SecretText, Ttl, ViewLimit,
+};
 use crate::service::{Caller, NewSecret, SecretOptions, SecretService, ServiceError, passwords};
 use crate::telemetry;
 
@@ -192,11 +194,6 @@ pub(super) async fn reveal(
     })
 }
 
-/// Refuses a password length out of the generator's range.
-pub(super) fn check_length(length: i64) -> Result<(), OtsError> {
-    Ok(passwords::check_length(length)?)
-}
-
 /// The body's recipients, else the query's; a malformed list is refused wherever it was sent.
 pub(super) fn recipients(body: Recipients, query: Recipients) -> Result<Option<String>, OtsError> {
     for list in [&body.0, &query.0].into_iter().flatten() {
@@ -207,8 +204,9 @@ pub(super) fn recipients(body: Recipients, query: Recipients) -> Result<Option<S
 
 /// A generated password of the asked length (the default when none is asked).
 pub(super) fn generated_password(length: Option<i64>) -> Result<String, OtsError> {
-    let length = length
-        .map_or(Ok(passwords::DEFAULT_LENGTH), usize::try_from)
-        .unwrap_or(0);
+    let length = match length {
+        Some(length) => passwords::check_length(length)?,
+        None => PasswordLength::DEFAULT,
+    };
     Ok(passwords::generate(length)?)
 }

@@ -12,10 +12,10 @@ use super::models::{GenerateBody, PassphraseBody, ShareBody, SystemStatus};
 use crate::api::auth::{AccountAuth, ApiAuth};
 use crate::api::public_url::PublicUrl;
 use crate::api::schema::{BoundedInt, KeyParam, Recipients, Seconds};
-use crate::service::{Caller, SecretService};
+use crate::service::{Caller, SecretService, passwords};
 
 use super::context::{
-    Context, MIN_KEY_LEN, NewParams, check_length, either, generated_password, recipients, reveal,
+    Context, MIN_KEY_LEN, NewParams, either, generated_password, recipients, reveal,
     secret_in_query,
 };
 use super::responses::{
@@ -149,7 +149,7 @@ impl OtsApi {
             let ctx = Context::new(&service, &public_url, &caller);
             // A length out of range is refused wherever it was sent, though the body's wins.
             if let Some(query_length) = length.0 {
-                check_length(query_length.0)?;
+                passwords::check_length(query_length.0).map_err(OtsError::from)?;
             }
             let password = generated_password(body.length.or(length.0).map(|l| l.0))?;
             let params = NewParams {
