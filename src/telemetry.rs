@@ -58,6 +58,13 @@ pub const BLOB_BYTES: &str = "burnbox_blob_bytes_total";
 pub const BLOB_ORPHANS: &str = "burnbox_blob_orphans_removed_total";
 /// Connections refused or cut by the server's connection limits, by reason.
 pub const CONNECTIONS_REFUSED: &str = "burnbox_connections_refused_total";
+/// The `reason` labels of [`CONNECTIONS_REFUSED`], in the order of `server::Refusal`'s variants.
+pub const REFUSAL_REASONS: [&str; 4] = [
+    "per_client_cap",
+    "header_read_timeout",
+    "idle_timeout",
+    "accept_failed",
+];
 /// argon2id runs (passphrase checks and seals) in progress now.
 pub const PASSPHRASE_HASHING: &str = "burnbox_passphrase_hashing";
 /// Requests refused because no argon2id turn came within the wait.
@@ -189,7 +196,7 @@ fn describe() {
         CONNECTIONS_REFUSED,
         "Connections refused (per-client cap, failed accept) or cut (header-read or idle timeout), by reason"
     );
-    for reason in crate::server::Refusal::labels() {
+    for reason in REFUSAL_REASONS {
         counter!(CONNECTIONS_REFUSED, "reason" => reason).absolute(0);
     }
     metrics::describe_gauge!(

@@ -5,50 +5,38 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Why a connection was refused or cut.
+use crate::telemetry::REFUSAL_REASONS;
+
+/// Why a connection was refused or cut. Each variant's position is its label's in
+/// [`REFUSAL_REASONS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     /// Its client address held its cap of connections already.
-    PerClientCap,
+    PerClientCap = 0,
     /// A request head began and did not end within the header-read timeout.
-    HeaderReadTimeout,
+    HeaderReadTimeout = 1,
     /// No byte moved either way for the idle timeout.
-    IdleTimeout,
+    IdleTimeout = 2,
     /// Accepting failed (out of file descriptors, most often).
-    AcceptFailed,
+    AcceptFailed = 3,
 }
 
 impl Refusal {
-    const ALL: [Self; 4] = [
-        Self::PerClientCap,
-        Self::HeaderReadTimeout,
-        Self::IdleTimeout,
-        Self::AcceptFailed,
-    ];
-
     /// The `reason` label of the metric.
     pub fn label(self) -> &'static str {
-        match self {
-            Self::PerClientCap => "per_client_cap",
-            Self::HeaderReadTimeout => "header_read_timeout",
-            Self::IdleTimeout => "idle_timeout",
-            Self::AcceptFailed => "accept_failed",
-        }
-    }
-
-    /// Every reason's label, for describing the metric before any refusal.
-    pub fn labels() -> impl Iterator<Item = &'static str> {
-        Self::ALL.into_iter().map(Self::label)
+        REFUSAL_REASONS[self.index()]
     }
 
     fn index(self) -> usize {
-        Self::ALL.iter().position(|r| *r == self).unwrap_or(0)
+        self as usize
     }
 }
 
 /// The second each reason was last logged in, and how many went unlogged since.
-static LAST_LOGGED: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
-static UNLOGGED: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+static LAST_LOGGED: [AtomicU64; REFUSAL_REASONS.len()] =
+    [const { AtomicU64::new(0) }; REFUSAL_REASONS.len()];
+static UNLOGGED: [AtomicU64; REFUSAL_REASONS.len()] =
+    [const { AtomicU64::new(0) }; REFUSAL_REASONS.len()];
 
 /// Counts one refusal, and logs it unless its reason was logged this second already.
 pub fn note(reason: Refusal, client: Option<IpAddr>, error: Option<&std::io::Error>) {
