@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::admin::{AccountCommand, KeyCommand};
+use crate::admin::{AccountCommand, KeyCommand, MasterKeyCommand};
 use crate::app::Application;
 use crate::config::{LogFormat, Settings, SettingsLayer};
 
@@ -49,7 +49,7 @@ enum Command {
     /// Manage the master keys: list them, add one that seals new secrets, retire the oldest.
     MasterKey {
         #[command(subcommand)]
-        command: crate::master_key_admin::MasterKeyCommand,
+        command: MasterKeyCommand,
     },
     /// Share a file, or text from standard input, through a server: prints the secret link
     /// (encrypted here by default, its key in the link after '#') and the receipt link.
@@ -150,7 +150,7 @@ pub async fn run() -> ExitCode {
         Some(Command::Serve(args)) => serve(*args).await,
         Some(Command::Account { command }) => crate::admin::account(command).await,
         Some(Command::Key { command }) => crate::admin::key(command).await,
-        Some(Command::MasterKey { command }) => crate::master_key_admin::master_key(command).await,
+        Some(Command::MasterKey { command }) => crate::admin::master_key(command).await,
         Some(Command::Send(args)) => crate::client::finish(crate::client::send(*args).await),
         Some(Command::Open(args)) => crate::client::finish(crate::client::open(*args).await),
         Some(Command::Status(args)) => crate::client::finish(crate::client::status(*args).await),

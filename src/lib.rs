@@ -18,7 +18,6 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod domain;
-pub mod master_key_admin;
 pub mod server;
 pub mod service;
 pub mod storage;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
-use crate::admin::{StoreArgs, open_store};
+use super::{StoreArgs, open_store};
 use crate::config::Settings;
 use crate::crypto::MasterKeys;
 use crate::crypto::master_keys::now_secs;
