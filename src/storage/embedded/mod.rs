@@ -11,6 +11,7 @@
 //! the end of one tree instead of a path in each of three (`docs/decisions/0008-one-record-tree.md`).
 //! Data directories of the per-kind layout before it are moved over on open.
 
+mod accounts;
 mod upgrades;
 
 use std::path::Path;
@@ -20,18 +21,15 @@ use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition};
 
 use super::codec::{
-    DEADLINE_KEY_LEN, RecordKind, deadline_key, decode, decode_grant, decode_meta, encode,
-    encode_grant, encode_meta, id_of_deadline_key, id_of_owned_key, id_of_record_key,
-    kind_of_record_key, owned_key, owned_prefix, record_key,
+    DEADLINE_KEY_LEN, RecordKind, deadline_key, decode_meta, encode_meta, id_of_deadline_key,
+    id_of_owned_key, id_of_record_key, kind_of_record_key, owned_key, owned_prefix, record_key,
 };
 use super::tables::RecordTables;
-use super::writer::{BatchResult, Write, WriteTables, Writer, apply_writes};
+use super::writer::{BatchResult, Write, Writer, apply_writes};
 use super::zero_ahead::ZeroAheadFile;
-use super::{AccountStore, KeyUse, Outcome, SecretStore, StoreError};
+use super::{KeyUse, Outcome, SecretStore, StoreError};
 use crate::crypto::RecordAuth;
-use crate::domain::{
-    Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, TokenGrant,
-};
+use crate::domain::{Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
 
 const BACKEND: &str = "embedded";
 /// File name of the database inside the data directory.
@@ -175,25 +173,6 @@ struct RedbTables<'t> {
     tokens: Table<'t, Bytes, &'static str>,
     /// How the batch changes the live count, written once at its end.
     live_delta: i64,
-}
-
-impl WriteTables for RedbTables<'_> {
-    fn put_account(&mut self, account: &Account) -> Result<(), StoreError> {
-        self.accounts
-            .insert(account.email.as_str(), encode(account)?.as_slice())
-            .map_err(fail)?;
-        Ok(())
-    }
-    fn put_token(&mut self, token_hash: &[u8; 32], grant: &TokenGrant) -> Result<(), StoreError> {
-        self.tokens
-            .insert(token_hash.as_slice(), encode_grant(grant).as_str())
-            .map_err(fail)?;
-        Ok(())
-    }
-    fn delete_token(&mut self, token_hash: &[u8; 32]) -> Result<(), StoreError> {
-        self.tokens.remove(token_hash.as_slice()).map_err(fail)?;
-        Ok(())
-    }
 }
 
 impl RedbTables<'_> {
@@ -426,81 +405,14 @@ impl SecretStore for EmbeddedStore {
     }
 }
 
-#[async_trait]
-impl AccountStore for EmbeddedStore {
-    async fn put_account(&self, account: Account) -> Result<(), StoreError> {
-        self.writer.store(Write::PutAccount(account)).await
-    }
-
-    async fn account(&self, email: &Email) -> Result<Option<Account>, StoreError> {
-        let email = email.clone();
-        self.read(move |txn| {
-            let table = txn.open_table(ACCOUNTS).map_err(fail)?;
-            match table.get(email.as_str()).map_err(fail)? {
-                Some(bytes) => decode(bytes.value()).map(Some),
-                None => Ok(None),
-            }
-        })
-        .await
-    }
-
-    async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
-        self.read_blocking(|txn| {
-            let table = txn.open_table(ACCOUNTS).map_err(fail)?;
-            let mut accounts = Vec::new();
-            for entry in table.iter().map_err(fail)? {
-                let (_, bytes) = entry.map_err(fail)?;
-                accounts.push(decode(bytes.value())?);
-            }
-            Ok(accounts)
-        })
-        .await
-    }
-
-    async fn put_token(&self, token_hash: [u8; 32], grant: TokenGrant) -> Result<(), StoreError> {
-        self.writer
-            .store(Write::PutToken { token_hash, grant })
-            .await
-    }
-
-    async fn token_grant(&self, token_hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError> {
-        self.read(move |txn| {
-            let table = txn.open_table(TOKENS).map_err(fail)?;
-            match table.get(token_hash.as_slice()).map_err(fail)? {
-                Some(stored) => decode_grant(stored.value()).map(Some),
-                None => Ok(None),
-            }
-        })
-        .await
-    }
-
-    async fn delete_token(&self, token_hash: [u8; 32]) -> Result<(), StoreError> {
-        self.writer.store(Write::DeleteToken { token_hash }).await
-    }
-
-    async fn token_grants(&self) -> Result<Vec<TokenGrant>, StoreError> {
-        self.read_blocking(move |txn| {
-            let table = txn.open_table(TOKENS).map_err(fail)?;
-            let mut grants = Vec::new();
-            for entry in table.iter().map_err(fail)? {
-                let (_, stored) = entry.map_err(fail)?;
-                grants.push(decode_grant(stored.value())?);
-            }
-            Ok(grants)
-        })
-        .await
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use redb::ReadableTableMetadata;
-
-    use redb::TableHandle;
+    use redb::{ReadableTableMetadata, TableHandle};
 
     use super::upgrades::{MIGRATION_CHUNK, PER_KIND_TABLES};
     use super::*;
     use crate::domain::ViewLimit;
+    use crate::storage::codec::encode;
 
     const T0: Timestamp = Timestamp::from_millis(1_700_000_000_000);
 

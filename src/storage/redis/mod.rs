@@ -14,6 +14,7 @@
 //! also carries a Redis expiry a little past its record's purge time, so nothing outlives it for
 //! long even when no node sweeps.
 
+mod accounts;
 mod connection;
 mod keys;
 mod quotas;
@@ -27,19 +28,14 @@ use redis::Value;
 
 use connection::Connection;
 pub use connection::RedisTarget;
-use keys::{
-    ACCOUNT_LIST, BUCKETS, SecretKeys, TOKEN_PATTERN, account_key, due_key, live_key, owned_key,
-    receipt_key, token_key, unhex_id,
-};
+use keys::{BUCKETS, SecretKeys, due_key, live_key, owned_key, receipt_key, unhex_id};
 pub use quotas::{Counted, RedisQuotas, WindowCount, WindowSpec};
 
-use super::codec::{decode, decode_grant, decode_meta, encode, encode_grant, encode_meta};
+use super::codec::{decode_meta, encode_meta};
 use super::transition::{Transition, Writes, plan};
-use super::{AccountStore, KeyUse, Outcome, SecretStore, StoreError};
+use super::{KeyUse, Outcome, SecretStore, StoreError};
 use crate::crypto::RecordAuth;
-use crate::domain::{
-    Account, Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp, TokenGrant,
-};
+use crate::domain::{Email, Operation, ReceiptId, SecretId, SecretMeta, Timestamp};
 
 /// The backend's name in errors and metrics.
 pub const BACKEND: &str = "redis";
@@ -619,85 +615,5 @@ impl SecretStore for RedisStore {
             }
         }
         Ok(used)
-    }
-}
-
-#[async_trait]
-impl AccountStore for RedisStore {
-    async fn put_account(&self, account: Account) -> Result<(), StoreError> {
-        let encoded = encode(&account)?;
-        let mut pipe = redis::pipe();
-        pipe.atomic()
-            .cmd("SET")
-            .arg(account_key(&account.email))
-            .arg(encoded.as_slice())
-            .ignore()
-            .cmd("SADD")
-            .arg(ACCOUNT_LIST)
-            .arg(account.email.as_str())
-            .ignore();
-        self.connection.pipeline::<()>(&pipe).await.map_err(fail)
-    }
-
-    async fn account(&self, email: &Email) -> Result<Option<Account>, StoreError> {
-        let stored: Option<Vec<u8>> = self
-            .connection
-            .query(redis::cmd("GET").arg(account_key(email)))
-            .await
-            .map_err(fail)?;
-        stored.map(|bytes| decode(&bytes)).transpose()
-    }
-
-    async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
-        let mut emails: Vec<String> = self
-            .connection
-            .query(redis::cmd("SMEMBERS").arg(ACCOUNT_LIST))
-            .await
-            .map_err(fail)?;
-        emails.sort();
-        let mut accounts = Vec::with_capacity(emails.len());
-        for email in emails {
-            let email =
-                Email::parse(&email).map_err(|_| StoreError::Corrupt("account list".into()))?;
-            if let Some(account) = self.account(&email).await? {
-                accounts.push(account);
-            }
-        }
-        Ok(accounts)
-    }
-
-    async fn put_token(&self, token_hash: [u8; 32], grant: TokenGrant) -> Result<(), StoreError> {
-        self.connection
-            .query::<()>(
-                redis::cmd("SET")
-                    .arg(token_key(&token_hash))
-                    .arg(encode_grant(&grant)),
-            )
-            .await
-            .map_err(fail)
-    }
-
-    async fn token_grant(&self, token_hash: [u8; 32]) -> Result<Option<TokenGrant>, StoreError> {
-        let stored: Option<String> = self
-            .connection
-            .query(redis::cmd("GET").arg(token_key(&token_hash)))
-            .await
-            .map_err(fail)?;
-        stored.map(|text| decode_grant(&text)).transpose()
-    }
-
-    async fn delete_token(&self, token_hash: [u8; 32]) -> Result<(), StoreError> {
-        self.connection
-            .query::<()>(redis::cmd("DEL").arg(token_key(&token_hash)))
-            .await
-            .map_err(fail)
-    }
-
-    async fn token_grants(&self) -> Result<Vec<TokenGrant>, StoreError> {
-        let script = scripts::token_grants();
-        let mut invocation = script.prepare_invoke();
-        invocation.key(token_key(&[0; 32])).arg(TOKEN_PATTERN);
-        let grants: Vec<String> = self.connection.invoke(&invocation).await.map_err(fail)?;
-        grants.iter().map(|grant| decode_grant(grant)).collect()
     }
 }
