@@ -116,7 +116,7 @@ async fn serve(args: SettingsLayer) -> ExitCode {
         }
     };
     // Tests and scripts read this line to find the port.
-    println!("burnbox listening on http://{}", app.local_addr());
+    outln!("burnbox listening on http://{}", app.local_addr());
     tracing::info!(addr = %app.local_addr(), "serving");
     app.run_until_stopped(shutdown_signal()).await;
     ExitCode::SUCCESS
@@ -137,7 +137,7 @@ pub async fn run() -> ExitCode {
     };
     match cli.command {
         Some(Command::Openapi { yaml }) => {
-            print!(
+            out!(
                 "{}",
                 if yaml {
                     crate::api::spec_yaml()

@@ -8,6 +8,9 @@
 
 #![warn(missing_docs)]
 
+#[macro_use]
+mod stdout;
+
 pub mod actors;
 pub mod admin;
 pub mod api;

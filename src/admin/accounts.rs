@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 
-use super::{StoreArgs, open_store};
+use super::{StoreArgs, open_store, where_stored};
 use crate::crypto::Keyring;
 use crate::domain::{Email, Scope, Tier};
 use crate::service::ServiceError;
@@ -70,12 +70,11 @@ fn describe(err: &ServiceError) -> String {
 }
 
 /// The accounts of the store `args` name.
-async fn open(args: &StoreArgs) -> Result<Accounts, String> {
-    let (stores, keys) = open_store(&args.settings()?).await?;
-    Ok(Accounts::new(
-        stores.accounts,
-        Arc::new(Keyring::from_keys(&keys)),
-    ))
+async fn open(args: &StoreArgs) -> Result<(Accounts, String), String> {
+    let settings = args.settings()?;
+    let (stores, keys) = open_store(&settings).await?;
+    let accounts = Accounts::new(stores.accounts, Arc::new(Keyring::from_keys(&keys)));
+    Ok((accounts, where_stored(&settings)))
 }
 
 fn fail(message: &str) -> ExitCode {
@@ -95,26 +94,26 @@ pub async fn account(command: AccountCommand) -> ExitCode {
             if let Err(err) = Email::parse(&email) {
                 return fail(&err.to_string());
             }
-            let accounts = match open(&store).await {
-                Ok(accounts) => accounts,
+            let (accounts, place) = match open(&store).await {
+                Ok(opened) => opened,
                 Err(message) => return fail(&message),
             };
             match accounts.create(&email, tier).await {
                 Ok((account, token)) => {
                     eprintln!(
-                        "created {} ({}); its API key is shown once, below",
+                        "created {} ({}) in {place}; its API key is shown once, below",
                         account.email.as_str(),
                         account.tier.name()
                     );
-                    println!("{}", token.expose());
+                    outln!("{}", token.expose());
                     ExitCode::SUCCESS
                 }
                 Err(err) => fail(&describe(&err)),
             }
         }
         AccountCommand::List { store } => {
-            let accounts = match open(&store).await {
-                Ok(accounts) => accounts,
+            let (accounts, _) = match open(&store).await {
+                Ok(opened) => opened,
                 Err(message) => return fail(&message),
             };
             match accounts.list().await {
@@ -125,7 +124,7 @@ pub async fn account(command: AccountCommand) -> ExitCode {
                         } else {
                             "active"
                         };
-                        println!(
+                        outln!(
                             "{}\t{}\t{status}",
                             account.email.as_str(),
                             account.tier.name()
@@ -137,8 +136,8 @@ pub async fn account(command: AccountCommand) -> ExitCode {
             }
         }
         AccountCommand::Revoke { email, store } => {
-            let accounts = match open(&store).await {
-                Ok(accounts) => accounts,
+            let (accounts, _) = match open(&store).await {
+                Ok(opened) => opened,
                 Err(message) => return fail(&message),
             };
             match accounts.revoke(&email).await {
@@ -163,18 +162,18 @@ pub async fn key(command: KeyCommand) -> ExitCode {
         Ok(scope) => scope,
         Err(message) => return fail(&message),
     };
-    let accounts = match open(&store).await {
-        Ok(accounts) => accounts,
+    let (accounts, place) = match open(&store).await {
+        Ok(opened) => opened,
         Err(message) => return fail(&message),
     };
     match accounts.create_token(&email, scope).await {
         Ok(token) => {
             eprintln!(
-                "new {} API key for {}, shown once, below",
+                "new {} API key for {} in {place}, shown once, below",
                 scope.name(),
                 email.trim().to_ascii_lowercase()
             );
-            println!("{}", token.expose());
+            outln!("{}", token.expose());
             ExitCode::SUCCESS
         }
         Err(err) => fail(&describe(&err)),

@@ -197,7 +197,7 @@ pub async fn master_key(command: MasterKeyCommand) -> ExitCode {
     };
     match result {
         Ok(text) => {
-            print!("{text}");
+            out!("{text}");
             ExitCode::SUCCESS
         }
         Err(message) => {

@@ -84,3 +84,13 @@ pub async fn open_store(settings: &Settings) -> Result<(storage::Stores, MasterK
         })?;
     Ok((store, master))
 }
+
+/// Where `settings` keep the accounts, for the operator to check: the data directory, or the
+/// shared store.
+fn where_stored(settings: &Settings) -> String {
+    if settings.store.is_shared() {
+        "the shared Redis store".to_owned()
+    } else {
+        settings.data_dir.display().to_string()
+    }
+}

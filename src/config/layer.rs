@@ -184,7 +184,17 @@ impl SettingsLayer {
 
     /// The settings of a TOML file's text, or the parser's message.
     pub(super) fn parse_file(text: &str) -> Result<Self, String> {
-        toml::from_str(text).map_err(|e| e.message().to_owned())
+        toml::from_str(text).map_err(|e| {
+            // The line's number, not its text: a value in it may be a credential (a store's URL).
+            let line = e
+                .span()
+                .and_then(|span| text.get(..span.start))
+                .map(|before| before.matches('\n').count() + 1);
+            match line {
+                Some(line) => format!("line {line}: {}", e.message()),
+                None => e.message().to_owned(),
+            }
+        })
     }
 
     /// Whether callers without an API key may create secrets, as this layer says (the flag's

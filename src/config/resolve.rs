@@ -533,6 +533,10 @@ mod tests {
             SettingsLayer::parse_file("no_anonymous_create = true\n").is_err(),
             "the file has one spelling, anonymous_create"
         );
+        let wrong_type =
+            SettingsLayer::parse_file("listen = \"127.0.0.1:1\"\nmax_uploads = \"lots\"\n")
+                .expect_err("a string for a number");
+        assert!(wrong_type.starts_with("line 2: "), "{wrong_type}");
     }
 
     proptest::proptest! {

@@ -215,6 +215,11 @@ fn the_account_and_key_commands_read_the_servers_config_file() {
         data_dir.join("burnbox.redb").exists() && key_file.exists(),
         "the store in the file's data_dir, the key at its master_key_file"
     );
+    assert!(
+        String::from_utf8_lossy(&created.stderr).contains(&format!("in {}", data_dir.display())),
+        "it says where: {}",
+        String::from_utf8_lossy(&created.stderr)
+    );
     assert!(!data_dir.join("master.key").exists());
     let listed = burnbox(&["account", "list", "--config", config]);
     assert!(
@@ -233,4 +238,28 @@ fn the_account_and_key_commands_read_the_servers_config_file() {
         !bad.status.success() && stderr.contains("--store"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_a_command_quietly() {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_burnbox"))
+        .arg("openapi")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    let mut first = [0u8; 16];
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_exact(&mut first)
+        .expect("the document starts");
+    // The reader is gone (as `| head` leaves), with most of the document (over a pipe's 64 KiB)
+    // still to write.
+    let output = child.wait_with_output().expect("it ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(141), "{stderr}");
+    assert!(stderr.is_empty(), "no panic, no message: {stderr}");
 }

@@ -113,7 +113,7 @@ pub async fn status(args: StatusArgs) -> Result<(), ClientError> {
     let api = Api::new(&link.server, args.server.api_key)?;
     let status = api.status(&link.key).await?;
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string(&status).map_err(|e| ClientError::Other(e.to_string()))?
         );
@@ -122,22 +122,22 @@ pub async fn status(args: StatusArgs) -> Result<(), ClientError> {
     let limit = status
         .max_views
         .map_or_else(|| "unlimited".to_owned(), |n| n.to_string());
-    println!("state:      {}", status.state);
-    println!("views:      {} of {limit}", status.view_count);
+    outln!("state:      {}", status.state);
+    outln!("views:      {} of {limit}", status.view_count);
     if let Some(left) = status.views_remaining {
-        println!("views left: {left}");
+        outln!("views left: {left}");
     }
-    println!("expires:    {}", status.expires_at);
-    println!(
+    outln!("expires:    {}", status.expires_at);
+    outln!(
         "passphrase: {}",
         if status.has_passphrase { "yes" } else { "no" }
     );
-    println!(
+    outln!(
         "end-to-end: {}",
         if status.encrypted { "yes" } else { "no" }
     );
     if let Some(file) = &status.file {
-        println!("file:       {} ({} bytes)", file.name, file.size);
+        outln!("file:       {} ({} bytes)", file.name, file.size);
     }
     Ok(())
 }
@@ -155,6 +155,6 @@ pub async fn burn(args: BurnArgs) -> Result<(), ClientError> {
     }
     let api = Api::new(&link.server, args.server.api_key)?;
     api.burn(&link.key).await?;
-    println!("burned: the secret can no longer be viewed");
+    outln!("burned: the secret can no longer be viewed");
     Ok(())
 }

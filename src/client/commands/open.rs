@@ -121,8 +121,8 @@ pub async fn open(args: OpenArgs) -> Result<(), ClientError> {
         }
     };
     match args.output.as_deref() {
-        None => print!("{}", text.as_str()),
-        Some(path) if path == Path::new("-") => print!("{}", text.as_str()),
+        None => out!("{}", text.as_str()),
+        Some(path) if path == Path::new("-") => out!("{}", text.as_str()),
         Some(path) => write_new(path, text.as_bytes())?,
     }
     let _ = std::io::stdout().flush();

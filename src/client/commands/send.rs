@@ -129,7 +129,7 @@ pub async fn send(args: SendArgs) -> Result<(), ClientError> {
         None => (answer.secret_url.clone(), answer.metadata_url.clone()),
     };
     if args.json {
-        println!(
+        outln!(
             "{}",
             json!({
                 "secretLink": secret_link,
@@ -140,13 +140,13 @@ pub async fn send(args: SendArgs) -> Result<(), ClientError> {
             })
         );
     } else {
-        println!(
+        outln!(
             "Secret link (send it to the recipient; it works {} time(s)):",
             args.views
         );
-        println!("{secret_link}");
-        println!("Receipt link (keep it to yourself: it shows the state and burns the secret):");
-        println!("{receipt_link}");
+        outln!("{secret_link}");
+        outln!("Receipt link (keep it to yourself: it shows the state and burns the secret):");
+        outln!("{receipt_link}");
     }
     Ok(())
 }
