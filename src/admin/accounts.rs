@@ -77,6 +77,12 @@ async fn open(args: &StoreArgs) -> Result<(Accounts, String), String> {
     Ok((accounts, where_stored(&settings)))
 }
 
+/// A bad argument (a tier, a scope, an address): exit status 2, as for any bad setting.
+fn bad_input(message: &str) -> ExitCode {
+    eprintln!("burnbox: {message}");
+    ExitCode::from(2)
+}
+
 fn fail(message: &str) -> ExitCode {
     eprintln!("burnbox: {message}");
     ExitCode::from(1)
@@ -88,11 +94,11 @@ pub async fn account(command: AccountCommand) -> ExitCode {
         AccountCommand::Create { email, tier, store } => {
             let tier = match Tier::parse_account_tier(&tier) {
                 Ok(tier) => tier,
-                Err(message) => return fail(&message),
+                Err(message) => return bad_input(&message),
             };
             // A bad address is refused before the store is opened.
             if let Err(err) = Email::parse(&email) {
-                return fail(&err.to_string());
+                return bad_input(&err.to_string());
             }
             let (accounts, place) = match open(&store).await {
                 Ok(opened) => opened,
@@ -160,7 +166,7 @@ pub async fn key(command: KeyCommand) -> ExitCode {
     } = command;
     let scope = match Scope::parse(&scope) {
         Ok(scope) => scope,
-        Err(message) => return fail(&message),
+        Err(message) => return bad_input(&message),
     };
     let (accounts, place) = match open(&store).await {
         Ok(opened) => opened,

@@ -232,6 +232,20 @@ fn the_account_and_key_commands_read_the_servers_config_file() {
         "{}",
         String::from_utf8_lossy(&keys.stderr)
     );
+    let gold = burnbox(&[
+        "account",
+        "create",
+        "b@example.com",
+        "--tier",
+        "gold",
+        "--config",
+        config,
+    ]);
+    assert_eq!(
+        gold.status.code(),
+        Some(2),
+        "a bad argument, as for any bad setting"
+    );
     let bad = burnbox(&["account", "list", "--config", config, "--store", "postgres"]);
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(
