@@ -14,7 +14,7 @@ pub use accounts::{AccountCommand, KeyCommand, account, key};
 pub use master_keys::{MasterKeyCommand, master_key};
 
 use crate::app::{create_data_dir, load_master_keys};
-use crate::config::{Settings, SettingsLayer};
+use crate::config::{Settings, SettingsLayer, StoreName};
 use crate::crypto::MasterKeys;
 use crate::storage::{self, EngineKind, StoreError};
 
@@ -30,7 +30,7 @@ pub struct StoreArgs {
     pub data_dir: Option<PathBuf>,
     /// Secret store backend: embedded, or the nodes' redis://... or redis-cluster://... [default: embedded]
     #[arg(long, env = "BURNBOX_STORE", value_name = "NAME")]
-    pub store: Option<String>,
+    pub store: Option<StoreName>,
     /// File holding the master key, when the server keeps it outside the data directory
     #[arg(long, env = "BURNBOX_MASTER_KEY_FILE", value_name = "FILE")]
     pub master_key_file: Option<PathBuf>,

@@ -29,7 +29,7 @@ pub struct SettingsLayer {
     pub public_url: Option<String>,
     /// Secret store backend: embedded, memory, redis://[user:pass@]host:port/db or redis-cluster://host:port,host:port,... [default: embedded]
     #[arg(long, env = "BURNBOX_STORE", value_name = "NAME")]
-    pub store: Option<String>,
+    pub store: Option<StoreName>,
     /// Largest secret accepted from any tier, in bytes [default: 52428800]
     #[arg(long, env = "BURNBOX_MAX_SECRET_BYTES", value_name = "BYTES")]
     pub max_secret_bytes: Option<usize>,
@@ -223,5 +223,48 @@ impl Layers {
     /// Whether anonymous callers may create, from the first layer that says.
     pub fn anonymous_create(&self) -> Option<bool> {
         self.first(SettingsLayer::anonymous_create_setting)
+    }
+}
+
+/// The `--store` value as given: `embedded`, `memory` or a Redis URL, which may carry a password.
+/// Its `Debug` shows the scheme alone, so no settings printed for debugging show a credential.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct StoreName(pub String);
+
+impl std::str::FromStr for StoreName {
+    type Err = std::convert::Infallible;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Ok(Self(name.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for StoreName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = self
+            .0
+            .split_once("://")
+            .map_or(self.0.as_str(), |(scheme, _)| scheme);
+        write!(f, "StoreName({scheme}…)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_url_s_password_is_not_in_the_debug_output() {
+        let layer = SettingsLayer {
+            store: Some(StoreName("redis://burnbox:hunter2@10.0.0.5:6379/0".into())),
+            ..SettingsLayer::default()
+        };
+        let printed = format!("{layer:?}");
+        assert!(
+            !printed.contains("hunter2") && !printed.contains("10.0.0.5"),
+            "{printed}"
+        );
+        assert!(printed.contains("StoreName(redis…)"), "{printed}");
     }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-pub use layer::SettingsLayer;
+pub use layer::{SettingsLayer, StoreName};
 pub use resolve::{DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_SECRET_BYTES};
 
 use crate::crypto::HashingLimits;

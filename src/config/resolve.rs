@@ -240,7 +240,7 @@ impl Settings {
 /// The store, with its Redis servers' certificate authority when one is given.
 fn store(layers: &Layers) -> Result<EngineKind, ConfigError> {
     let raw = layers
-        .first(|l| l.store.clone())
+        .first(|l| l.store.clone().map(|name| name.0))
         .unwrap_or_else(|| "embedded".to_owned());
     let store = raw
         .parse::<EngineKind>()
