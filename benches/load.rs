@@ -57,6 +57,16 @@ struct Figures {
     cpu_s_per_1k: f64,
 }
 
+impl Figures {
+    /// Requests, errors, req/s, p50, p99 and p99.9 as cells of a results table row.
+    fn run_cells(&self) -> String {
+        format!(
+            "{} | {} | {:.0} | {:.2} | {:.1} | {:.1}",
+            self.requests, self.errors, self.rps, self.p50_ms, self.p99_ms, self.p999_ms
+        )
+    }
+}
+
 /// A server process under test.
 struct Server {
     child: tokio::process::Child,

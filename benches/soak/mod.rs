@@ -37,13 +37,8 @@ pub async fn section(scratch: &Path) -> String {
         let figures = drive("soak", &server, Duration::from_secs(60), make).await;
         errors += figures.errors;
         let row = format!(
-            "| {minute} | {} | {} | {:.0} | {:.2} | {:.1} | {:.1} | {:.0} | {} |",
-            figures.requests,
-            figures.errors,
-            figures.rps,
-            figures.p50_ms,
-            figures.p99_ms,
-            figures.p999_ms,
+            "| {minute} | {} | {:.0} | {} |",
+            figures.run_cells(),
             server.rss_mib(),
             open_fds(&server),
         );
@@ -75,15 +70,7 @@ pub async fn create_runs_section(scratch: &Path) -> String {
             make,
         )
         .await;
-        let row = format!(
-            "| {run} | {} | {} | {:.0} | {:.2} | {:.1} | {:.1} |",
-            figures.requests,
-            figures.errors,
-            figures.rps,
-            figures.p50_ms,
-            figures.p99_ms,
-            figures.p999_ms,
-        );
+        let row = format!("| {run} | {} |", figures.run_cells());
         println!("{row}");
         let _ = writeln!(rows, "{row}");
     }

@@ -86,16 +86,17 @@ enum Unread {
 
 impl<E> BodyLimitEndpoint<E> {
     /// Reads `req`'s body, `max_bytes + 1` at most, within the read deadline. A body that
-    /// creates a secret takes one of the slots before it grows past [`LARGE_BODY_BYTES`]
+    /// creates a secret (`creates`) takes one of the slots before it grows past [`LARGE_BODY_BYTES`]
     /// (before reading, when its declared length says it will); the slot comes back with it.
     async fn read_body(
         &self,
         req: &mut Request,
         max_bytes: usize,
         declared: Option<u64>,
+        creates: bool,
     ) -> std::result::Result<(Vec<u8>, Option<UploadSlot>), Unread> {
         let cap = max_bytes as u64 + 1;
-        let may_be_large = carries_a_secret(req) && cap > LARGE_BODY_BYTES;
+        let may_be_large = creates && cap > LARGE_BODY_BYTES;
         let caller = req.extensions().get::<Caller>().cloned();
         let take_slot = || match &caller {
             Some(caller) => self.slots.acquire(caller).map_err(|_| Unread::Busy),
@@ -161,14 +162,11 @@ fn is_ots(req: &Request) -> bool {
     Dialect::of(req) == Dialect::Ots
 }
 
-fn too_large(req: &Request, max_bytes: usize) -> Response {
+/// The 413 for a body over `max_bytes`, in `req`'s dialect; `creates` when its body is a secret.
+fn too_large(req: &Request, max_bytes: usize, creates: bool) -> Response {
     if is_ots(req) {
         // The body of a create is the secret's; any other carries a passphrase at most.
-        let field = if carries_a_secret(req) {
-            "secret"
-        } else {
-            "body"
-        };
+        let field = if creates { "secret" } else { "body" };
         OtsError::body_too_large(max_bytes, field).into_response()
     } else {
         NativeError::body_too_large(max_bytes).into_response()
@@ -194,11 +192,10 @@ async fn discard_body(req: &mut Request) {
 
 /// Room for a file upload's other parts (note, options) and the form's boundaries.
 const FORM_OVERHEAD_BYTES: usize = 64 * 1024;
-/// Whether `req` uploads a file (a form to the Burn the Secret create): it streams past this
-/// middleware.
+/// Whether `req`, which creates a secret, uploads a file (a form to the Burn the Secret create):
+/// it streams past this middleware.
 fn is_file_upload(req: &Request) -> bool {
-    carries_a_secret(req)
-        && !is_ots(req)
+    !is_ots(req)
         && req
             .headers()
             .get(CONTENT_TYPE)
@@ -252,10 +249,12 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        if is_file_upload(&req) {
+        // Looked up once: the route table is read for every request that carries a body.
+        let creates = carries_a_secret(&req);
+        if creates && is_file_upload(&req) {
             return self.pass_file_upload(req, largest_secret, declared).await;
         }
-        let max_bytes = if carries_a_secret(&req) {
+        let max_bytes = if creates {
             largest_secret
                 .saturating_mul(ENCODED_BYTES_PER_BYTE)
                 .saturating_add(OVERHEAD_BYTES)
@@ -267,10 +266,10 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             if len <= DRAIN_LIMIT {
                 discard_body(&mut req).await;
             }
-            return Ok(too_large(&req, max_bytes));
+            return Ok(too_large(&req, max_bytes, creates));
         }
         // Held until the secret is stored (or refused), so large bodies in memory stay bounded.
-        let (body, _slot) = match self.read_body(&mut req, max_bytes, declared).await {
+        let (body, _slot) = match self.read_body(&mut req, max_bytes, declared, creates).await {
             Ok(read) => read,
             Err(Unread::Busy) => {
                 // Refused before its body was read: drop it first, so the client reads the 503.
@@ -289,7 +288,7 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             }
         };
         if body.len() > max_bytes {
-            return Ok(too_large(&req, max_bytes));
+            return Ok(too_large(&req, max_bytes, creates));
         }
         match in_dialect_shape(&mut req, body) {
             Ok(body) => {

@@ -118,19 +118,24 @@ pub struct Limits {
 
 /// Onetime Secret's longest TTL for callers with an account: 30 days.
 const OTS_ACCOUNT_MAX_TTL: u64 = 30 * 86_400;
+
+/// `range` with its longest TTL lowered to `cap` (never below its shortest), its default within.
+fn capped(range: TtlRange, cap: u64) -> TtlRange {
+    let max = cap.max(range.min);
+    TtlRange {
+        max,
+        default: range.default.min(max),
+        ..range
+    }
+}
+
 impl Limits {
     /// The Burn the Secret TTL range of `caller`'s tier.
     pub fn ttl_for(&self, caller: &Caller) -> TtlRange {
-        let max = self
-            .ttl
-            .max
-            .min(self.tiers.of(caller.tier()).max_ttl_secs)
-            .max(self.ttl.min);
-        TtlRange {
-            max,
-            default: self.ttl.default.min(max),
-            ..self.ttl
-        }
+        capped(
+            self.ttl,
+            self.ttl.max.min(self.tiers.of(caller.tier()).max_ttl_secs),
+        )
     }
 
     /// The Onetime Secret TTL range of `caller`: 7 days anonymous, 30 days with an account.
@@ -140,14 +145,10 @@ impl Limits {
             Caller::Account { .. } => self.ots_ttl.max.max(OTS_ACCOUNT_MAX_TTL),
         };
         // The tier's own cap applies too, so an operator's lower limit holds in both dialects.
-        let max = dialect_max
-            .min(self.tiers.of(caller.tier()).max_ttl_secs)
-            .max(self.ots_ttl.min);
-        TtlRange {
-            max,
-            default: self.ots_ttl.default.min(max),
-            ..self.ots_ttl
-        }
+        capped(
+            self.ots_ttl,
+            dialect_max.min(self.tiers.of(caller.tier()).max_ttl_secs),
+        )
     }
 
     /// The largest secret `caller` may store, in bytes.
